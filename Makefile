@@ -1,0 +1,49 @@
+# Common commands. `make test` is what CI runs (through .ci/run).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv which python3 2>/dev/null || command -v python3)
+
+.PHONY: install dev test unit lint format tools image docker-up docker-down golden bench bench-check render clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed  ## the function and its runtime dependencies
+
+dev: $(VENV)/.installed-test tools  ## plus test dependencies and the real tools the tests run
+
+tools:
+	scripts/install-tools.sh
+
+test: dev  ## every test, end-to-end ones included
+	$(PY) -m pytest
+
+unit: $(VENV)/.installed-test  ## the fast tests only
+	$(PY) -m pytest -m "not e2e and not docker"
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+render: install  ## the stack of the default config
+	$(VENV)/bin/observability-fn render function-config/observability.yaml
+
+docker-up:
+	scripts/docker.sh up base image
+
+docker-down:
+	scripts/docker.sh down
+
+clean:
+	rm -rf $(VENV) .tools dist build *.egg-info

@@ -1,0 +1,65 @@
+"""A small content-addressed memory of validations that passed.
+
+Validating against JSON Schemas needs `jsonschema` (about 100 ms to import) and megabytes of
+schemas, which is more than the function's whole budget inside `kpt fn render`. The inputs
+that are validated (the config and the generated objects) rarely change between runs, so a
+digest of (function version, what was validated, against which schema) that passed before
+lets the next run skip the work. A miss just validates. Nothing that fails is remembered,
+and output never depends on the cache.
+
+The cache lives in `$OBSERVABILITY_FN_CACHE_DIR`, else `$XDG_CACHE_HOME/observability-fn`,
+else `~/.cache/observability-fn`; `OBSERVABILITY_FN_CACHE=off` disables it. A directory
+that is not ours or that others can write to is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+from krm_fn import __version__
+
+
+def _directory() -> Path | None:
+    if os.environ.get("OBSERVABILITY_FN_CACHE", "").lower() in ("off", "0", "false", "no"):
+        return None
+    explicit = os.environ.get("OBSERVABILITY_FN_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or (os.path.join(os.path.expanduser("~"), ".cache"))
+    if not base or base.startswith("~"):
+        return None
+    return Path(base) / "observability-fn" / __version__
+
+
+def _usable(directory: Path) -> bool:
+    try:
+        info = directory.stat()
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def digest(kind: str, payload: bytes) -> str:
+    return hashlib.sha256(__version__.encode() + b"\0" + kind.encode() + b"\0" + payload).hexdigest()
+
+
+def passed_before(key: str) -> bool:
+    """True when a validation with this digest passed in an earlier run."""
+    directory = _directory()
+    return bool(directory) and _usable(directory) and (directory / key).exists()
+
+
+def remember(key: str) -> None:
+    """Record that the validation with this digest passed; silently does nothing if it cannot."""
+    directory = _directory()
+    if directory is None:
+        return
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if _usable(directory):
+            (directory / key).touch()
+    except OSError:
+        pass

@@ -1,0 +1,50 @@
+"""Facts about the pinned charts that more than one module needs.
+
+Release names are the HelmRelease names (the function never sets `targetNamespace`,
+`releaseName` or `fullnameOverride`), so the Services below are what the charts create.
+Evidence for each name and port: shared/reference/charts.md section 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Repository:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    repository: Repository
+    release: str  # the HelmRelease name, which is also the Helm release name
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+
+
+PROMETHEUS_COMMUNITY = Repository("prometheus-community", "https://prometheus-community.github.io/helm-charts")
+GRAFANA = Repository("grafana", "https://grafana.github.io/helm-charts")
+
+CHARTS: dict[str, Chart] = {
+    "kube-prometheus-stack": Chart("kube-prometheus-stack", PROMETHEUS_COMMUNITY, "kube-prometheus-stack"),
+    "loki": Chart("loki", GRAFANA, "loki"),
+    "alloy": Chart("alloy", GRAFANA, "alloy"),
+}
+
+# The Service behind each UI, as created by the charts for the release names above.
+UI_SERVICES: dict[str, Service] = {
+    "grafana": Service("kube-prometheus-stack-grafana", 80),
+    "prometheus": Service("kube-prometheus-stack-prometheus", 9090),
+    "alertmanager": Service("kube-prometheus-stack-alertmanager", 9093),
+    "alloy": Service("alloy", 12345),
+}
+
+# Loki in SingleBinary mode with the gateway disabled.
+LOKI_SERVICE = Service("loki", 3100)

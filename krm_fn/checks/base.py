@@ -1,0 +1,111 @@
+"""What every rule gets (CheckContext) and how rules are registered (the @rule decorator).
+
+A rule is a function `CheckContext -> Iterable[Result]`, registered with its id, default
+severity and a one-line summary (the README's rule table is built from these). A rule never
+raises for bad input: it reports. A rule never puts a secret value in a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from krm_fn import yamlio
+from krm_fn.config import Config
+from krm_fn.items import Item
+from krm_fn.results import Location, ResourceRef, Result, Severity
+
+
+@dataclass
+class CheckContext:
+    """The config, the generated objects, and the user's objects in the pipeline."""
+
+    config: Config | None
+    generated: list[Item]
+    pipeline: list[Item]  # the user's objects the consumer showed us (never the config itself)
+    sees_pipeline: bool  # False when the consumer shows the config only (kustomize generators)
+    _kinds: dict[str, list[Item]] = field(default_factory=dict, repr=False)
+
+    def user_objects(self, kind: str) -> list[Item]:
+        """The user's objects of one kind that parse (unparseable ones are reported elsewhere)."""
+        if kind not in self._kinds:
+            found = []
+            for item in self.pipeline:
+                if item.kind == kind and item.parse_error() is None:
+                    found.append(item)
+            self._kinds[kind] = found
+        return self._kinds[kind]
+
+    def generated_objects(self, kind: str) -> list[Item]:
+        return [item for item in self.generated if item.kind == kind]
+
+    def all_objects(self, kind: str) -> list[Item]:
+        """Generated and user objects of one kind, generated first."""
+        return self.generated_objects(kind) + self.user_objects(kind)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    check: Callable[[CheckContext], Iterable[Result]]
+
+
+RULES: list[Rule] = []
+
+
+def rule(rule_id: str, severity: Severity, summary: str):
+    """Register a rule. `severity` is the usual one; a rule may report other severities."""
+
+    def register(check: Callable[[CheckContext], Iterable[Result]]):
+        if any(r.id == rule_id for r in RULES):
+            raise ValueError(f"duplicate rule id {rule_id}")
+        RULES.append(Rule(rule_id, severity, summary, check))
+        return check
+
+    return register
+
+
+def result(
+    rule_id: str,
+    severity: Severity,
+    message: str,
+    item: Item | None = None,
+    field_path: list[str | int] | None = None,
+    location: Location | None = None,
+) -> Result:
+    """A Result about `item` (and one of its fields), located in the user's files when known."""
+    ref: ResourceRef | None = item.ref if item is not None else None
+    if location is None and item is not None:
+        location = item.location(field_path)
+    return Result(rule_id, severity, message, ref, dotted(field_path) if field_path else None, location)
+
+
+def dotted(path: list[str | int]) -> str:
+    """kpt's field path syntax: a.b[0].c, with keys that contain dots quoted as a.[b.c]."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "." in part or "[" in part:
+            out += f".[{part}]" if out else f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def run_rules(ctx: CheckContext, rules: Iterable[Rule] | None = None) -> Iterator[Result]:
+    """Every rule's results; a rule that crashes becomes one error, never a traceback."""
+    for current in RULES if rules is None else rules:
+        try:
+            yield from current.check(ctx)
+        except yamlio.YamlError as err:
+            yield Result(current.id, Severity.ERROR, f"could not read an object: {err}")
+        except Exception as exc:  # a rule bug must not hide the other results
+            # Only the exception type: its text could quote an input value.
+            yield Result(
+                "internal-error",
+                Severity.ERROR,
+                f"rule {current.id} failed with {type(exc).__name__}; please report this with the input that caused it",
+            )

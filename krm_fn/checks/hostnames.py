@@ -1,0 +1,1 @@
+"""Rules: hostnames. (Being written.)"""

@@ -1,0 +1,1 @@
+"""Rules: templates. (Being written.)"""

@@ -1,0 +1,1 @@
+"""Rules: values. (Being written.)"""

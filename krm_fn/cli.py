@@ -1,0 +1,99 @@
+"""Command line: argument parsing only; the work is in protocol, engine, render and lint.
+
+    observability-fn                      KRM function: ResourceList on stdin (kpt, kustomize)
+    observability-fn CONFIG_FILE          legacy kustomize exec plugin (kubectl kustomize)
+    observability-fn render PATH...       the stack as YAML, or files for Flux (--output DIR)
+    observability-fn check PATH...        the rules over a directory of manifests
+    observability-fn schema               the ObservabilityConfig JSON Schema
+    observability-fn install-plugin       make kubectl kustomize find the legacy plugin
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from krm_fn import __version__
+
+COMMANDS = ("render", "check", "schema", "install-plugin", "version")
+
+
+def _write(outcome) -> int:
+    if outcome.stdout:
+        sys.stdout.write(outcome.stdout)
+    if outcome.stderr:
+        sys.stderr.write(outcome.stderr)
+    return outcome.exit_code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="observability-fn",
+        description=(
+            "Expand one ObservabilityConfig into kube-prometheus-stack, Loki, Alloy, Flux alerting and "
+            "Gateway API routes, and check the SOPS Secret and every route on the way. With no command it "
+            "is a KRM function: a ResourceList on stdin, one on stdout."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"observability-fn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    render = sub.add_parser("render", help="print the stack as multi-document YAML, or write it for Flux")
+    render.add_argument("paths", nargs="+", metavar="PATH", help="config file, plus resources to pass through")
+    render.add_argument("-o", "--output", metavar="DIR", help="write one file per resource and a kustomization.yaml")
+    render.add_argument("--check", action="store_true", help="with --output: exit 1 and print a diff if DIR is stale")
+
+    check = sub.add_parser("check", help="run every rule over manifests in files and directories")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+
+    sub.add_parser("schema", help="print the ObservabilityConfig JSON Schema")
+
+    plugin = sub.add_parser("install-plugin", help="install the legacy exec plugin for kubectl kustomize")
+    plugin.add_argument("--dir", help="plugin home (default: $KUSTOMIZE_PLUGIN_HOME or ~/.config/kustomize/plugin)")
+    sub.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help", "--version"):
+        if argv and (os.environ.get("KUSTOMIZE_PLUGIN_CONFIG_STRING") is not None or os.path.isfile(argv[0])):
+            from krm_fn import protocol
+
+            return _write(protocol.run_legacy(argv[0], sys.stdin.buffer.read()))
+        if not argv:
+            if sys.stdin.isatty():
+                _parser().print_help(sys.stderr)
+                return 2
+            from krm_fn import protocol
+
+            return _write(protocol.run_krm(sys.stdin.buffer.read()))
+
+    args = _parser().parse_args(argv)
+    if args.command == "schema":
+        from krm_fn import config
+
+        sys.stdout.write(config.schema_text())
+        return 0
+    if args.command == "version":
+        print(f"observability-fn {__version__}")
+        return 0
+    if args.command == "render":
+        from krm_fn import render
+
+        return _write(render.run(args.paths, args.output, args.check))
+    if args.command == "check":
+        from krm_fn import lint
+
+        return _write(lint.run(args.paths))
+    if args.command == "install-plugin":
+        from krm_fn import plugin
+
+        return _write(plugin.install(args.dir))
+    _parser().print_help(sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

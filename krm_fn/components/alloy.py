@@ -1,0 +1,16 @@
+"""Alloy as a DaemonSet shipping container logs to Loki."""
+
+from __future__ import annotations
+
+from krm_fn.components.common import deep_merge, helm_release
+from krm_fn.config import Config
+
+
+def values(config: Config) -> dict:
+    """The chart values (before the user's spec.values overrides). TODO(components): complete."""
+    return {}
+
+
+def resources(config: Config) -> list[dict]:
+    merged = deep_merge(values(config), config.values["alloy"])
+    return [helm_release(config, "alloy", merged, depends_on="loki", timeout="5m")]

@@ -1,0 +1,10 @@
+"""The stack's Namespace."""
+
+from __future__ import annotations
+
+from krm_fn.components.common import metadata
+from krm_fn.config import Config
+
+
+def resources(config: Config) -> list[dict]:
+    return [{"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(config.namespace)}]

@@ -1,0 +1,403 @@
+"""The ObservabilityConfig model.
+
+`schema/observabilityconfig.json` is the single source of truth: what is valid, and every
+default (applied from its `default` keywords). This module validates a config against it,
+turns each violation into a Result a person can act on ("unknown field 'retension', did you
+mean 'retention'?"), and builds the typed, frozen `Config` the components read.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from krm_fn import cache as validation_cache
+from krm_fn.results import Location, ResourceRef, Result, Severity
+
+API_VERSION = "observability.catinthehack.ca/v1alpha1"
+KIND = "ObservabilityConfig"
+UI_NAMES = ("grafana", "prometheus", "alertmanager", "alloy")
+CHART_NAMES = ("kube-prometheus-stack", "loki", "alloy")
+RULE = "config-schema"
+
+
+@cache
+def schema() -> dict:
+    """The JSON Schema of ObservabilityConfig, as shipped in the package."""
+    return json.loads(resources.files("krm_fn").joinpath("schema/observabilityconfig.json").read_text())
+
+
+def schema_text() -> str:
+    return resources.files("krm_fn").joinpath("schema/observabilityconfig.json").read_text()
+
+
+# --- the model -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resources:
+    requests: dict[str, str]
+    limits: dict[str, str]
+
+    def to_values(self) -> dict:
+        """As a container `resources` block (empty sections left out)."""
+        out: dict[str, dict[str, str]] = {}
+        if self.requests:
+            out["requests"] = dict(self.requests)
+        if self.limits:
+            out["limits"] = dict(self.limits)
+        return out
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Sizing of one component; retention and storage only where the component has them."""
+
+    resources: Resources
+    storage_size: str | None = None
+    retention: str | None = None
+
+
+@dataclass(frozen=True)
+class Gateway:
+    name: str
+    namespace: str
+    section_name: str | None = None
+
+
+@dataclass(frozen=True)
+class UI:
+    name: str
+    enabled: bool
+    hostname: str  # explicit, or <name>.<domain>
+
+
+@dataclass(frozen=True)
+class PushoverLevel:
+    priority: int
+    retry: str | None = None
+    expire: str | None = None
+    sound: str | None = None
+
+
+@dataclass(frozen=True)
+class Pushover:
+    enabled: bool
+    critical: PushoverLevel
+    warning: PushoverLevel
+    flux: PushoverLevel
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    url: str
+    repeat_interval: str
+
+
+@dataclass(frozen=True)
+class Alerting:
+    group_by: tuple[str, ...]
+    group_wait: str
+    group_interval: str
+    repeat_interval: str
+    resolve_timeout: str
+    pushover: Pushover
+    heartbeat: Heartbeat | None
+
+
+@dataclass(frozen=True)
+class Flux:
+    namespace: str
+    event_severity: str
+    event_sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated ObservabilityConfig with every default applied."""
+
+    name: str
+    cluster: str
+    domain: str
+    namespace: str
+    storage_class: str | None
+    kubernetes_version: str
+    gateway: Gateway | None
+    secret_name: str
+    ui: tuple[UI, ...]
+    charts: dict[str, str]  # chart name -> exact version
+    values: dict[str, dict]  # chart name -> user overrides
+    prometheus: Workload
+    alertmanager: Workload
+    grafana: Workload
+    node_exporter: Workload
+    kube_state_metrics: Workload
+    loki: Workload
+    alloy: Workload
+    alerting: Alerting
+    flux: Flux
+    plaintext_secrets_severity: Severity
+    location: Location | None = None
+
+    @property
+    def exposed_uis(self) -> tuple[UI, ...]:
+        return tuple(ui for ui in self.ui if ui.enabled)
+
+    @property
+    def ref(self) -> ResourceRef:
+        return ResourceRef(API_VERSION, KIND, self.name)
+
+
+def _workload(spec: dict) -> Workload:
+    res = spec["resources"]
+    return Workload(
+        resources=Resources(dict(res.get("requests", {})), dict(res.get("limits", {}))),
+        storage_size=spec.get("storageSize"),
+        retention=spec.get("retention"),
+    )
+
+
+def _pushover_level(spec: dict) -> PushoverLevel:
+    return PushoverLevel(spec["priority"], spec.get("retry"), spec.get("expire"), spec.get("sound"))
+
+
+def _build(obj: dict, location: Location | None) -> Config:
+    spec = obj["spec"]
+    gateway = spec.get("gateway")
+    alerting = spec["alerting"]
+    pushover = alerting["pushover"]
+    heartbeat = alerting.get("heartbeat")
+    flux = spec["flux"]
+    return Config(
+        name=obj["metadata"]["name"],
+        cluster=spec["cluster"],
+        domain=spec["domain"],
+        namespace=spec["namespace"],
+        storage_class=spec.get("storageClass"),
+        kubernetes_version=spec["kubernetesVersion"],
+        gateway=Gateway(gateway["name"], gateway["namespace"], gateway.get("sectionName")) if gateway else None,
+        secret_name=spec["secret"]["name"],
+        ui=tuple(
+            UI(name, spec["ui"][name]["enabled"], spec["ui"][name].get("hostname") or f"{name}.{spec['domain']}")
+            for name in UI_NAMES
+        ),
+        charts={name: spec["charts"][name]["version"] for name in CHART_NAMES},
+        values={name: copy.deepcopy(spec["values"][name]) for name in CHART_NAMES},
+        prometheus=_workload(spec["prometheus"]),
+        alertmanager=_workload(spec["alertmanager"]),
+        grafana=_workload(spec["grafana"]),
+        node_exporter=_workload(spec["nodeExporter"]),
+        kube_state_metrics=_workload(spec["kubeStateMetrics"]),
+        loki=_workload(spec["loki"]),
+        alloy=_workload(spec["alloy"]),
+        alerting=Alerting(
+            group_by=tuple(alerting["groupBy"]),
+            group_wait=alerting["groupWait"],
+            group_interval=alerting["groupInterval"],
+            repeat_interval=alerting["repeatInterval"],
+            resolve_timeout=alerting["resolveTimeout"],
+            pushover=Pushover(
+                pushover["enabled"],
+                _pushover_level(pushover["critical"]),
+                _pushover_level(pushover["warning"]),
+                _pushover_level(pushover["flux"]),
+            ),
+            heartbeat=Heartbeat(heartbeat["url"], heartbeat["repeatInterval"]) if heartbeat else None,
+        ),
+        flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"])),
+        plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
+        location=location,
+    )
+
+
+# --- defaults ------------------------------------------------------------------------------
+
+
+def _resolve(node: dict) -> dict:
+    """Follow a local `$ref` (one level is all our schema uses)."""
+    ref = node.get("$ref")
+    if not ref:
+        return node
+    target = schema()
+    for part in ref.lstrip("#/").split("/"):
+        target = target[part]
+    return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def apply_defaults(instance: Any, node: dict | None = None) -> Any:
+    """A copy of `instance` with every missing property that has a schema default filled in."""
+    node = _resolve(schema() if node is None else node)
+    if not isinstance(instance, dict) or "properties" not in node:
+        return instance
+    out = dict(instance)
+    for key, sub in node["properties"].items():
+        sub = _resolve(sub)
+        if key not in out and "default" in sub:
+            out[key] = copy.deepcopy(sub["default"])
+        if key in out:
+            out[key] = apply_defaults(out[key], sub)
+    return out
+
+
+# --- validation and messages ---------------------------------------------------------------
+
+_PATTERN_HINTS = {
+    "dnsLabel": "a DNS label: lowercase letters, digits and '-', at most 63 characters",
+    "dnsSubdomain": "a DNS subdomain: lowercase letters, digits, '-' and '.'",
+    "hostname": "a lowercase DNS name (RFC 1123) with no trailing dot, each label at most 63 characters",
+    "labelValue": "a label value: letters, digits, '-', '_' and '.', at most 63 characters",
+    "promDuration": "a Prometheus duration such as 30s, 5m, 12h or 7d",
+    "quantity": "a Kubernetes quantity such as 100m, 256Mi or 10Gi",
+}
+
+
+def _all_property_paths() -> dict[str, list[str]]:
+    """Every property name in the schema -> the dotted paths where it is valid."""
+    found: dict[str, list[str]] = {}
+
+    def walk(node: dict, path: str) -> None:
+        node = _resolve(node)
+        for key, sub in node.get("properties", {}).items():
+            dotted = f"{path}.{key}" if path else key
+            found.setdefault(key, []).append(dotted)
+            walk(sub, dotted)
+
+    walk(schema(), "")
+    return found
+
+
+def _dotted(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _pattern_hint(pattern: str) -> str:
+    for name, text in _PATTERN_HINTS.items():
+        if schema()["$defs"][name].get("pattern") == pattern:
+            return text
+    return f"a value matching {pattern}"
+
+
+def _message(error) -> tuple[str, str]:
+    """(field path, human message) for one jsonschema error."""
+    path = _dotted(error.absolute_path)
+    validator = error.validator
+    if validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known))
+        messages = []
+        for key in unknown:
+            text = f"unknown field {key!r}"
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            elsewhere = [p for p in _all_property_paths().get(key, []) if p != f"{path}.{key}"]
+            if close:
+                text += f"; did you mean {close[0]!r}?"
+            elif elsewhere:
+                text += f"; it belongs at {' or '.join(elsewhere)}"
+            else:
+                text += f"; known fields here: {', '.join(known)}"
+            messages.append(text)
+        field = f"{path}.{unknown[0]}" if path and len(unknown) == 1 else path
+        return field, "; ".join(messages)
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        field = f"{path}.{missing}" if path else missing
+        if missing == "gateway":
+            return field, (
+                "spec.gateway is required while any UI is exposed: set spec.gateway.name and "
+                "spec.gateway.namespace, or set enabled: false on every spec.ui entry"
+            )
+        sub = _resolve(error.schema.get("properties", {}).get(missing, {}))
+        why = f" ({sub['description'].split('. ')[0].rstrip('.')})" if sub.get("description") else ""
+        return field, f"required field {missing!r} is missing{why}"
+    if validator == "enum":
+        choices = ", ".join(str(c) for c in error.validator_value)
+        if "charts" in list(error.absolute_path):
+            return path, (
+                f"version {error.instance!r} is not supported; supported: {choices} "
+                "(the function ships the values paths of these versions only)"
+            )
+        return path, f"{error.instance!r} is not one of: {choices}"
+    if validator == "const":
+        return path, f"must be {error.validator_value!r}, not {error.instance!r}"
+    if validator == "pattern":
+        return path, f"{error.instance!r} is not {_pattern_hint(error.validator_value)}"
+    if validator == "type":
+        expected = error.validator_value
+        return path, f"must be of type {expected if isinstance(expected, str) else ' or '.join(expected)}"
+    if validator in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "uniqueItems"):
+        return path, error.message.replace("'", "")
+    return path, error.message
+
+
+@cache
+def _validator_class():
+    """Draft 2020-12, except that `pattern` must match the whole string.
+
+    jsonschema applies patterns with `re.search`, where `$` also matches before a final
+    newline, so "cloudlab\n" would pass `^[a-z]+$` and reach the generated config.
+    """
+    import re
+
+    import jsonschema  # deferred: ~100 ms, paid only on a cache miss
+
+    def pattern(validator, expected: str, instance, schema_node):
+        if validator.is_type(instance, "string") and not (
+            re.search(expected, instance) and (not expected.endswith("$") or not instance.endswith("\n"))
+        ):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {expected!r}")
+
+    return jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": pattern})
+
+
+def _validate(instance: dict) -> list:
+    key = validation_cache.digest("config", json.dumps(instance, sort_keys=True, default=str).encode())
+    if validation_cache.passed_before(key):
+        return []
+    validator = _validator_class()(schema())
+    errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if not errors:
+        validation_cache.remember(key)
+    return errors
+
+
+def is_config(obj: object) -> bool:
+    """True for an object that declares itself an ObservabilityConfig (any version)."""
+    return (
+        isinstance(obj, dict)
+        and obj.get("kind") == KIND
+        and str(obj.get("apiVersion", "")).startswith("observability.catinthehack.ca/")
+    )
+
+
+def load(obj: dict, location: Location | None = None) -> tuple[Config | None, list[Result]]:
+    """Validate an ObservabilityConfig and build the model; (None, errors) when invalid."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    ref = ResourceRef(str(obj.get("apiVersion", API_VERSION)), KIND, str(meta.get("name", "")))
+    if obj.get("apiVersion") != API_VERSION:
+        return None, [
+            Result(
+                RULE,
+                Severity.ERROR,
+                f"apiVersion {obj.get('apiVersion')!r} is not supported; use {API_VERSION}",
+                ref,
+                "apiVersion",
+                location,
+            )
+        ]
+    instance = apply_defaults(obj)
+    errors = _validate(instance)
+    if errors:
+        results = []
+        for error in errors:
+            field, message = _message(error)
+            results.append(Result(RULE, Severity.ERROR, message, ref, field or None, location))
+        return None, results
+    return _build(instance, location), []

@@ -1,0 +1,191 @@
+"""One run of the function, whatever the consumer: find the config, generate, merge, check.
+
+Input and output are lists of Items; the protocol layer turns bytes into Items and back.
+
+    config ──► components.generate ──► merge (drop what we generated before, add the new)
+                                           │
+                     checks.run_rules ◄────┘ ──► results
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from krm_fn import components, yamlio
+from krm_fn import config as config_model
+from krm_fn.checks import CheckContext, run_rules
+from krm_fn.items import PATH_ANNOTATIONS, Item
+from krm_fn.results import Location, Result, Severity, has_errors, sort_key
+
+MODE_ANNOTATION = "observability.catinthehack.ca/mode"  # "validate": check only, change nothing
+PARSE_RULE = "yaml-parse"
+CONFIG_RULE = "config"
+CONFLICT_RULE = "resource-conflict"
+
+
+@dataclass
+class Request:
+    items: list[Item]
+    function_config: object = None  # the KRM functionConfig, or the legacy plugin's config
+    config_location: Location | None = None
+    sees_pipeline: bool = True  # False when the consumer passes the config alone (kustomize generators)
+    add_paths: bool = False  # give generated objects a config.kubernetes.io/path (kpt writes files by it)
+
+
+@dataclass
+class Response:
+    items: list[Item]
+    results: list[Result] = field(default_factory=list)
+    validate_only: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return has_errors(self.results)
+
+
+def file_name(obj: dict) -> str:
+    """Where a generated object lives in a package or a rendered directory: `<ns>/<kind>-<name>.yaml`."""
+    meta = obj["metadata"]
+    name = f"{obj['kind'].lower()}-{meta['name']}.yaml"
+    return f"{meta['namespace']}/{name}" if meta.get("namespace") else name
+
+
+def run(request: Request) -> Response:
+    """Generate the stack from the config in the request and check it with the pipeline."""
+    results: list[Result] = []
+    found = _find_config(request)
+    if isinstance(found, Result):
+        return Response(request.items, [found])
+    config_obj, config_item, location = found
+
+    validate_only = _annotations(config_obj).get(MODE_ANNOTATION) == "validate"
+    config, errors = config_model.load(config_obj, location)
+    if config is None:
+        return Response(request.items, errors, validate_only)
+
+    generated = [Item.from_data(obj) for obj in components.generate(config)]
+    if request.add_paths:
+        base = _config_dir(config_item)
+        for item in generated:
+            item.data["metadata"].setdefault("annotations", {})[PATH_ANNOTATIONS[0]] = str(
+                base / "generated" / file_name(item.data)
+            )
+
+    kept: list[Item] = []
+    for item in request.items:
+        if item is config_item:
+            kept.append(item)
+            continue
+        if (
+            item.mentions(components.MANAGED_BY)
+            and item.parse_error() is None
+            and components.is_generated(item.obj, config.name)
+        ):
+            continue  # ours from an earlier run: replaced below
+        kept.append(item)
+
+    pipeline = [item for item in kept if item is not config_item]
+    for item in pipeline:
+        if item.raw is not None and item.raw.header is None:
+            error = item.parse_error()
+            if error is not None:
+                results.append(_parse_result(item, error))
+    results.extend(_conflicts(generated, pipeline, config))
+
+    ctx = CheckContext(config, generated, pipeline, request.sees_pipeline)
+    results.extend(run_rules(ctx))
+    results.sort(key=sort_key)
+
+    if validate_only:
+        return Response(request.items, results, validate_only=True)
+    return Response(kept + generated, results)
+
+
+def _find_config(request: Request) -> tuple[dict, Item | None, Location | None] | Result:
+    """The ObservabilityConfig: the functionConfig, or else the one such object among the items."""
+    fn_config = request.function_config
+    candidates = [
+        item
+        for item in request.items
+        if (item.kind == config_model.KIND or (item.raw is not None and item.raw.header is None))
+        and item.parse_error() is None
+        and config_model.is_config(item.obj)
+    ]
+
+    if config_model.is_config(fn_config):
+        name = (fn_config.get("metadata") or {}).get("name")
+        match = next((c for c in candidates if c.name == name), None)
+        location = request.config_location or (match.location() if match else None)
+        return fn_config, match, location
+    if fn_config is not None and not _is_empty_configmap(fn_config):
+        kind = fn_config.get("kind") if isinstance(fn_config, dict) else type(fn_config).__name__
+        return Result(
+            CONFIG_RULE,
+            Severity.ERROR,
+            f"functionConfig is a {kind}, not an ObservabilityConfig; pass the config with "
+            "`kpt fn eval --fn-config FILE`, a Kptfile `configPath:`, or list it under generators/transformers",
+            location=request.config_location,
+        )
+    if len(candidates) == 1:
+        return candidates[0].obj, candidates[0], candidates[0].location()
+    if not candidates:
+        return Result(
+            CONFIG_RULE,
+            Severity.ERROR,
+            f"no {config_model.KIND} found: pass one with `kpt fn eval --fn-config FILE` or a Kptfile "
+            f"`configPath:` (apiVersion {config_model.API_VERSION})",
+        )
+    names = ", ".join(sorted(c.name or "?" for c in candidates))
+    return Result(
+        CONFIG_RULE,
+        Severity.ERROR,
+        f"{len(candidates)} {config_model.KIND}s found ({names}); pass the one to use as the functionConfig",
+    )
+
+
+def _is_empty_configmap(obj: object) -> bool:
+    """kpt passes `ConfigMap function-input` with no data when no config is given."""
+    return isinstance(obj, dict) and obj.get("kind") == "ConfigMap" and not obj.get("data")
+
+
+def _annotations(obj: dict) -> dict:
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    annotations = meta.get("annotations")
+    return annotations if isinstance(annotations, dict) else {}
+
+
+def _config_dir(config_item: Item | None) -> PurePosixPath:
+    if config_item is None:
+        return PurePosixPath(".")
+    path = next((config_item.annotations().get(a) for a in PATH_ANNOTATIONS if config_item.annotations().get(a)), None)
+    return PurePosixPath(str(path)).parent if path else PurePosixPath(".")
+
+
+def _parse_result(item: Item, error: yamlio.YamlError) -> Result:
+    location = item.location()
+    line = error.line
+    if item.file is None:
+        line = None  # a line of the ResourceList stream would only mislead
+    return Result(PARSE_RULE, Severity.ERROR, error.message, None, None, Location(location.path, line, location.index))
+
+
+def _conflicts(generated: list[Item], pipeline: list[Item], config: config_model.Config) -> list[Result]:
+    """User objects with the identity of a generated one: one would silently replace the other."""
+    ours = {item.identity: item for item in generated}
+    results = []
+    for item in pipeline:
+        if item.identity in ours:
+            results.append(
+                Result(
+                    CONFLICT_RULE,
+                    Severity.ERROR,
+                    f"{item.ref} is both in your files and generated by observability-fn from "
+                    f"{config.ref}; delete your copy (customise the generated one through the config "
+                    "or spec.values)",
+                    item.ref,
+                    None,
+                    item.location(),
+                )
+            )
+    return results

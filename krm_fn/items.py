@@ -1,0 +1,149 @@
+"""Objects in the pipeline: the original text (passed through as is) and, on demand, the data.
+
+Parsing is lazy because the function sees every resource of a repository but reads only a
+few kinds (Secrets, routes, Gateways, its own objects); the rest are never parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from krm_fn import yamlio
+from krm_fn.results import Location, ResourceRef
+
+PATH_ANNOTATIONS = ("config.kubernetes.io/path", "internal.config.kubernetes.io/path")
+INDEX_ANNOTATIONS = ("config.kubernetes.io/index", "internal.config.kubernetes.io/index")
+
+_UNPARSED = object()
+
+
+@dataclass(eq=False)
+class Item:
+    """One object. `raw` is set for input objects, `data` alone for generated ones."""
+
+    raw: yamlio.RawItem | None = None
+    data: object = _UNPARSED
+    generated: bool = False
+    file: str | None = None  # the file it was read from (check and render read files)
+    _error: yamlio.YamlError | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_data(cls, data: dict, generated: bool = True) -> Item:
+        return cls(raw=None, data=data, generated=generated)
+
+    # -- data -------------------------------------------------------------------------------
+
+    @property
+    def parsed(self) -> bool:
+        return self.data is not _UNPARSED
+
+    @property
+    def obj(self) -> dict:
+        """The parsed object; {} when the text is not a mapping. Raises YamlError when invalid."""
+        if self.data is _UNPARSED:
+            assert self.raw is not None
+            try:
+                self.data = yamlio.parse_raw_item(self.raw)
+            except yamlio.YamlError as err:
+                self._error = err
+                self.data = {}
+                raise
+        return self.data if isinstance(self.data, dict) else {}
+
+    def parse_error(self) -> yamlio.YamlError | None:
+        """Parse now; the error, if the text is not valid YAML."""
+        try:
+            self.obj  # noqa: B018 - parse for the side effect
+        except yamlio.YamlError as err:
+            return err
+        return self._error
+
+    # -- identity (cheap when the header scan could read it) ----------------------------------
+
+    def _header(self, key: str) -> str | None:
+        if not self.parsed and self.raw is not None and self.raw.header is not None:
+            return self.raw.header.get(key)
+        try:
+            obj = self.obj
+        except yamlio.YamlError:
+            return None
+        if key in ("name", "namespace"):
+            meta = obj.get("metadata")
+            value = meta.get(key) if isinstance(meta, dict) else None
+        else:
+            value = obj.get(key)
+        return None if value is None else str(value)
+
+    @property
+    def kind(self) -> str | None:
+        return self._header("kind")
+
+    @property
+    def api_version(self) -> str | None:
+        return self._header("apiVersion")
+
+    @property
+    def name(self) -> str | None:
+        return self._header("name")
+
+    @property
+    def namespace(self) -> str | None:
+        return self._header("namespace")
+
+    @property
+    def identity(self) -> tuple[str, str, str, str]:
+        """(group, kind, namespace, name): what kustomize and kpt treat as the same object."""
+        api_version = self.api_version or ""
+        group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+        return (group, self.kind or "", self.namespace or "", self.name or "")
+
+    @property
+    def ref(self) -> ResourceRef:
+        return ResourceRef(self.api_version or "", self.kind or "", self.name or "", self.namespace)
+
+    def mentions(self, text: str) -> bool:
+        """Cheap test: does the original text contain `text` (always True once parsed only)?"""
+        return self.raw is None or text in self.raw.text
+
+    # -- where it came from -------------------------------------------------------------------
+
+    def annotations(self) -> dict:
+        try:
+            meta = self.obj.get("metadata")
+        except yamlio.YamlError:
+            return {}
+        annotations = meta.get("annotations") if isinstance(meta, dict) else None
+        return annotations if isinstance(annotations, dict) else {}
+
+    def location(self, field_path: list[str | int] | None = None) -> Location:
+        """The user's file (and line, when read from a file) of this object or of one field."""
+        if self.file is not None:
+            line = self.raw.content_line if self.raw else None
+            if field_path and self.raw is not None:
+                field_line = _field_line(self.raw, field_path)
+                line = field_line if field_line is not None else line
+            return Location(self.file, line)
+        if self.raw is None:
+            return Location()
+        annotations = self.annotations()
+        path = next((str(annotations[a]) for a in PATH_ANNOTATIONS if annotations.get(a)), None)
+        index = next((annotations[a] for a in INDEX_ANNOTATIONS if annotations.get(a) is not None), None)
+        try:
+            index = int(index) if index is not None else None
+        except (TypeError, ValueError):
+            index = None
+        return Location(path, None, index)
+
+
+def _field_line(raw: yamlio.RawItem, path: list[str | int]) -> int | None:
+    try:
+        nodes = yamlio.compose_documents(raw.text)
+    except yamlio.YamlError:
+        return None
+    if not nodes:
+        return None
+    node = nodes[0]
+    if raw.form == "entry":
+        node = node.value[0] if getattr(node, "value", None) else None
+    line = yamlio.node_line(node, path)
+    return None if line is None else line + raw.line - 1

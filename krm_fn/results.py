@@ -1,0 +1,120 @@
+"""Results: what every check and every parse or config error reports.
+
+A Result becomes a KRM `results` entry (kpt shows them, kustomize ignores them) and a
+one-line human message on stderr. Messages never carry secret values: a rule names the
+key that is wrong, never what it holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """Identifies a Kubernetes object in messages and in KRM results."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None = None
+
+    def to_krm(self) -> dict:
+        ref = {"apiVersion": self.api_version, "kind": self.kind, "name": self.name}
+        if self.namespace:
+            ref["namespace"] = self.namespace
+        return ref
+
+    def __str__(self) -> str:
+        name = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {name}"
+
+    @classmethod
+    def of(cls, obj: dict) -> ResourceRef:
+        """The reference of a parsed object; tolerant of missing or odd fields."""
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        return cls(
+            api_version=str(obj.get("apiVersion", "")),
+            kind=str(obj.get("kind", "")),
+            name=str(meta.get("name", "")),
+            namespace=str(meta["namespace"]) if meta.get("namespace") else None,
+        )
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is in the user's files: a path, and a 1-based line when known."""
+
+    path: str | None = None
+    line: int | None = None
+    index: int | None = None  # document index inside a multi-document file
+
+    def __str__(self) -> str:
+        if not self.path:
+            return "<stdin>" if self.line is None else f"<stdin>:{self.line}"
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One problem (or note) found by a rule."""
+
+    rule: str
+    severity: Severity
+    message: str
+    resource: ResourceRef | None = None
+    field: str | None = None
+    location: Location | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def to_krm(self) -> dict:
+        """The KRM function spec's result item."""
+        out: dict = {"message": self.message, "severity": self.severity.value}
+        if self.resource:
+            out["resourceRef"] = self.resource.to_krm()
+        if self.field:
+            out["field"] = {"path": self.field}
+        if self.location and self.location.path:
+            file = {"path": self.location.path}
+            if self.location.index is not None:
+                file["index"] = self.location.index
+            out["file"] = file
+        out["tags"] = {"rule": self.rule}
+        return out
+
+    def to_line(self) -> str:
+        """`file:line: severity [rule] Kind ns/name field: message` on one line."""
+        where = str(self.location) if self.location else "<input>"
+        subject = " ".join(s for s in (str(self.resource) if self.resource else "", self.field or "") if s)
+        text = " ".join(self.message.split())  # one line, whatever the message holds
+        return f"{where}: {self.severity.value} [{self.rule}] {subject + ': ' if subject else ''}{text}"
+
+
+def sort_key(result: Result) -> tuple:
+    """Deterministic order: by file, line, severity, rule, resource, field, message."""
+    loc = result.location or Location()
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}[result.severity]
+    res = result.resource
+    return (
+        loc.path or "",
+        loc.line or 0,
+        order,
+        result.rule,
+        (res.kind, res.namespace or "", res.name) if res else ("", "", ""),
+        result.field or "",
+        result.message,
+    )
+
+
+def has_errors(results: list[Result]) -> bool:
+    return any(r.is_error for r in results)
