@@ -39,6 +39,12 @@ format: $(VENV)/.installed-test
 render: install  ## the stack of the default config
 	$(VENV)/bin/observability-fn render function-config/observability.yaml
 
+golden: $(VENV)/.installed  ## regenerate tests/golden after a deliberate output change (review the diff)
+	scripts/update-golden.sh
+
+gen: $(VENV)/.installed  ## regenerate every derived data file from third_party/upstream
+	$(PY) scripts/gen_flux_metrics.py
+
 docker-up:
 	scripts/docker.sh up base image
 

@@ -132,8 +132,8 @@ def test_items_pass_through_byte_for_byte():
     """Whatever the function does not own comes back as the very same text."""
     rl = (
         "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
-        "- apiVersion: v1 # why\n  kind: ConfigMap\n  metadata:\n    name: odd\n"
-        "  data:\n    a: 1.10\n    b: 0777\n    c: on\n    d: \"123\"\n    e: |\n      trailing  \n"
+        "- apiVersion: example.com/v1 # why\n  kind: Widget\n  metadata:\n    name: odd\n"
+        "  spec:\n    a: 1.10\n    b: 0777\n    c: on\n    d: \"123\"\n    e: |\n      trailing  \n"
         + "".join("- " + line if i == 0 else "  " + line
                   for i, line in enumerate((UPSTREAM / "sops" / "monitoring-secrets.enc.yaml").read_text()
                                            .splitlines(keepends=True)))

@@ -28,9 +28,9 @@ def test_legacy_generator_prints_the_stack(tmp_path, monkeypatch):
 def test_legacy_transformer_passes_documents_through_verbatim(tmp_path, monkeypatch):
     monkeypatch.delenv("KUSTOMIZE_PLUGIN_CONFIG_STRING", raising=False)
     other = (
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n"
-        "    kustomize.config.k8s.io/id: |\n      kind: ConfigMap\n      name: x\n      version: v1\n"
-        "data:\n  a: 0777\n"
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: x\n  annotations:\n"
+        "    kustomize.config.k8s.io/id: |\n      group: example.com\n      kind: Widget\n      name: x\n"
+        "      version: v1\nspec:\n  a: 0777\n"
     )
     stdin = (other + "---\n" + SECRET_TEXT).encode()
     outcome = protocol.run_legacy(write_config(tmp_path), stdin)

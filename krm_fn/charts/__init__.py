@@ -48,3 +48,11 @@ UI_SERVICES: dict[str, Service] = {
 
 # Loki in SingleBinary mode with the gateway disabled.
 LOKI_SERVICE = Service("loki", 3100)
+
+# prometheus-operator mounts every `alertmanager.alertmanagerSpec.secrets` entry at <dir>/<secret name>/
+# (charts.md section 4: operator v0.89.0 statefulset.go).
+ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
+
+# kube-prometheus-stack labels its own PrometheusRules and monitors `release: <release name>`, which
+# its default selectors match (charts.md section 8); objects we add for it carry the same label.
+KPS_RELEASE_LABEL = {"release": CHARTS["kube-prometheus-stack"].release}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from krm_fn.charts import CHARTS
+from krm_fn.charts import CHARTS, Service
 from krm_fn.config import Config
 
 
 def metadata(name: str, namespace: str | None = None, labels: dict | None = None) -> dict:
+    """An object's metadata; namespace and labels only when given."""
     meta: dict = {"name": name}
     if namespace:
         meta["namespace"] = namespace
@@ -61,3 +62,18 @@ def deep_merge(base: dict, override: dict) -> dict:
         else:
             out[key] = value
     return out
+
+
+def volume_claim_spec(config: Config, size: str) -> dict:
+    """A ReadWriteOnce PersistentVolumeClaim spec; no storageClassName means the cluster's default class."""
+    spec: dict = {}
+    if config.storage_class:
+        spec["storageClassName"] = config.storage_class
+    spec["accessModes"] = ["ReadWriteOnce"]
+    spec["resources"] = {"requests": {"storage": size}}
+    return spec
+
+
+def service_url(service: Service, namespace: str, path: str = "") -> str:
+    """`http://<service>.<namespace>.svc:<port><path>`: in-cluster, independent of the cluster domain."""
+    return f"http://{service.name}.{namespace}.svc:{service.port}{path}"

@@ -1,16 +1,101 @@
-"""kube-prometheus-stack: Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics."""
+"""kube-prometheus-stack: Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics.
+
+Every values path below exists in kube-prometheus-stack 82.18.0 (or the subchart under its key);
+`v:` lines are in third_party/upstream/charts/kube-prometheus-stack-82.18.0/values.yaml.
+The values are one Python dict, so the seed's duplicate `prometheus:` key cannot happen.
+"""
 
 from __future__ import annotations
 
-from krm_fn.components.common import deep_merge, helm_release
+from krm_fn.components import alerting, flux_metrics, prometheus_rules
+from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
 from krm_fn.config import Config
+
+CHART = "kube-prometheus-stack"
+
+# Select every PrometheusRule, ServiceMonitor, PodMonitor, Probe and ScrapeConfig, not only those
+# labelled release=kube-prometheus-stack (v:4245-4340), so cert-manager's own monitor is scraped.
+SELECTOR_NIL_USES_HELM_VALUES = (
+    "ruleSelectorNilUsesHelmValues",
+    "serviceMonitorSelectorNilUsesHelmValues",
+    "podMonitorSelectorNilUsesHelmValues",
+    "probeSelectorNilUsesHelmValues",
+    "scrapeConfigSelectorNilUsesHelmValues",
+)
+
+# The Secret keys Grafana reads its admin login from (grafana-11.3.7 values.yaml:503-507).
+GRAFANA_ADMIN_USER_KEY = "grafana-admin-user"
+GRAFANA_ADMIN_PASSWORD_KEY = "grafana-admin-password"
+
+
+def _prometheus(config: Config) -> dict:
+    spec: dict = {
+        "retention": config.prometheus.retention,  # v:4361
+        "externalLabels": {"cluster": config.cluster},  # v:4186; also labels every alert
+        "resources": config.prometheus.resources.to_values(),  # v:4459
+        "storageSpec": {  # v:4466
+            "volumeClaimTemplate": {"spec": volume_claim_spec(config, config.prometheus.storage_size)},
+        },
+    }
+    spec.update({key: False for key in SELECTOR_NIL_USES_HELM_VALUES})
+    return {"prometheusSpec": spec}
+
+
+def _alertmanager(config: Config) -> dict:
+    spec: dict = {}
+    secrets = alerting.secrets(config)
+    if secrets:
+        spec["secrets"] = secrets  # v:963; mounted at /etc/alertmanager/secrets/<name>/
+    spec["resources"] = config.alertmanager.resources.to_values()  # v:1095
+    spec["storage"] = {  # v:1056
+        "volumeClaimTemplate": {"spec": volume_claim_spec(config, config.alertmanager.storage_size)},
+    }
+    # tplConfig (v:599) stays at its default, false: the config holds plain Alertmanager templates.
+    return {"alertmanagerSpec": spec, "config": alerting.alertmanager_config(config)}
+
+
+def _grafana(config: Config) -> dict:
+    persistence: dict = {"enabled": True}  # grafana values.yaml:424-432
+    if config.storage_class:
+        persistence["storageClassName"] = config.storage_class
+    persistence["size"] = config.grafana.storage_size
+    return {
+        "admin": {  # v:1376-1380
+            "existingSecret": config.secret_name,
+            "userKey": GRAFANA_ADMIN_USER_KEY,
+            "passwordKey": GRAFANA_ADMIN_PASSWORD_KEY,
+        },
+        "persistence": persistence,
+        # A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+        "deploymentStrategy": {"type": "Recreate"},  # grafana values.yaml:77
+        "resources": config.grafana.resources.to_values(),  # grafana values.yaml:362
+        # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
+        "sidecar": {"datasources": {"enabled": True}},  # v:1462
+    }
+
+
+def _kube_state_metrics(config: Config) -> dict:
+    return {  # kube-state-metrics-7.2.2 values.yaml:100, 448-462, 479
+        "resources": config.kube_state_metrics.resources.to_values(),
+        "rbac": {"extraRules": flux_metrics.rbac_rules()},
+        "customResourceState": flux_metrics.custom_resource_state(),
+    }
 
 
 def values(config: Config) -> dict:
-    """The chart values (before the user's spec.values overrides). TODO(components): complete."""
-    return {}
+    """The chart values, before the user's spec.values overrides."""
+    return {
+        "additionalPrometheusRulesMap": prometheus_rules.rules_map(config),  # v:328, top level
+        "prometheus": _prometheus(config),
+        "alertmanager": _alertmanager(config),
+        "grafana": _grafana(config),
+        # The subchart's key; `nodeExporter.resources` would be ignored (v:2599, charts.md section 4).
+        "prometheus-node-exporter": {"resources": config.node_exporter.resources.to_values()},
+        "kube-state-metrics": _kube_state_metrics(config),
+    }
 
 
 def resources(config: Config) -> list[dict]:
-    merged = deep_merge(values(config), config.values["kube-prometheus-stack"])
-    return [helm_release(config, "kube-prometheus-stack", merged, crds=True)]
+    """The HelmRelease; the chart's CRDs are created and replaced on install and upgrade."""
+    merged = deep_merge(values(config), config.values[CHART])
+    return [helm_release(config, CHART, merged, crds=True)]

@@ -8,6 +8,7 @@ from krm_fn.config import Config
 
 
 def resources(config: Config) -> list[dict]:
+    """One HelmRepository per repository the pinned charts come from."""
     repositories = {chart.repository.name: chart.repository for chart in CHARTS.values()}
     return [
         {

@@ -8,6 +8,7 @@ from krm_fn.config import Config
 
 
 def resources(config: Config) -> list[dict]:
+    """An HTTPRoute per exposed UI, to the Service the chart creates for it."""
     routes = []
     for ui in config.exposed_uis:
         assert config.gateway is not None  # the schema requires it while a UI is exposed

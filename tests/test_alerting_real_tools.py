@@ -1,0 +1,387 @@
+"""The generated Alertmanager config and Prometheus rules, run through the real amtool and promtool.
+
+amtool is Debian trixie's 0.28.1 (0.25 rejects user_key_file/token_file, consumers.md section 6);
+promtool comes from the same suite. Both are installed into .tools/bin by scripts/install-tools.sh.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from krm_fn import components
+from krm_fn import config as config_model
+from krm_fn.components import alerting
+from krm_fn.components.common import deep_merge
+from krm_fn.config import Config
+from tests.helpers import UPSTREAM, config_with, default_config
+from tests.tools import tool
+
+pytestmark = pytest.mark.e2e
+
+KPS_VALUES = UPSTREAM / "charts" / "kube-prometheus-stack-82.18.0" / "values.yaml"
+HEARTBEAT = {"url": "https://hc-ping.com/5c1d", "repeatInterval": "1m"}
+
+CONFIGS = {
+    "default": default_config(),
+    "pushover-off": config_with(alerting={"pushover": {"enabled": False}}),
+    "heartbeat": config_with(alerting={"heartbeat": HEARTBEAT}),
+    "pushover-off-heartbeat": config_with(alerting={"pushover": {"enabled": False}, "heartbeat": HEARTBEAT}),
+    "flux-info-emergency": config_with(
+        flux={"eventSeverity": "info"},
+        alerting={"pushover": {"critical": {"priority": 2, "retry": "60s", "expire": "2h", "sound": "siren"}}},
+    ),
+}
+
+
+def load(config: dict) -> Config:
+    cfg, errors = config_model.load(config)
+    assert cfg is not None, [r.message for r in errors]
+    return cfg
+
+
+def effective_config(config: dict) -> dict:
+    """What Alertmanager gets: the chart's default `alertmanager.config` coalesced with ours, as Helm does."""
+    chart_default = yaml.safe_load(KPS_VALUES.read_text())["alertmanager"]["config"]
+    return deep_merge(chart_default, alerting.alertmanager_config(load(config)))
+
+
+def write_config(tmp_path: Path, config: dict) -> Path:
+    path = tmp_path / "alertmanager.yaml"
+    path.write_text(yaml.safe_dump(effective_config(config), sort_keys=False))
+    return path
+
+
+def run(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
+
+
+# --- amtool check-config ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_amtool_accepts_the_config(tmp_path: Path, name: str):
+    proc = run(tool("amtool"), "check-config", str(write_config(tmp_path, CONFIGS[name])))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout
+
+
+def test_amtool_rejects_a_broken_config(tmp_path: Path):
+    """Control: a route to a receiver that does not exist fails check-config."""
+    broken = effective_config(default_config())
+    broken["route"]["routes"].append({"receiver": "nowhere", "matchers": ["severity = page"]})
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(broken))
+    proc = run(tool("amtool"), "check-config", str(path))
+    assert proc.returncode != 0
+    assert "nowhere" in proc.stdout + proc.stderr
+
+
+# --- routing, decided by amtool's own route matching ----------------------------------------
+
+
+def route(config_file: Path, *labels: str) -> str:
+    proc = run(tool("amtool"), "config", "routes", "test", f"--config.file={config_file}", *labels)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout.strip()
+
+
+FLUX_EVENT = ("alertname=FluxKustomizationReconciliationFailed", "reportingcontroller=kustomize-controller")
+ROUTING = {
+    # config name -> [(labels, receiver)]
+    "default": [
+        (("alertname=Watchdog", "severity=none"), "null"),
+        (("alertname=InfoInhibitor", "severity=none"), "null"),
+        (("alertname=CPUThrottlingHigh", "severity=info"), "null"),
+        (("alertname=Anything", "severity=none"), "null"),
+        ((*FLUX_EVENT, "severity=error"), "pushover-flux"),
+        ((*FLUX_EVENT, "severity=info"), "null"),
+        (("alertname=KubePodCrashLooping", "severity=critical"), "pushover-critical"),
+        (("alertname=FluxResourceNotReady", "severity=warning"), "pushover-warning"),
+        (("alertname=ThirdParty", "severity=error"), "pushover-warning"),  # not a Flux event
+        (("alertname=NoSeverity",), "pushover-warning"),
+    ],
+    "heartbeat": [
+        (("alertname=Watchdog", "severity=none"), "heartbeat"),
+        (("alertname=InfoInhibitor", "severity=none"), "null"),
+        (("alertname=KubePodCrashLooping", "severity=critical"), "pushover-critical"),
+    ],
+    "pushover-off": [
+        (("alertname=Watchdog", "severity=none"), "null"),
+        ((*FLUX_EVENT, "severity=error"), "null"),
+        (("alertname=KubePodCrashLooping", "severity=critical"), "null"),
+    ],
+    "pushover-off-heartbeat": [
+        (("alertname=Watchdog", "severity=none"), "heartbeat"),
+        (("alertname=KubePodCrashLooping", "severity=critical"), "null"),
+    ],
+    "flux-info-emergency": [
+        ((*FLUX_EVENT, "severity=info"), "pushover-flux"),
+        ((*FLUX_EVENT, "severity=error"), "pushover-flux"),
+        (("alertname=CPUThrottlingHigh", "severity=info"), "null"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUTING))
+def test_alerts_reach_the_right_receiver(tmp_path: Path, name: str):
+    config_file = write_config(tmp_path, CONFIGS[name])
+    got = [(labels, route(config_file, *labels)) for labels, _ in ROUTING[name]]
+    assert got == ROUTING[name]
+
+
+# --- templates, rendered by amtool ----------------------------------------------------------
+
+
+def template_data(alerts: list[dict], common_labels: dict, common_annotations: dict) -> dict:
+    """Alertmanager's template.Data for one notification."""
+    return {
+        "receiver": "pushover-warning",
+        "status": "firing",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": a["labels"],
+                "annotations": a["annotations"],
+                "startsAt": "2026-01-01T00:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "",
+                "fingerprint": "0",
+            }
+            for a in alerts
+        ],
+        "groupLabels": {"alertname": common_labels["alertname"]},
+        "commonLabels": common_labels,
+        "commonAnnotations": common_annotations,
+        "externalURL": "http://alertmanager",
+    }
+
+
+PROMETHEUS_ALERT = template_data(
+    [
+        {
+            "labels": {"alertname": "KubePodCrashLooping", "cluster": "cloudlab", "severity": "warning"},
+            "annotations": {"summary": "Pod apps/web is crash looping.", "description": "long text"},
+        }
+    ],
+    {"alertname": "KubePodCrashLooping", "cluster": "cloudlab", "severity": "warning"},
+    {"summary": "Pod apps/web is crash looping."},
+)
+FLUX_ALERT = template_data(
+    [
+        {
+            "labels": {"alertname": "FluxKustomizationReconciliationFailed", "cluster": "cloudlab"},
+            "annotations": {"message": "kustomize build failed: accumulating resources"},
+        }
+    ],
+    {"alertname": "FluxKustomizationReconciliationFailed", "cluster": "cloudlab", "severity": "error"},
+    {"message": "kustomize build failed: accumulating resources"},
+)
+
+
+def render(tmp_path: Path, text: str, data: dict) -> str:
+    data_file = tmp_path / "data.json"
+    data_file.write_text(json.dumps(data))
+    proc = run(
+        tool("amtool"),
+        "template",
+        "render",
+        "--template.glob=/dev/null",
+        f"--template.text={text}",
+        f"--template.data={data_file}",
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def pushover_entry() -> dict:
+    conf = alerting.alertmanager_config(load(default_config()))
+    return conf["receivers"][1]["pushover_configs"][0]
+
+
+def test_title_renders_cluster_and_alertname(tmp_path: Path):
+    assert render(tmp_path, pushover_entry()["title"], PROMETHEUS_ALERT) == "[cloudlab] KubePodCrashLooping"
+    resolved = dict(PROMETHEUS_ALERT, status="resolved")
+    assert render(tmp_path, pushover_entry()["title"], resolved) == "[cloudlab] KubePodCrashLooping (resolved)"
+
+
+def test_message_renders_the_summary_of_a_prometheus_alert(tmp_path: Path):
+    assert render(tmp_path, pushover_entry()["message"], PROMETHEUS_ALERT) == "Pod apps/web is crash looping.\n"
+
+
+def test_message_falls_back_to_the_flux_message(tmp_path: Path):
+    out = render(tmp_path, pushover_entry()["message"], FLUX_ALERT)
+    assert out == "kustomize build failed: accumulating resources\n"
+    assert "{{" not in out
+
+
+def test_the_seed_helm_escaped_title_would_arrive_literally(tmp_path: Path):
+    """Control: the seed's escaped template renders to literal braces, which our output never has."""
+    seed_title = '{{ "{{" }} .CommonLabels.alertname {{ "}}" }}'
+    assert render(tmp_path, seed_title, PROMETHEUS_ALERT) == "{{ .CommonLabels.alertname }}"
+
+
+# --- Prometheus rules -----------------------------------------------------------------------
+
+
+def rule_groups() -> dict[str, dict]:
+    objects = components.generate(load(default_config()))
+    (kps,) = [o for o in objects if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"]
+    return kps["spec"]["values"]["additionalPrometheusRulesMap"]
+
+
+@pytest.mark.parametrize("key", ["flux-rules", "cert-manager-rules"])
+def test_promtool_accepts_every_rule_group(tmp_path: Path, key: str):
+    path = tmp_path / f"{key}.yaml"
+    path.write_text(yaml.safe_dump(rule_groups()[key], sort_keys=False))
+    proc = run(tool("promtool"), "check", "rules", str(path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS: 1 rules found" in proc.stdout
+
+
+def test_promtool_rejects_the_seed_rule_placement(tmp_path: Path):
+    """Control: a PrometheusRule-shaped file (not a rule file) fails, so the check above means something."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "x", "rules": [{"alert": "A", "expr": "up ==="}]}]}))
+    proc = run(tool("promtool"), "check", "rules", str(path))
+    assert proc.returncode != 0
+
+
+FLUX_DESCRIPTION = (
+    "{kind} {ns}/{name} has reported Ready=False for more than 10m. Run: flux get all -A --status-selector ready=false"
+)
+
+
+def flux_alert(kind: str, ns: str, name: str) -> dict:
+    return {
+        "exp_labels": {"severity": "warning", "customresource_kind": kind, "exported_namespace": ns, "name": name},
+        "exp_annotations": {
+            "summary": f"Flux {kind} {ns}/{name} is not ready",
+            "description": FLUX_DESCRIPTION.format(kind=kind, ns=ns, name=name),
+        },
+    }
+
+
+def series(kind: str, ns: str, name: str, values: str, **labels: str) -> dict:
+    """One gotk_resource_info series, as kube-state-metrics exports it."""
+    all_labels = {"customresource_kind": kind, "exported_namespace": ns, "name": name, **labels}
+    inner = ", ".join(f'{k}="{v}"' for k, v in all_labels.items())
+    return {"series": f"gotk_resource_info{{{inner}}}", "values": values}
+
+
+FLUX_TESTS = {
+    "evaluation_interval": "1m",
+    "tests": [
+        {
+            "interval": "1m",
+            "input_series": [
+                series("HelmRelease", "apps", "web", "1x30", ready="False", revision="1.0.0"),
+                # Suspended: never alerts, although not ready.
+                series("Kustomization", "apps", "paused", "1x30", ready="False", suspended="true"),
+                # Explicitly not suspended: alerts like an object without the label.
+                series("Kustomization", "infra", "base", "1x30", ready="False", suspended="false"),
+                series("GitRepository", "flux-system", "flux-system", "1x30", ready="True"),
+                # A new revision replaces the series; `max by` keeps the for: timer running.
+                series("HelmRelease", "apps", "api", "1x5", ready="False", revision="1"),
+                series("HelmRelease", "apps", "api", "_x5 1x25", ready="False", revision="2"),
+            ],
+            "alert_rule_test": [
+                {"eval_time": "9m", "alertname": "FluxResourceNotReady", "exp_alerts": []},
+                {
+                    "eval_time": "11m",
+                    "alertname": "FluxResourceNotReady",
+                    "exp_alerts": [
+                        flux_alert("HelmRelease", "apps", "api"),
+                        flux_alert("HelmRelease", "apps", "web"),
+                        flux_alert("Kustomization", "infra", "base"),
+                    ],
+                },
+            ],
+        }
+    ],
+}
+
+CERT_TESTS = {
+    "evaluation_interval": "1m",
+    "tests": [
+        {
+            "interval": "1m",
+            "input_series": [
+                # Expires one day after the test's epoch: inside the 7-day window from the start.
+                {
+                    "series": 'certmanager_certificate_expiration_timestamp_seconds{name="web-tls", namespace="apps"}',
+                    "values": "86400x70",
+                },
+                {
+                    "series": "certmanager_certificate_expiration_timestamp_seconds"
+                    '{name="api-tls", exported_namespace="certs", namespace="cert-manager"}',
+                    "values": "86400x70",
+                },
+                # Expires in about a year: never alerts.
+                {
+                    "series": 'certmanager_certificate_expiration_timestamp_seconds{name="ok-tls", namespace="apps"}',
+                    "values": "31536000x70",
+                },
+            ],
+            "alert_rule_test": [
+                {"eval_time": "59m", "alertname": "CertManagerCertExpirySoon", "exp_alerts": []},
+                {
+                    "eval_time": "61m",
+                    "alertname": "CertManagerCertExpirySoon",
+                    "exp_alerts": [
+                        {
+                            "exp_labels": {
+                                "severity": "warning",
+                                "name": "api-tls",
+                                "exported_namespace": "certs",
+                                "namespace": "cert-manager",
+                            },
+                            "exp_annotations": {
+                                "summary": "Certificate certs/api-tls expires in less than 7 days",
+                                "description": "Certificate certs/api-tls expires in 22h 59m 0s.",
+                            },
+                        },
+                        {
+                            "exp_labels": {"severity": "warning", "name": "web-tls", "namespace": "apps"},
+                            "exp_annotations": {
+                                "summary": "Certificate apps/web-tls expires in less than 7 days",
+                                "description": "Certificate apps/web-tls expires in 22h 59m 0s.",
+                            },
+                        },
+                    ],
+                },
+            ],
+        }
+    ],
+}
+
+
+def promtool_test(tmp_path: Path, key: str, unit_tests: dict) -> subprocess.CompletedProcess:
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_groups()[key], sort_keys=False))
+    tests_file = tmp_path / "tests.yaml"
+    tests_file.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], **unit_tests}, sort_keys=False))
+    return run(tool("promtool"), "test", "rules", str(tests_file))
+
+
+def test_flux_alert_fires_after_its_for_and_never_for_suspended_objects(tmp_path: Path):
+    proc = promtool_test(tmp_path, "flux-rules", FLUX_TESTS)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout
+
+
+def test_promtool_unit_test_can_fail(tmp_path: Path):
+    """Control: expecting the suspended object to alert makes promtool fail."""
+    wrong = json.loads(json.dumps(FLUX_TESTS))
+    wrong["tests"][0]["alert_rule_test"][1]["exp_alerts"].append(flux_alert("Kustomization", "apps", "paused"))
+    proc = promtool_test(tmp_path, "flux-rules", wrong)
+    assert proc.returncode != 0
+
+
+def test_cert_manager_alert_fires_within_a_week_of_expiry(tmp_path: Path):
+    proc = promtool_test(tmp_path, "cert-manager-rules", CERT_TESTS)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout

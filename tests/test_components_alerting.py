@@ -1,0 +1,186 @@
+"""The Alertmanager configuration: inhibit rules, routing order, receivers, templates (charts.md 5)."""
+
+from __future__ import annotations
+
+import yaml
+
+from krm_fn import config as config_model
+from krm_fn.components import alerting
+from krm_fn.config import Config
+from tests.helpers import UPSTREAM, config_with, default_config
+
+KPS_VALUES = UPSTREAM / "charts" / "kube-prometheus-stack-82.18.0" / "values.yaml"
+HEARTBEAT = {"heartbeat": {"url": "https://hc-ping.com/0f0e", "repeatInterval": "2m"}}
+
+
+def load(config: dict) -> Config:
+    cfg, errors = config_model.load(config)
+    assert cfg is not None, [r.message for r in errors]
+    return cfg
+
+
+def am(config: dict | None = None) -> dict:
+    return alerting.alertmanager_config(load(config or default_config()))
+
+
+def route_table(conf: dict) -> list[tuple[str, tuple[str, ...]]]:
+    return [(r["receiver"], tuple(r["matchers"])) for r in conf["route"]["routes"]]
+
+
+def receiver(conf: dict, name: str) -> dict:
+    (found,) = [r for r in conf["receivers"] if r["name"] == name]
+    return found
+
+
+def test_inhibit_rules_are_the_chart_defaults_written_out():
+    chart_default = yaml.safe_load(KPS_VALUES.read_text())["alertmanager"]["config"]["inhibit_rules"]
+    assert am()["inhibit_rules"] == chart_default
+
+
+def test_global_and_grouping_from_the_config():
+    config = config_with(
+        alerting={
+            "groupBy": ["alertname", "cluster"],
+            "groupWait": "10s",
+            "groupInterval": "2m",
+            "repeatInterval": "4h",
+            "resolveTimeout": "1h",
+        }
+    )
+    conf = am(config)
+    assert conf["global"] == {"resolve_timeout": "1h"}
+    route = conf["route"]
+    assert route["group_by"] == ["alertname", "cluster"]
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("10s", "2m", "4h")
+
+
+def test_seed_defaults():
+    route = am()["route"]
+    assert route["group_by"] == ["alertname", "namespace"]
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("30s", "5m", "12h")
+    assert am()["global"] == {"resolve_timeout": "5m"}
+
+
+def test_routes_in_order_and_default_receiver():
+    conf = am()
+    assert conf["route"]["receiver"] == "pushover-warning"
+    assert route_table(conf) == [
+        ("null", ('alertname = "Watchdog"',)),
+        ("null", ('alertname = "InfoInhibitor"',)),
+        ("null", ('severity =~ "info|none"',)),
+        ("pushover-flux", ("severity = error", 'reportingcontroller =~ ".+"')),
+        ("pushover-critical", ("severity = critical",)),
+        ("pushover-warning", ("severity = warning",)),
+    ]
+
+
+def test_flux_info_events_are_delivered_when_asked_for():
+    conf = am(config_with(flux={"eventSeverity": "info"}))
+    table = route_table(conf)
+    flux_info = ("pushover-flux", ("severity = info", 'reportingcontroller =~ ".+"'))
+    assert flux_info in table
+    assert table.index(flux_info) < table.index(("null", ('severity =~ "info|none"',)))
+
+
+def test_heartbeat_turns_watchdog_into_a_dead_mans_switch():
+    conf = am(config_with(alerting=HEARTBEAT))
+    watchdog = conf["route"]["routes"][0]
+    assert watchdog == {
+        "receiver": "heartbeat",
+        "matchers": ['alertname = "Watchdog"'],
+        "group_wait": "0s",
+        "group_interval": "2m",
+        "repeat_interval": "2m",
+    }
+    assert receiver(conf, "heartbeat") == {
+        "name": "heartbeat",
+        "webhook_configs": [{"url": "https://hc-ping.com/0f0e", "send_resolved": False}],
+    }
+
+
+def test_without_heartbeat_watchdog_goes_to_null_and_no_webhook():
+    conf = am()
+    assert conf["route"]["routes"][0]["receiver"] == "null"
+    assert all("webhook_configs" not in r for r in conf["receivers"])
+
+
+def test_pushover_receivers_read_credential_files_from_the_mounted_secret():
+    conf = am(config_with(secret={"name": "creds"}))
+    for name in ("pushover-critical", "pushover-warning", "pushover-flux"):
+        (entry,) = receiver(conf, name)["pushover_configs"]
+        assert entry["user_key_file"] == "/etc/alertmanager/secrets/creds/pushover-user-key"
+        assert entry["token_file"] == "/etc/alertmanager/secrets/creds/pushover-api-token"
+        assert "user_key" not in entry and "token" not in entry
+
+
+def test_pushover_levels_from_the_config():
+    config = config_with(
+        alerting={
+            "pushover": {
+                "critical": {"priority": 2, "retry": "60s", "expire": "1h", "sound": "siren"},
+                "warning": {"priority": -1},
+                "flux": {"priority": 1, "sound": "bike"},
+            }
+        }
+    )
+    conf = am(config)
+    critical = receiver(conf, "pushover-critical")["pushover_configs"][0]
+    assert (critical["priority"], critical["retry"], critical["expire"], critical["sound"]) == (
+        "2",
+        "60s",
+        "1h",
+        "siren",
+    )
+    warning = receiver(conf, "pushover-warning")["pushover_configs"][0]
+    assert warning["priority"] == "-1"
+    assert not {"retry", "expire", "sound"} & set(warning)
+    flux = receiver(conf, "pushover-flux")["pushover_configs"][0]
+    assert (flux["priority"], flux["sound"]) == ("1", "bike")
+
+
+def test_seed_priorities():
+    conf = am()
+    critical = receiver(conf, "pushover-critical")["pushover_configs"][0]
+    assert (critical["priority"], critical["retry"], critical["expire"]) == ("1", "300s", "3600s")
+    assert receiver(conf, "pushover-warning")["pushover_configs"][0]["priority"] == "0"
+
+
+def test_flux_receiver_sends_no_resolved_notifications():
+    """Flux alerts have no endsAt and resolve after resolve_timeout: a 'resolved' push would be noise."""
+    conf = am()
+    assert receiver(conf, "pushover-flux")["pushover_configs"][0]["send_resolved"] is False
+    assert receiver(conf, "pushover-critical")["pushover_configs"][0]["send_resolved"] is True
+    assert receiver(conf, "pushover-warning")["pushover_configs"][0]["send_resolved"] is True
+
+
+def test_message_falls_back_to_the_flux_message_and_title_names_the_cluster():
+    entry = receiver(am(), "pushover-warning")["pushover_configs"][0]
+    assert "{{ or .Annotations.summary .Annotations.message }}" in entry["message"]
+    assert "{{ .CommonLabels.cluster }}" in entry["title"]
+    assert "{{ .CommonLabels.alertname }}" in entry["title"]
+
+
+def test_pushover_disabled_sends_everything_to_null():
+    conf = am(config_with(alerting={"pushover": {"enabled": False}}))
+    assert conf["route"]["receiver"] == "null"
+    assert [r["name"] for r in conf["receivers"]] == ["null"]
+    assert {r["receiver"] for r in conf["route"]["routes"]} == {"null"}
+    assert alerting.secrets(load(config_with(alerting={"pushover": {"enabled": False}}))) == []
+
+
+def test_pushover_disabled_keeps_the_heartbeat():
+    conf = am(config_with(alerting={"pushover": {"enabled": False}, **HEARTBEAT}))
+    assert [r["name"] for r in conf["receivers"]] == ["null", "heartbeat"]
+    assert conf["route"]["routes"][0]["receiver"] == "heartbeat"
+
+
+def test_every_routed_receiver_exists():
+    for config in (
+        default_config(),
+        config_with(alerting=HEARTBEAT),
+        config_with(alerting={"pushover": {"enabled": False}}),
+        config_with(flux={"eventSeverity": "info"}),
+    ):
+        conf = am(config)
+        names = {r["name"] for r in conf["receivers"]}
+        assert {conf["route"]["receiver"]} | {r["receiver"] for r in conf["route"]["routes"]} <= names

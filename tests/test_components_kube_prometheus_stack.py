@@ -1,0 +1,242 @@
+"""kube-prometheus-stack values: each correction of charts.md section 4, on the generated objects."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from krm_fn import components, yamlio
+from krm_fn import config as config_model
+from krm_fn.config import Config
+from tests.helpers import config_with, default_config
+
+
+def load(config: dict) -> Config:
+    cfg, errors = config_model.load(config)
+    assert cfg is not None, [r.message for r in errors]
+    return cfg
+
+
+def release(cfg: Config, name: str = "kube-prometheus-stack") -> dict:
+    (found,) = [o for o in components.generate(cfg) if o["kind"] == "HelmRelease" and o["metadata"]["name"] == name]
+    return found
+
+
+def kps_values(config: dict | None = None) -> dict:
+    return release(load(config or default_config()))["spec"]["values"]
+
+
+def rendered(cfg: Config) -> str:
+    return "---\n".join(yamlio.dump_document(o) for o in components.generate(cfg))
+
+
+def test_helm_release_manages_the_chart_crds():
+    spec = release(load(default_config()))["spec"]
+    assert spec["install"]["crds"] == "CreateReplace"
+    assert spec["upgrade"]["crds"] == "CreateReplace"
+    assert spec["chart"]["spec"]["version"] == "82.18.0"
+    assert spec["chart"]["spec"]["sourceRef"] == {"kind": "HelmRepository", "name": "prometheus-community"}
+
+
+def test_output_parses_with_a_loader_that_refuses_duplicate_keys():
+    text = rendered(load(default_config()))
+    docs = yamlio.load_documents(text)
+    assert len(docs) == len(components.generate(load(default_config())))
+
+
+def test_the_strict_loader_does_catch_the_seed_duplicate_prometheus_key():
+    """Control for the test above: the seed's two `prometheus:` blocks are refused."""
+    seed_like = "values:\n  prometheus:\n    prometheusSpec: {}\n  grafana: {}\n  prometheus:\n    thanosService: {}\n"
+    with pytest.raises(yamlio.YamlError):
+        yamlio.load_documents(seed_like)
+
+
+def test_no_yaml_aliases_in_the_output():
+    """Shared Python objects would be dumped as &id001 anchors, which some consumers reject."""
+    text = rendered(load(config_with(alerting={"heartbeat": {"url": "https://hc-ping.com/x"}})))
+    assert "&id" not in text and "*id" not in text
+
+
+def test_additional_rules_map_is_top_level():
+    values = kps_values()
+    assert set(values["additionalPrometheusRulesMap"]) == {"flux-rules", "cert-manager-rules"}
+    assert "additionalPrometheusRulesMap" not in values["prometheus"]["prometheusSpec"]
+
+
+def test_flux_rule_reads_gotk_resource_info_not_the_removed_metric():
+    rules = kps_values()["additionalPrometheusRulesMap"]["flux-rules"]["groups"][0]["rules"]
+    (rule,) = rules
+    assert rule["alert"] == "FluxResourceNotReady"
+    assert "gotk_resource_info" in rule["expr"]
+    assert rule["expr"].startswith("max by (")
+    assert 'suspended!="true"' in rule["expr"]
+    assert "gotk_reconcile_condition" not in json.dumps(kps_values())
+
+
+def test_cert_manager_expiry_rule():
+    (rule,) = kps_values()["additionalPrometheusRulesMap"]["cert-manager-rules"]["groups"][0]["rules"]
+    assert rule["alert"] == "CertManagerCertExpirySoon"
+    assert "certmanager_certificate_expiration_timestamp_seconds" in rule["expr"]
+
+
+def test_prometheus_spec_from_the_config():
+    config = config_with(
+        prometheus={"retention": "15d", "storageSize": "20Gi", "resources": {"requests": {"memory": "1Gi"}}},
+        cluster="homelab",
+    )
+    spec = kps_values(config)["prometheus"]["prometheusSpec"]
+    assert spec["retention"] == "15d"
+    assert spec["resources"] == {"requests": {"memory": "1Gi"}}
+    assert spec["externalLabels"] == {"cluster": "homelab"}
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim == {
+        "storageClassName": "nfs",
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "20Gi"}},
+    }
+
+
+def test_prometheus_defaults_are_the_seed_values():
+    spec = kps_values()["prometheus"]["prometheusSpec"]
+    assert spec["retention"] == "7d"
+    assert spec["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
+    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"] == {"requests": {"storage": "10Gi"}}
+
+
+def test_one_prometheus_block_holds_everything():
+    prometheus = kps_values()["prometheus"]
+    assert set(prometheus) == {"prometheusSpec"}  # thanos keys are already false by default (charts.md 3)
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "ruleSelectorNilUsesHelmValues",
+        "serviceMonitorSelectorNilUsesHelmValues",
+        "podMonitorSelectorNilUsesHelmValues",
+        "probeSelectorNilUsesHelmValues",
+        "scrapeConfigSelectorNilUsesHelmValues",
+    ],
+)
+def test_user_monitors_and_rules_are_selected(flag: str):
+    assert kps_values()["prometheus"]["prometheusSpec"][flag] is False
+
+
+def test_alertmanager_mounts_the_secret_the_pushover_files_live_in():
+    config = config_with(secret={"name": "obs-creds"})
+    alertmanager = kps_values(config)["alertmanager"]
+    assert alertmanager["alertmanagerSpec"]["secrets"] == ["obs-creds"]
+    assert "secrets" not in alertmanager  # the seed's path, which the chart ignores
+    files = [
+        value
+        for receiver in alertmanager["config"]["receivers"]
+        for entry in receiver.get("pushover_configs", [])
+        for key, value in entry.items()
+        if key.endswith("_file")
+    ]
+    assert files and all(f.startswith("/etc/alertmanager/secrets/obs-creds/") for f in files)
+
+
+def test_no_secret_mount_when_pushover_is_off():
+    config = config_with(alerting={"pushover": {"enabled": False}})
+    assert "secrets" not in kps_values(config)["alertmanager"]["alertmanagerSpec"]
+
+
+def test_alertmanager_resources_and_storage():
+    spec = kps_values(config_with(alertmanager={"storageSize": "2Gi"}))["alertmanager"]["alertmanagerSpec"]
+    assert spec["resources"] == {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}
+    assert spec["storage"]["volumeClaimTemplate"]["spec"]["resources"] == {"requests": {"storage": "2Gi"}}
+    assert spec["storage"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "nfs"
+
+
+def test_templates_are_plain_alertmanager_templates():
+    """tplConfig stays false, so Helm-escaped templates would reach Pushover literally (charts.md 4)."""
+    values = kps_values()
+    assert values["alertmanager"].get("tplConfig", False) is False
+    text = rendered(load(default_config()))
+    assert '{{ "{{" }}' not in text and '{{ "}}" }}' not in text
+    receiver = values["alertmanager"]["config"]["receivers"][1]
+    assert receiver["pushover_configs"][0]["title"].count("{{ .CommonLabels.alertname }}") == 1
+
+
+def test_grafana_admin_from_the_secret_and_persistent_volume():
+    grafana = kps_values(config_with(grafana={"storageSize": "5Gi"}))["grafana"]
+    assert grafana["admin"] == {
+        "existingSecret": "monitoring-secrets",
+        "userKey": "grafana-admin-user",
+        "passwordKey": "grafana-admin-password",
+    }
+    assert grafana["persistence"] == {"enabled": True, "storageClassName": "nfs", "size": "5Gi"}
+    assert grafana["deploymentStrategy"] == {"type": "Recreate"}
+    assert grafana["sidecar"]["datasources"]["enabled"] is True
+    assert grafana["resources"] == {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}
+
+
+def test_node_exporter_resources_under_the_subchart_key():
+    config = config_with(nodeExporter={"resources": {"requests": {"cpu": "5m"}}})
+    values = kps_values(config)
+    assert values["prometheus-node-exporter"] == {"resources": {"requests": {"cpu": "5m"}}}
+    assert "nodeExporter" not in values
+
+
+def test_kube_state_metrics_exports_flux_state_and_keeps_standard_metrics():
+    ksm = kps_values()["kube-state-metrics"]
+    assert ksm["resources"] == {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}
+    assert ksm["customResourceState"]["enabled"] is True
+    kinds = {r["groupVersionKind"]["kind"] for r in ksm["customResourceState"]["config"]["spec"]["resources"]}
+    assert {"Kustomization", "HelmRelease", "GitRepository", "HelmRepository", "OCIRepository"} <= kinds
+    assert "helmreleases" in ksm["rbac"]["extraRules"][0]["resources"]
+    assert ksm["rbac"]["extraRules"][0]["verbs"] == ["list", "watch"]
+    assert "collectors" not in ksm
+    assert "custom-resource-state-only" not in json.dumps(ksm)
+
+
+def test_storage_class_omitted_when_unset():
+    """No storageClass in the config: every volume uses the cluster's default class."""
+    config = default_config()
+    del config["spec"]["storageClass"]
+    cfg = load(config)
+    assert cfg.storage_class is None
+    text = json.dumps(components.generate(cfg))
+    assert "storageClass" not in text  # neither storageClassName (kps, grafana) nor storageClass (loki)
+    values = kps_values(config)
+    assert values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"] == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "10Gi"}},
+    }
+
+
+def test_storage_class_everywhere_when_set():
+    text = yaml.safe_dump(components.generate(load(config_with(storageClass="fast-ssd"))))
+    assert text.count("storageClassName: fast-ssd") == 3  # prometheus, alertmanager, grafana
+    assert text.count("storageClass: fast-ssd") == 1  # loki
+
+
+def test_user_overrides_are_deep_merged_last():
+    config = config_with(
+        values={
+            "kube-prometheus-stack": {
+                "prometheus": {"prometheusSpec": {"retention": "30d", "scrapeInterval": "60s"}},
+                "grafana": {"sidecar": {"dashboards": {"enabled": False}}},
+                "alertmanager": {"alertmanagerSpec": {"secrets": ["other"]}},
+            }
+        }
+    )
+    values = kps_values(config)
+    spec = values["prometheus"]["prometheusSpec"]
+    assert spec["retention"] == "30d"  # a scalar is replaced
+    assert spec["scrapeInterval"] == "60s"  # a new key is added
+    assert spec["resources"]["requests"]["cpu"] == "100m"  # siblings are kept
+    assert values["grafana"]["sidecar"] == {"datasources": {"enabled": True}, "dashboards": {"enabled": False}}
+    assert values["alertmanager"]["alertmanagerSpec"]["secrets"] == ["other"]  # a list is replaced
+
+
+def test_generation_does_not_mutate_the_config():
+    overrides = {"kube-prometheus-stack": {"prometheus": {"prometheusSpec": {"retention": "30d"}}}}
+    cfg = load(config_with(values=overrides))
+    before = json.dumps(cfg.values, sort_keys=True)
+    components.generate(cfg)
+    components.generate(cfg)
+    assert json.dumps(cfg.values, sort_keys=True) == before
