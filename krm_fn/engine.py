@@ -31,6 +31,7 @@ class Request:
     config_location: Location | None = None
     sees_pipeline: bool = True  # False when the consumer passes the config alone (kustomize generators)
     add_paths: bool = False  # give generated objects a config.kubernetes.io/path (kpt writes files by it)
+    check_all_kinds: bool = False  # `observability-fn check`: rules look at every object, not the stack's kinds
 
 
 @dataclass
@@ -93,7 +94,7 @@ def run(request: Request) -> Response:
                 results.append(_parse_result(item, error))
     results.extend(_conflicts(generated, pipeline, config))
 
-    ctx = CheckContext(config, generated, pipeline, request.sees_pipeline)
+    ctx = CheckContext(config, generated, pipeline, request.sees_pipeline, request.check_all_kinds)
     results.extend(run_rules(ctx))
     results.sort(key=sort_key)
 

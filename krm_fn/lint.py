@@ -14,9 +14,11 @@ def run(paths: list[str]) -> Outcome:
     items, results = read_items(paths)
     configs = [i for i in items if i.kind == config_model.KIND]
     if not configs:
-        results.extend(run_rules(CheckContext(None, [], items, True)))
+        results.extend(run_rules(CheckContext(None, [], items, sees_pipeline=True, check_all_kinds=True)))
     for config_item in configs:
-        request = engine.Request(items, function_config=config_item.obj, config_location=config_item.location())
+        request = engine.Request(
+            items, function_config=config_item.obj, config_location=config_item.location(), check_all_kinds=True
+        )
         results.extend(engine.run(request).results)
     unique = sorted(set(results), key=sort_key)
     lines = "".join(r.to_line() + "\n" for r in unique)

@@ -24,6 +24,7 @@ class CheckContext:
     generated: list[Item]
     pipeline: list[Item]  # the user's objects the consumer showed us (never the config itself)
     sees_pipeline: bool  # False when the consumer shows the config only (kustomize generators)
+    check_all_kinds: bool = False  # `observability-fn check`: every object, not only the stack's kinds
     _kinds: dict[str, list[Item]] = field(default_factory=dict, repr=False)
 
     def user_objects(self, kind: str) -> list[Item]:

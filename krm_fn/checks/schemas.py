@@ -1,1 +1,91 @@
-"""Rules: schemas. (Being written.)"""
+"""Rule `schema`: objects match their real schemas (krm_fn.validation).
+
+Every generated object is validated: a problem there is a bug in observability-fn. In the
+pipeline, the user's objects of the kinds the stack works with are validated too; with no
+ObservabilityConfig (`observability-fn check` over a repository), every object whose schema the
+package has. Objects of kinds with no schema are skipped: a PodMonitor, for one, since the
+prometheus-operator CRD is not vendored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from krm_fn import config as config_model
+from krm_fn import validation
+from krm_fn.checks.base import CheckContext, result, rule
+from krm_fn.items import Item
+from krm_fn.results import Result, Severity
+
+RULE = "schema"
+
+# The user's kinds checked while the function runs in a pipeline (the rest are not even parsed);
+# ConfigMaps only in the stack's namespace, where Grafana's sidecar reads them.
+STACK_KINDS = (
+    "Namespace",
+    "ConfigMap",
+    "Secret",
+    "HelmRepository",
+    "HelmRelease",
+    "Provider",
+    "Alert",
+    "HTTPRoute",
+    "Gateway",
+    "PodMonitor",
+)
+
+
+def default_kubernetes_version() -> str:
+    """The config schema's default Kubernetes version (used when there is no config)."""
+    return config_model.schema()["properties"]["spec"]["properties"]["kubernetesVersion"]["default"]
+
+
+@rule(
+    RULE,
+    Severity.ERROR,
+    "Objects match their Kubernetes or CRD schema (generated ones, and yours of the stack's kinds)",
+)
+def check_schemas(ctx: CheckContext) -> Iterator[Result]:
+    version = ctx.config.kubernetes_version if ctx.config is not None else default_kubernetes_version()
+    for item in ctx.generated:
+        for problem in validation.validate(item.obj, version):
+            yield result(
+                RULE,
+                Severity.ERROR,
+                f"{problem.message} (this object is generated: a bug in observability-fn, please report it)",
+                item,
+                list(problem.path),
+            )
+    for item in _user_objects(ctx, version):
+        for problem in validation.validate(item.obj, version):
+            if not _hostname_problem(item, problem.path):
+                yield result(RULE, Severity.ERROR, problem.message, item, list(problem.path))
+
+
+def _hostname_problem(item: Item, path: tuple[str | int, ...]) -> bool:
+    """Route and listener hostnames are the `hostname` rule's, which says how to fix them."""
+    if item.kind == "HTTPRoute":
+        return path[:2] == ("spec", "hostnames") and len(path) == 3
+    if item.kind == "Gateway":
+        return len(path) == 4 and path[:2] == ("spec", "listeners") and path[3] == "hostname"
+    return False
+
+
+def _user_objects(ctx: CheckContext, version: str) -> list[Item]:
+    if ctx.config is None or ctx.check_all_kinds:
+        return [
+            item
+            for item in ctx.pipeline
+            if validation.schema_for(item.api_version or "", item.kind or "", version) is not None
+            and item.parse_error() is None
+        ]
+    namespace = ctx.config.namespace
+    found = []
+    for kind in STACK_KINDS:
+        if kind == "ConfigMap":  # filtered on the header first, so other ConfigMaps are never parsed
+            found += [
+                i for i in ctx.pipeline if i.kind == kind and i.namespace == namespace and i.parse_error() is None
+            ]
+        else:
+            found += ctx.user_objects(kind)
+    return found

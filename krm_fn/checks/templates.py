@@ -1,1 +1,143 @@
-"""Rules: templates. (Being written.)"""
+"""Rule `alertmanager-templates`: Alertmanager templates survive kube-prometheus-stack's Helm.
+
+kube-prometheus-stack writes `alertmanager.config` with plain toYaml while
+`alertmanager.tplConfig` is false (the default, values.yaml line 599), and through Helm's `tpl`
+when it is true (`{{- if .Values.alertmanager.tplConfig }}`, so any Go-truthy value counts):
+
+- tplConfig false + a Helm-escaped template (`{{ "{{" }} .CommonLabels.alertname {{ "}}" }}`):
+  the escape reaches Alertmanager unchanged, Alertmanager renders it to literal braces, and
+  Pushover shows the template text (shared/reference/charts.md section 4, consumers.md section 6:
+  `amtool check-config` accepts it, `amtool template render` prints the literal text). Error.
+- tplConfig true + a raw Alertmanager template (`{{ .CommonLabels.alertname }}`): Helm evaluates
+  it first, against the chart's values, and it never reaches Alertmanager ("If the Alertmanager
+  configuration contains Alertmanager templates, they'll need to be properly escaped so that they
+  are not interpreted by Helm", values.yaml lines 591-593). Warning: the action could be meant
+  for Helm, so only actions that read Alertmanager's notification data are flagged.
+- `alertmanager.stringConfig` is only read while tplConfig is true (values.yaml line 585):
+  set without it, it is ignored. Warning.
+
+Checked: the generated kube-prometheus-stack HelmRelease (reported on the config when the string
+came from `spec.values`), and the user's own kube-prometheus-stack HelmReleases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from krm_fn.checks.base import CheckContext, dotted, result, rule
+from krm_fn.checks.values import chart_of
+from krm_fn.items import Item
+from krm_fn.results import Result, Severity
+
+RULE = "alertmanager-templates"
+CHART = "kube-prometheus-stack"
+
+# A Helm action whose only content is a string literal holding `{{` or `}}`: {{ "{{" }},
+# {{ `}}` }}, {{- "{{ template \"x\" . }}" -}}.
+HELM_ESCAPE = re.compile(
+    r"\{\{-?\s*(?:\"(?:[^\"\\]|\\.)*(?:\{\{|\}\})(?:[^\"\\]|\\.)*\"|`[^`]*(?:\{\{|\}\})[^`]*`)\s*-?\}\}"
+)
+ACTION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+# What an Alertmanager notification template reads (alertmanager template.Data) or calls.
+ALERTMANAGER_DATA = re.compile(
+    r"\.(?:Alerts|CommonLabels|CommonAnnotations|GroupLabels|Status|Receiver|ExternalURL|Labels|Annotations|"
+    r"StartsAt|EndsAt|GeneratorURL|Fingerprint|TruncatedAlerts)\b|\btemplate\s+\""
+)
+
+
+def truthy(value: object) -> bool:
+    """Go template truthiness, as `{{ if }}` sees a value."""
+    return value not in (None, False, 0, "", [], {})
+
+
+def _strings(node: object, path: tuple) -> Iterator[tuple[tuple, str]]:
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _strings(value, (*path, i))
+
+
+def has_helm_escape(text: str) -> bool:
+    return bool(HELM_ESCAPE.search(text))
+
+
+def has_raw_alertmanager_template(text: str) -> bool:
+    """A `{{ }}` action Helm would evaluate that reads Alertmanager's notification data."""
+    rest = HELM_ESCAPE.sub("", text)
+    return any(ALERTMANAGER_DATA.search(action) for action in ACTION.findall(rest))
+
+
+def _lookup(node: object, path: tuple) -> object:
+    for key in path:
+        found = (isinstance(node, dict) and key in node) or (
+            isinstance(node, list) and isinstance(key, int) and key < len(node)
+        )
+        if not found:
+            return None
+        node = node[key]
+    return node
+
+
+@rule(RULE, Severity.ERROR, "Alertmanager templates are escaped for Helm exactly when alertmanager.tplConfig is true")
+def check_templates(ctx: CheckContext) -> Iterator[Result]:
+    for item in ctx.all_objects("HelmRelease"):
+        found = chart_of(item.obj)
+        if found is None or found[0] != CHART:
+            continue
+        values = item.obj["spec"].get("values")
+        alertmanager = values.get("alertmanager") if isinstance(values, dict) else None
+        if isinstance(alertmanager, dict):
+            yield from _check_release(ctx, item, alertmanager)
+
+
+def _check_release(ctx: CheckContext, item: Item, alertmanager: dict) -> Iterator[Result]:
+    overrides = ctx.config.values.get(CHART, {}) if (item.generated and ctx.config is not None) else {}
+    tpl = truthy(alertmanager.get("tplConfig"))
+
+    def report(severity: Severity, text: str, path: tuple) -> Result:
+        full = ("alertmanager", *path)
+        if item.generated and ctx.config is not None and _lookup(overrides, full) is not None:
+            field = dotted(["spec", "values", CHART, *full])
+            return Result(RULE, severity, text, ctx.config.ref, field, ctx.config.location)
+        if item.generated:
+            text += " (generated by observability-fn: a bug, please report it)"
+        return result(RULE, severity, text, item, ["spec", "values", *full])
+
+    for path, text in _strings(alertmanager.get("config"), ("config",)):
+        if not tpl and has_helm_escape(text):
+            yield report(
+                Severity.ERROR,
+                'Helm-escaped template ({{ "{{" }} ... {{ "}}" }}) while alertmanager.tplConfig is false: the chart '
+                "writes it unchanged and the notification shows the template text; write the plain Alertmanager "
+                "template ({{ .CommonLabels.alertname }}) or set alertmanager.tplConfig: true",
+                path,
+            )
+        elif tpl and has_raw_alertmanager_template(text):
+            yield report(
+                Severity.WARNING,
+                "Alertmanager template while alertmanager.tplConfig is true: Helm evaluates it first and it never "
+                'reaches Alertmanager; escape it ({{ "{{" }} .CommonLabels.alertname {{ "}}" }}) or set '
+                "alertmanager.tplConfig: false",
+                path,
+            )
+    string_config = alertmanager.get("stringConfig")
+    if isinstance(string_config, str) and string_config.strip():
+        if not tpl:
+            yield report(
+                Severity.WARNING,
+                "alertmanager.stringConfig is ignored while alertmanager.tplConfig is false; "
+                "set tplConfig: true or move the configuration to alertmanager.config",
+                ("stringConfig",),
+            )
+        elif has_raw_alertmanager_template(string_config):
+            yield report(
+                Severity.WARNING,
+                "Alertmanager template in alertmanager.stringConfig: Helm evaluates it first and it never reaches "
+                'Alertmanager; escape it ({{ "{{" }} .CommonLabels.alertname {{ "}}" }})',
+                ("stringConfig",),
+            )

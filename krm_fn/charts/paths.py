@@ -1,0 +1,208 @@
+"""Which Helm values paths a pinned chart version reads, and the nearest one to a wrong path.
+
+The data comes from scripts/gen_chart_paths.py (krm_fn/charts/data/<chart>-<version>.json): one
+tree per chart version where a map is a dict of its keys, VALUE (0) is a scalar or a list, and
+FREE (1) is a free-form map whose contents the chart passes on whole.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from pathlib import Path
+from typing import NamedTuple
+
+VALUE = 0
+FREE = 1
+DATA_DIR = Path(__file__).resolve().parent / "data"  # shipped as package data
+
+Node = dict | int
+
+
+class UnknownPath(NamedTuple):
+    """A values path the chart does not read (or a value where the chart expects a map)."""
+
+    path: tuple[str, ...]
+    suggestion: str | None
+    expected_map: bool = False
+
+    @property
+    def dotted(self) -> str:
+        return dotted(self.path)
+
+
+def dotted(path: tuple[str, ...] | list[str]) -> str:
+    """`a.b.c`, with a key that holds a dot written `[a.b]` (kpt's field path syntax)."""
+    return ".".join(f"[{key}]" if "." in key else key for key in path)
+
+
+@cache
+def _document(chart: str, version: str) -> dict | None:
+    try:
+        return json.loads((DATA_DIR / f"{chart}-{version}.json").read_text())
+    except FileNotFoundError:
+        return None
+
+
+def has_data(chart: str, version: str) -> bool:
+    """True when the package knows the values paths of this chart version."""
+    return _document(chart, version) is not None
+
+
+def known_versions(chart: str) -> list[str]:
+    """The chart versions the package has data for, oldest first."""
+    prefix = f"{chart}-"
+    names = [p.name for p in DATA_DIR.iterdir()]
+    versions = [n[len(prefix) : -len(".json")] for n in names if n.startswith(prefix) and n.endswith(".json")]
+    return sorted((v for v in versions if v[:1].isdigit()), key=_version_key)
+
+
+def _version_key(version: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in version.replace("-", ".").split("."))
+
+
+def _tree(chart: str, version: str) -> dict:
+    doc = _document(chart, version)
+    if doc is None:
+        raise LookupError(f"no values data for {chart} {version}")
+    return doc["tree"]
+
+
+def node_at(chart: str, version: str, path: list[str] | tuple[str, ...]) -> Node | None:
+    """The tree node at `path`: a dict, VALUE, FREE; FREE below a free-form map; None if unknown."""
+    node: Node = _tree(chart, version)
+    for key in path:
+        if node == FREE:
+            return FREE
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def is_known(chart: str, version: str, path: list[str] | tuple[str, ...]) -> bool:
+    """True when the chart reads this path (or it lies under a free-form map)."""
+    return node_at(chart, version, path) is not None
+
+
+def unknown_paths(chart: str, version: str, values: object) -> list[UnknownPath]:
+    """Every path of `values` the chart does not read, each with the nearest known path.
+
+    Only the first unknown key of a branch is reported (its children are unknown too). Lists
+    are accepted whole; a null removes a default in Helm and is accepted anywhere known.
+    """
+    tree = _tree(chart, version)
+    found: list[UnknownPath] = []
+    if isinstance(values, dict):
+        _walk(chart, version, tree, values, (), found)
+    return found
+
+
+def _walk(chart: str, version: str, node: Node, values: dict, prefix: tuple[str, ...], found: list) -> None:
+    for key, value in values.items():
+        key = str(key)
+        path = (*prefix, key)
+        child = node.get(key) if isinstance(node, dict) else None
+        if child is None:
+            found.append(UnknownPath(path, suggest(chart, version, path, value)))
+        elif child == FREE:
+            continue
+        elif isinstance(child, dict):
+            if isinstance(value, dict):
+                _walk(chart, version, child, value, path, found)
+            elif value is not None:
+                found.append(UnknownPath(path, None, expected_map=True))
+        elif isinstance(value, dict) and value:
+            _walk(chart, version, VALUE, value, path, found)  # keys below a plain value
+
+
+# --- suggestions -----------------------------------------------------------------------------
+
+
+class _Index(NamedTuple):
+    chart: str
+    paths: list[tuple[str, ...]]  # every known node, in values.yaml order
+    by_key: dict[str, list[int]]  # key -> indexes into paths
+    by_norm: dict[str, list[int]]  # normalised key -> indexes into paths
+    nodes: list[Node]
+    moved: dict[str, str]
+
+
+def _norm(key: str) -> str:
+    return "".join(ch for ch in key.lower() if ch.isalnum())
+
+
+@cache
+def _index(chart: str, version: str) -> _Index:
+    doc = _document(chart, version)
+    assert doc is not None
+    paths: list[tuple[str, ...]] = []
+    nodes: list[Node] = []
+    stack: list[tuple[tuple[str, ...], Node]] = [((), doc["tree"])]
+    while stack:
+        prefix, node = stack.pop()
+        if isinstance(node, dict):
+            for key, child in reversed(list(node.items())):
+                stack.append(((*prefix, key), child))
+        if prefix:
+            paths.append(prefix)
+            nodes.append(node)
+    by_key: dict[str, list[int]] = {}
+    by_norm: dict[str, list[int]] = {}
+    for i, path in enumerate(paths):
+        by_key.setdefault(path[-1], []).append(i)
+        by_norm.setdefault(_norm(path[-1]), []).append(i)
+    return _Index(chart, paths, by_key, by_norm, nodes, doc.get("moved", {}))
+
+
+def _accepts(node: Node, value: object) -> bool:
+    """Would this node take the user's subtree without unknown keys (one level deep)?"""
+    if node == FREE or not isinstance(value, dict):
+        return True
+    return isinstance(node, dict) and all(str(k) in node for k in value)
+
+
+def _rank(index: _Index, candidates: list[int], path: tuple[str, ...], value: object) -> int:
+    """The best candidate for a misplaced key: the user's prefix extended, then the most alike prefix."""
+    prefix = path[:-1]
+    wanted = _norm("".join(prefix))
+    chart = _norm(index.chart)
+
+    def score(i: int) -> tuple:
+        cand = index.paths[i]
+        extends = cand[: len(prefix)] == prefix
+        shared = 0
+        while shared < min(len(prefix), len(cand) - 1) and cand[shared] == prefix[shared]:
+            shared += 1
+        alike = difflib.SequenceMatcher(None, wanted, _norm("".join(cand[:-1])), autojunk=False).ratio()
+        home = bool(cand[:-1]) and _norm(cand[0]) == chart  # the chart's own block, e.g. alloy.resources
+        return (extends, _accepts(index.nodes[i], value), shared, round(alike, 3), home, -len(cand), -i)
+
+    return max(candidates, key=score)
+
+
+def suggest(chart: str, version: str, path: tuple[str, ...], value: object = None) -> str | None:
+    """The nearest known path to an unknown one, or None when nothing is close."""
+    index = _index(chart, version)
+    moved = index.moved.get(dotted(path))
+    if moved:
+        return moved
+    key = path[-1]
+    # 1. The same key elsewhere: a key at the wrong level (alertmanager.secrets).
+    same = [i for i in index.by_key.get(key, []) if index.paths[i] != path]
+    same = same or [i for i in index.by_norm.get(_norm(key), []) if index.paths[i] != path]
+    if same:
+        return dotted(index.paths[_rank(index, same, path, value)])
+    # 2. A misspelt key among its siblings (retension -> retention).
+    parent = node_at(chart, version, path[:-1])
+    if isinstance(parent, dict):
+        close = difflib.get_close_matches(key, list(parent), n=1, cutoff=0.75)
+        if close:
+            return dotted((*path[:-1], close[0]))
+    # 3. A misspelt key anywhere.
+    close = difflib.get_close_matches(key, list(index.by_key), n=3, cutoff=0.8)
+    candidates = [i for name in close for i in index.by_key[name]]
+    if candidates:
+        return dotted(index.paths[_rank(index, candidates, path, value)])
+    return None

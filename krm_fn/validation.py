@@ -1,0 +1,412 @@
+"""Validate one Kubernetes object against its real schema.
+
+- Core kinds (Namespace, ConfigMap, Secret, Deployment, ...): kubernetes-validate's bundled
+  **strict** JSON Schemas for the newest bundled Kubernetes version not newer than the one asked
+  for. One validator per schema, built once on a shared `referencing` registry that holds that
+  version's `_definitions.json`: kubernetes_validate.validate() re-reads 1.8 MB on every call
+  (shared/reference/crds.md section 3), so it is never called here.
+- Custom resources: the schemas scripts/gen_crd_schemas.py derives from the pinned CRDs
+  (krm_fn/schemas/crds/<group>/<kind>_<version>.json).
+- Anything else has no schema: `schema_for()` returns None and `validate()` reports nothing.
+
+On top of the schemas, a few rules the API server enforces that no schema states: metadata.name
+present and well-formed, ConfigMap and Secret data keys, HelmRelease's chart xor chartRef.
+
+Messages name the field and what is wrong and never quote the object's values. A Secret is
+checked without its top-level `sops` block (the SOPS rules check that) and with its values
+blanked, so no secret value reaches the validator, a message or the cache. Objects that passed
+before (same content, same schema file) are remembered by krm_fn.cache and skipped, which keeps
+jsonschema and the schemas out of warm runs: everything heavy is imported inside functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import util
+from pathlib import Path
+from typing import Any
+
+from krm_fn import cache as validation_cache
+
+# Groups whose kinds kubernetes-validate has schemas for: the core group, the short legacy
+# groups and *.k8s.io. Custom groups never go there (their first label could collide).
+_LEGACY_GROUPS = {"", "apps", "batch", "autoscaling", "policy", "extensions"}
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_CRD_SCHEMAS = Path(__file__).resolve().parent / "schemas" / "crds"  # shipped as package data
+_DATA_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+# Kinds whose names the API server checks as DNS subdomains (Namespace: as a DNS label).
+_SUBDOMAIN_NAMES = {
+    "ConfigMap",
+    "Secret",
+    "Service",
+    "ServiceAccount",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "HelmRelease",
+    "HelmRepository",
+    "Provider",
+    "Alert",
+    "HTTPRoute",
+    "Gateway",
+    "PodMonitor",
+}
+
+
+@dataclass(frozen=True, order=True)
+class SchemaProblem:
+    """One violation: the field path inside the object and what is wrong with it."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class SchemaRef:
+    """Which schema an object is checked against."""
+
+    source: str  # "kubernetes" (kubernetes-validate) or "crd" (ours)
+    name: str  # e.g. "v1.32.0-local-strict/configmap-v1.json", "helm.toolkit.fluxcd.io/helmrelease_v2.json"
+    file: Path
+
+    @property
+    def directory(self) -> Path:
+        return self.file.parent
+
+
+# --- finding the schema (cheap: no schema is read) ----------------------------------------------
+
+
+@cache
+def _kubernetes_schema_root() -> Path | None:
+    spec = util.find_spec("kubernetes_validate")  # locates the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+    return root if root.is_dir() else None
+
+
+def _minor(version: str) -> tuple[int, int] | None:
+    match = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", version.strip())
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+@cache
+def kubernetes_schema_dir(kubernetes_version: str) -> Path | None:
+    """The strict schema directory for the newest bundled version not newer than the one asked for."""
+    root = _kubernetes_schema_root()
+    wanted = _minor(kubernetes_version)
+    if root is None or wanted is None:
+        return None
+    bundled = {}
+    for entry in root.iterdir():
+        match = re.fullmatch(r"v(\d+)\.(\d+)\.\d+-local-strict", entry.name)
+        if match:
+            bundled[(int(match.group(1)), int(match.group(2)))] = entry
+    usable = [v for v in bundled if v <= wanted] or sorted(bundled)[:1]
+    return bundled[max(usable)] if usable else None
+
+
+def _group_version(api_version: str) -> tuple[str, str]:
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+@cache
+def schema_for(api_version: str, kind: str, kubernetes_version: str) -> SchemaRef | None:
+    """The schema of this apiVersion and kind, or None when the package has none."""
+    if not api_version or not kind or not re.fullmatch(r"[A-Za-z0-9]+", kind):
+        return None
+    group, version = _group_version(api_version)
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", group or "x") or not re.fullmatch(r"v[a-z0-9]+", version):
+        return None
+    crd = _CRD_SCHEMAS / group / f"{kind.lower()}_{version}.json"
+    if group and crd.is_file():
+        return SchemaRef("crd", f"{group}/{crd.name}", crd)
+    if group not in _LEGACY_GROUPS and not group.endswith(".k8s.io"):
+        return None
+    directory = kubernetes_schema_dir(kubernetes_version)
+    if directory is None:
+        return None
+    prefix = group.split(".")[0]
+    name = f"{kind.lower()}-{prefix}-{version}.json" if group else f"{kind.lower()}-{version}.json"
+    path = directory / name
+    return SchemaRef("kubernetes", f"{directory.name}/{name}", path) if path.is_file() else None
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def validate(obj: dict, kubernetes_version: str) -> list[SchemaProblem]:
+    """Every problem of `obj` against its schema; [] when valid or when no schema is known
+    (ask `schema_for` to tell those apart)."""
+    ref = schema_for(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""), kubernetes_version)
+    if ref is None:
+        return []
+    subject = _subject(obj)
+    key = validation_cache.digest("schema", _fingerprint(ref).encode() + b"\0" + _canonical(subject))
+    if validation_cache.passed_before(key):
+        return []
+    problems = sorted(set(_schema_problems(ref, subject) + _api_rules(subject)), key=_order)
+    if not problems:
+        validation_cache.remember(key)
+    return problems
+
+
+def _order(problem: SchemaProblem) -> tuple:
+    return (tuple(str(p) for p in problem.path), problem.message)
+
+
+def _subject(obj: dict) -> dict:
+    """What is validated: a Secret loses its `sops` block and its values (kept: their types)."""
+    if obj.get("kind") != "Secret" or obj.get("apiVersion") != "v1":
+        return obj
+    out = {key: value for key, value in obj.items() if key != "sops"}
+    for field in ("data", "stringData"):
+        values = out.get(field)
+        if isinstance(values, dict):
+            out[field] = {k: ("" if isinstance(v, str) else v) for k, v in values.items()}
+    return out
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=repr).encode()
+
+
+def _fingerprint(ref: SchemaRef) -> str:
+    """The schema's identity for the cache: its name and its file's size and mtime."""
+    files = [ref.file]
+    if ref.source == "kubernetes":
+        files.append(ref.directory / "_definitions.json")
+    stats = [os.stat(f) for f in files]
+    return ref.name + "".join(f":{s.st_size}:{s.st_mtime_ns}" for s in stats)
+
+
+def _schema_problems(ref: SchemaRef, subject: dict) -> list[SchemaProblem]:
+    validator = _validator(ref)
+    problems: list[SchemaProblem] = []
+    for error in validator.iter_errors(subject):
+        problems.extend(_describe(error))
+    return problems
+
+
+@cache
+def _validator(ref: SchemaRef) -> Any:
+    """One validator per schema, built on first use."""
+    schema = json.loads(ref.file.read_text())
+    if ref.source == "kubernetes":
+        return _validator_class("2020-12")(schema, registry=_registry(ref.directory))
+    return _validator_class("7")(schema)
+
+
+@cache
+def _registry(directory: Path) -> Any:
+    """The `referencing` registry holding one Kubernetes version's shared definitions."""
+    from referencing import Registry, Resource
+
+    definitions = json.loads((directory / "_definitions.json").read_text())
+    return Registry().with_resource(definitions["$id"], Resource.from_contents(definitions))
+
+
+@cache
+def _validator_class(draft: str) -> Any:
+    """A jsonschema validator class whose `pattern` does not let `$` match before a final newline."""
+    from jsonschema import Draft7Validator, Draft202012Validator, ValidationError, validators
+
+    def pattern(validator: Any, regex: str, instance: Any, schema: dict) -> Any:
+        if validator.is_type(instance, "string") and not anchored(regex).search(instance):
+            yield ValidationError("pattern", validator="pattern", validator_value=regex)
+
+    base = Draft202012Validator if draft == "2020-12" else Draft7Validator
+    return validators.extend(base, {"pattern": pattern})
+
+
+@cache
+def anchored(regex: str) -> re.Pattern:
+    """`regex` with each `$` outside a character class made to match only at the very end.
+
+    Python's `$` also matches before a trailing newline, so "example.com\\n" would pass a
+    hostname pattern that Kubernetes (Go's regexp) rejects.
+    """
+    out = []
+    in_class = False
+    i = 0
+    while i < len(regex):
+        ch = regex[i]
+        if ch == "\\" and i + 1 < len(regex):
+            out.append(regex[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if regex[i + 1 : i + 2] == "]" or regex[i + 1 : i + 3] == "^]":  # a literal ] first
+                step = 2 if regex[i + 1] == "]" else 3
+                out.append(regex[i : i + step])
+                i += step
+                continue
+        elif ch == "$":
+            out.append(r"\Z")
+            i += 1
+            continue
+        out.append(ch)
+        i += 1
+    return re.compile("".join(out))
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+_TYPE_NAMES = {
+    "object": "a map",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a map"
+    return "null" if value is None else type(value).__name__
+
+
+def _types(value: Any) -> str:
+    names = [value] if isinstance(value, str) else [v for v in value if v != "null"] or list(value)
+    return " or ".join(_TYPE_NAMES.get(n, str(n)) for n in names)
+
+
+def _listing(values: list) -> str:
+    shown = ", ".join(json.dumps(v) for v in values[:12])
+    return shown + (f" (and {len(values) - 12} more)" if len(values) > 12 else "")
+
+
+def _names(names: list[str]) -> str:
+    ordered = sorted(names)
+    return ", ".join(ordered[:15]) + (f" (and {len(ordered) - 15} more)" if len(ordered) > 15 else "")
+
+
+def _describe(error: Any) -> list[SchemaProblem]:
+    """Our own message for a jsonschema error: the value is never quoted."""
+    import difflib
+
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    value = error.validator_value
+    instance = error.instance
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        known = list((error.schema.get("properties") or {}).keys())
+        patterns = [re.compile(p) for p in (error.schema.get("patternProperties") or {})]
+        out = []
+        for key in instance:
+            if key in known or any(p.search(str(key)) for p in patterns):
+                continue
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {_names(known)}"
+            if not known:
+                hint = ": no fields are allowed here"
+            out.append(SchemaProblem((*path, str(key)), f"unknown field {str(key)!r}{hint}"))
+        return out
+    if kind == "required" and isinstance(instance, dict):
+        return [SchemaProblem(path, f"missing required field {name!r}") for name in value if name not in instance]
+    if kind == "type":
+        return [SchemaProblem(path, f"must be {_types(value)}, not {_type_of(instance)}")]
+    if kind == "enum":
+        return [SchemaProblem(path, f"must be one of {_listing(list(value))}")]
+    if kind == "const":
+        return [SchemaProblem(path, f"must be {json.dumps(value)}")]
+    if kind == "pattern":
+        trailing = isinstance(instance, str) and instance != instance.rstrip()
+        note = ": it ends with whitespace or a newline" if trailing else ""
+        return [SchemaProblem(path, f"must match the pattern {value}{note}")]
+    if kind in ("minLength", "maxLength"):
+        bound = "at least" if kind == "minLength" else "at most"
+        return [SchemaProblem(path, f"must be {bound} {value} characters long")]
+    if kind in ("minItems", "maxItems"):
+        bound = "at least" if kind == "minItems" else "at most"
+        return [SchemaProblem(path, f"must have {bound} {value} items")]
+    if kind in ("minProperties", "maxProperties"):
+        bound = "at least" if kind == "minProperties" else "at most"
+        return [SchemaProblem(path, f"must have {bound} {value} fields")]
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[kind]
+        return [SchemaProblem(path, f"must be {op} {value}")]
+    if kind == "uniqueItems":
+        return [SchemaProblem(path, "must not repeat items")]
+    if kind in ("anyOf", "oneOf"):
+        branches = value if isinstance(value, list) else []
+        if branches and all(set(b) == {"type"} for b in branches):
+            return [SchemaProblem(path, f"must be {' or '.join(_types(b['type']) for b in branches)}")]
+        if kind == "oneOf" and not error.context:
+            return [SchemaProblem(path, "matches more than one of the allowed forms; set only one of them")]
+        from jsonschema.exceptions import best_match
+
+        best = best_match(error.context) if error.context else None
+        return _describe(best) if best is not None else [SchemaProblem(path, "matches none of the allowed forms")]
+    if kind == "not":
+        return [SchemaProblem(path, "is not allowed here")]
+    return [SchemaProblem(path, f"is invalid ({kind})")]
+
+
+# --- rules of the API server that no schema states ----------------------------------------------
+
+
+def _api_rules(obj: dict) -> list[SchemaProblem]:
+    problems = []
+    kind = obj.get("kind")
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict):
+        if meta is None:
+            problems.append(SchemaProblem(("metadata",), "missing: every object needs metadata with a name"))
+        meta = {}
+    elif not isinstance(name, str) or not name:
+        problems.append(SchemaProblem(("metadata", "name"), "missing: every object needs a name"))
+    elif kind == "Namespace":
+        if len(name) > 63 or not _DNS_LABEL.fullmatch(name):
+            problems.append(SchemaProblem(("metadata", "name"), _DNS_LABEL_HELP))
+    elif kind in _SUBDOMAIN_NAMES and (len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name)):
+        problems.append(SchemaProblem(("metadata", "name"), _DNS_SUBDOMAIN_HELP))
+    namespace = meta.get("namespace")
+    if isinstance(namespace, str) and namespace and (len(namespace) > 63 or not _DNS_LABEL.fullmatch(namespace)):
+        problems.append(SchemaProblem(("metadata", "namespace"), _DNS_LABEL_HELP))
+
+    if kind in ("ConfigMap", "Secret"):
+        for field in ("data", "stringData", "binaryData"):
+            values = obj.get(field)
+            if not isinstance(values, dict):
+                continue
+            for key in values:
+                if not isinstance(key, str) or len(key) > 253 or not _DATA_KEY.fullmatch(key):
+                    problems.append(
+                        SchemaProblem((field, str(key)), "key must be letters, digits, '-', '_' or '.' (at most 253)")
+                    )
+    if kind == "HelmRelease" and isinstance(obj.get("spec"), dict):
+        spec = obj["spec"]
+        if ("chart" in spec) == ("chartRef" in spec):
+            problems.append(SchemaProblem(("spec",), "set exactly one of spec.chart and spec.chartRef"))
+    return problems
+
+
+_DNS_LABEL_HELP = "must be a DNS label: lowercase letters, digits and '-', starting and ending alphanumeric, at most 63"
+_DNS_SUBDOMAIN_HELP = (
+    "must be a DNS subdomain: lowercase letters, digits, '-' and '.', starting and ending alphanumeric, at most 253"
+)

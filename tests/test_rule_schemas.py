@@ -1,0 +1,240 @@
+"""The `schema` rule: generated objects and the user's objects match their real schemas."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from krm_fn import components, yamlio
+from krm_fn import config as config_model
+from krm_fn.checks import CheckContext
+from krm_fn.checks.schemas import check_schemas
+from krm_fn.items import Item
+from krm_fn.results import Result, Severity
+from tests.helpers import UPSTREAM, default_config, resource_list, run_cli, run_krm
+
+# --- helpers shared with test_rule_values.py and test_rule_templates.py --------------------------
+
+
+def items_from(files: dict[str, str]) -> list[Item]:
+    """The objects of YAML files as `observability-fn check` reads them (file and line known)."""
+    items = []
+    for name, text in files.items():
+        for raw in yamlio.split_documents(textwrap.dedent(text).lstrip("\n")):
+            items.append(Item(raw=raw, file=name))
+    return items
+
+
+def context(files: dict[str, str] | None = None, config: dict | bool | None = None) -> CheckContext:
+    """The config (default: function-config/observability.yaml; False: none), what it generates, the files."""
+    loaded = None
+    if config is not False:
+        loaded, errors = config_model.load(config if config is not None else default_config())
+        assert not errors, [e.message for e in errors]
+    generated = [Item.from_data(obj) for obj in components.generate(loaded)] if loaded else []
+    return CheckContext(loaded, generated, items_from(files or {}), True)
+
+
+def lines(results: list[Result]) -> list[str]:
+    return sorted(r.to_line() for r in results)
+
+
+def write(directory: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (directory / name).write_text(textwrap.dedent(text).lstrip("\n"))
+    return directory
+
+
+SECRET_WITH_TYPO = """
+apiVersion: v1
+kind: Secret
+metadata:
+  name: other
+  namespace: monitoring
+type: Opaque
+stringData:
+  token: hunter2-not-shown
+strinData: {leftover: hunter2-not-shown}
+"""
+
+DEPLOYMENT_WITH_TYPO = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+spec:
+  replica: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+"""
+
+ROUTE_WITH_BAD_PORT = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: app
+  namespace: apps
+spec:
+  parentRefs:
+    - name: traefik-gateway
+      namespace: traefik
+      port: "443"
+  hostnames: [app.catinthehack.ca]
+  rules:
+    - backendRefs: [{name: app, port: 80}]
+"""
+
+
+# --- generated objects ---------------------------------------------------------------------------
+
+
+def test_the_default_stack_validates():
+    ctx = context()
+    assert {item.kind for item in ctx.generated} >= {"Namespace", "HelmRelease", "HTTPRoute", "ConfigMap"}
+    assert list(check_schemas(ctx)) == []
+
+
+def test_a_broken_generated_object_is_reported_as_our_bug():
+    ctx = context()
+    release = next(i for i in ctx.generated if i.kind == "HelmRelease")
+    release.data["spec"]["intervall"] = "5m"
+    found = list(check_schemas(ctx))
+    assert len(found) == 1
+    assert found[0].severity is Severity.ERROR and found[0].field == "spec.intervall"
+    assert "unknown field 'intervall'; did you mean 'interval'?" in found[0].message
+    assert "a bug in observability-fn" in found[0].message
+
+
+def test_generated_kinds_without_a_schema_are_skipped():
+    ctx = context()
+    monitors = [i for i in ctx.generated if i.kind == "PodMonitor"]
+    for item in monitors:
+        item.data["spec"]["nonsense"] = True  # would fail a schema; there is none (CRD not vendored)
+    assert list(check_schemas(ctx)) == []
+
+
+# --- the user's objects ------------------------------------------------------------------------------
+
+
+def test_user_secret_and_route_in_the_pipeline_are_checked():
+    found = list(check_schemas(context({"secret.yaml": SECRET_WITH_TYPO, "route.yaml": ROUTE_WITH_BAD_PORT})))
+    assert lines(found) == [
+        "route.yaml:10: error [schema] HTTPRoute apps/app spec.parentRefs[0].port: must be an integer, not a string",
+        "secret.yaml:9: error [schema] Secret monitoring/other strinData: unknown field 'strinData'; "
+        "did you mean 'stringData'?",
+    ]
+    assert "hunter2" not in "".join(lines(found))
+
+
+def test_kinds_outside_the_stack_are_not_parsed_in_a_pipeline_but_are_checked_without_a_config():
+    files = {"deploy.yaml": DEPLOYMENT_WITH_TYPO}
+    assert list(check_schemas(context(files))) == []
+    found = list(check_schemas(context(files, config=False)))
+    assert lines(found) == [
+        "deploy.yaml:7: error [schema] Deployment default/web spec.replica: unknown field 'replica'; "
+        "did you mean 'replicas'?"
+    ]
+
+
+def test_sops_encrypted_secret_passes_the_schema():
+    text = (UPSTREAM / "sops" / "monitoring-secrets.enc.yaml").read_text()
+    assert list(check_schemas(context({"secret.enc.yaml": text}))) == []
+
+
+def test_through_the_function_protocol():
+    secret = yamlio.load_one(textwrap.dedent(SECRET_WITH_TYPO))
+    output, outcome = run_krm([secret], default_config())
+    schema = [r for r in output.get("results", []) if r["tags"]["rule"] == "schema"]
+    assert schema == [
+        {
+            "message": "unknown field 'strinData'; did you mean 'stringData'?",
+            "severity": "error",
+            "resourceRef": {"apiVersion": "v1", "kind": "Secret", "name": "other", "namespace": "monitoring"},
+            "field": {"path": "strinData"},
+            "tags": {"rule": "schema"},
+        }
+    ]
+    assert outcome.exit_code != 0
+
+
+def test_check_command_over_a_directory(tmp_path):
+    write(tmp_path, {"deploy.yaml": DEPLOYMENT_WITH_TYPO, "route.yaml": ROUTE_WITH_BAD_PORT})
+    proc = run_cli("check", str(tmp_path))
+    out = proc.stdout.decode()
+    assert proc.returncode == 1
+    assert f"{tmp_path}/deploy.yaml:7: error [schema] Deployment default/web spec.replica: unknown field" in out
+    assert f"{tmp_path}/route.yaml:10: error [schema] HTTPRoute apps/app spec.parentRefs[0].port:" in out
+    assert b"Traceback" not in proc.stderr
+
+
+CONFIGMAP_WITH_TYPO = """
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: dashboards
+  namespace: NS
+dataa: {a: b}
+"""
+
+
+def test_configmaps_are_checked_in_the_stack_namespace_only():
+    files = {
+        "mine.yaml": CONFIGMAP_WITH_TYPO.replace("NS", "monitoring"),
+        "other.yaml": CONFIGMAP_WITH_TYPO.replace("NS", "default"),
+    }
+    assert lines(list(check_schemas(context(files)))) == [
+        "mine.yaml:6: error [schema] ConfigMap monitoring/dashboards dataa: unknown field 'dataa'; did you mean 'data'?"
+    ]
+
+
+def test_other_configmaps_in_a_pipeline_are_never_parsed():
+    objects = [yamlio.load_one(CONFIGMAP_WITH_TYPO.replace("NS", ns)) for ns in ("monitoring", "default")]
+    split = yamlio.split_resource_list(resource_list(objects).decode())
+    ctx = context()
+    ctx.pipeline = [Item(raw=raw) for raw in split.items]
+    found = list(check_schemas(ctx))
+    assert [(r.resource.namespace, r.field) for r in found] == [("monitoring", "dataa")]
+    assert [item.parsed for item in ctx.pipeline] == [True, False]
+
+
+# --- never raise, whatever the objects hold ---------------------------------------------------------
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=12,
+)
+_HEADS = [
+    ("v1", "Secret"),
+    ("v1", "ConfigMap"),
+    ("helm.toolkit.fluxcd.io/v2", "HelmRelease"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    ("apps/v1", "Deployment"),
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(head=st.sampled_from(_HEADS), body=st.dictionaries(st.sampled_from(["metadata", "spec", "data", "x"]), _JSON))
+def test_the_rules_never_raise_on_arbitrary_objects(head, body):
+    from krm_fn.checks.templates import check_templates
+    from krm_fn.checks.values import check_values
+
+    obj = {"apiVersion": head[0], "kind": head[1], **body}
+    if head[1] == "HelmRelease" and isinstance(obj.get("spec"), dict):
+        obj["spec"]["chart"] = {"spec": {"chart": "kube-prometheus-stack", "version": "82.18.0"}}
+    for config in (None, False):
+        ctx = context(config=config)
+        ctx.pipeline = [Item.from_data(obj, generated=False)]
+        for check in (check_schemas, check_values, check_templates):
+            for found in check(ctx):
+                assert isinstance(found, Result)
