@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv which python3 2>/dev/null || command -v python3)
 
-.PHONY: install dev test unit lint format tools image docker-up docker-down golden bench bench-check render clean
+.PHONY: install dev test unit lint format tools docker-up docker-down golden gen bench bench-check render clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,8 @@ golden: $(VENV)/.installed  ## regenerate tests/golden after a deliberate output
 
 gen: $(VENV)/.installed  ## regenerate every derived data file from third_party/upstream
 	$(PY) scripts/gen_flux_metrics.py
+	$(PY) scripts/gen_chart_paths.py
+	$(PY) scripts/gen_crd_schemas.py
 
 docker-up:
 	scripts/docker.sh up base image

@@ -62,6 +62,14 @@ def main(argv: list[str] | None = None) -> int:
             from krm_fn import protocol
 
             return _write(protocol.run_legacy(argv[0], sys.stdin.buffer.read()))
+        if argv and not argv[0].startswith("-") and (os.sep in argv[0] or argv[0].endswith((".yaml", ".yml"))):
+            # the legacy plugin form (`observability-fn CONFIG_FILE`) with a file that is not there
+            problem = "is a directory" if os.path.isdir(argv[0]) else "No such file or directory"
+            sys.stderr.write(
+                f"cannot read {argv[0]}: {problem}; give a command ({', '.join(COMMANDS)}) "
+                "or the config file of the legacy kustomize plugin\n"
+            )
+            return 1
         if not argv:
             if sys.stdin.isatty():
                 _parser().print_help(sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -285,9 +286,10 @@ def _pattern_hint(pattern: str) -> str:
     return f"a value matching {pattern}"
 
 
-def _message(error) -> tuple[str, str]:
+def _message(error) -> tuple[list, str]:
     """(field path, human message) for one jsonschema error."""
     path = _dotted(error.absolute_path)
+    parts = list(error.absolute_path)
     validator = error.validator
     if validator == "additionalProperties":
         known = sorted(error.schema.get("properties", {}))
@@ -304,11 +306,10 @@ def _message(error) -> tuple[str, str]:
             else:
                 text += f"; known fields here: {', '.join(known)}"
             messages.append(text)
-        field = f"{path}.{unknown[0]}" if path and len(unknown) == 1 else path
-        return field, "; ".join(messages)
+        return parts + unknown[:1] if len(unknown) == 1 else parts, "; ".join(messages)
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
-        field = f"{path}.{missing}" if path else missing
+        field = [*parts, missing]
         if missing == "gateway":
             return field, (
                 "spec.gateway is required while any UI is exposed: set spec.gateway.name and "
@@ -320,21 +321,21 @@ def _message(error) -> tuple[str, str]:
     if validator == "enum":
         choices = ", ".join(str(c) for c in error.validator_value)
         if "charts" in list(error.absolute_path):
-            return path, (
+            return parts, (
                 f"version {error.instance!r} is not supported; supported: {choices} "
                 "(the function ships the values paths of these versions only)"
             )
-        return path, f"{error.instance!r} is not one of: {choices}"
+        return parts, f"{error.instance!r} is not one of: {choices}"
     if validator == "const":
-        return path, f"must be {error.validator_value!r}, not {error.instance!r}"
+        return parts, f"must be {error.validator_value!r}, not {error.instance!r}"
     if validator == "pattern":
-        return path, f"{error.instance!r} is not {_pattern_hint(error.validator_value)}"
+        return parts, f"{error.instance!r} is not {_pattern_hint(error.validator_value)}"
     if validator == "type":
         expected = error.validator_value
-        return path, f"must be of type {expected if isinstance(expected, str) else ' or '.join(expected)}"
+        return parts, f"must be of type {expected if isinstance(expected, str) else ' or '.join(expected)}"
     if validator in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "uniqueItems"):
-        return path, error.message.replace("'", "")
-    return path, error.message
+        return parts, error.message.replace("'", "")
+    return parts, error.message
 
 
 @cache
@@ -377,8 +378,13 @@ def is_config(obj: object) -> bool:
     )
 
 
-def load(obj: dict, location: Location | None = None) -> tuple[Config | None, list[Result]]:
-    """Validate an ObservabilityConfig and build the model; (None, errors) when invalid."""
+def load(
+    obj: dict, location: Location | None = None, locate: Callable[[list], Location] | None = None
+) -> tuple[Config | None, list[Result]]:
+    """Validate an ObservabilityConfig and build the model; (None, errors) when invalid.
+
+    `locate` maps a field path to its place in the user's file, when the config came from one.
+    """
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     ref = ResourceRef(str(obj.get("apiVersion", API_VERSION)), KIND, str(meta.get("name", "")))
     if obj.get("apiVersion") != API_VERSION:
@@ -397,7 +403,8 @@ def load(obj: dict, location: Location | None = None) -> tuple[Config | None, li
     if errors:
         results = []
         for error in errors:
-            field, message = _message(error)
-            results.append(Result(RULE, Severity.ERROR, message, ref, field or None, location))
+            parts, message = _message(error)
+            where = locate(parts) if locate else location
+            results.append(Result(RULE, Severity.ERROR, message, ref, _dotted(parts) or None, where))
         return None, results
     return _build(instance, location), []

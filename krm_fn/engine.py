@@ -61,7 +61,8 @@ def run(request: Request) -> Response:
     config_obj, config_item, location = found
 
     validate_only = _annotations(config_obj).get(MODE_ANNOTATION) == "validate"
-    config, errors = config_model.load(config_obj, location)
+    locate = config_item.location if config_item is not None and config_item.file is not None else None
+    config, errors = config_model.load(config_obj, location, locate)
     if config is None:
         return Response(request.items, errors, validate_only)
 

@@ -120,8 +120,12 @@ class Item:
         if self.file is not None:
             line = self.raw.content_line if self.raw else None
             if field_path and self.raw is not None:
-                field_line = _field_line(self.raw, field_path)
-                line = field_line if field_line is not None else line
+                # The field's line, or its nearest existing parent's (a missing field's).
+                for depth in range(len(field_path), 0, -1):
+                    field_line = _field_line(self.raw, field_path[:depth])
+                    if field_line is not None:
+                        line = field_line
+                        break
             return Location(self.file, line)
         if self.raw is None:
             return Location()
