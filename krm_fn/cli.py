@@ -56,7 +56,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    """Run one command; a bug becomes one line on stderr, never a traceback (it could quote input)."""
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # the last line of defence: rules and parsers report their own errors
+        if os.environ.get("OBSERVABILITY_FN_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"observability-fn: internal error ({type(exc).__name__}); please report it with the input "
+            "(set OBSERVABILITY_FN_DEBUG=1 to see the traceback)\n"
+        )
+        return 1
+
+
+def _main(argv: list[str]) -> int:
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help", "--version"):
         if argv and (os.environ.get("KUSTOMIZE_PLUGIN_CONFIG_STRING") is not None or os.path.isfile(argv[0])):
             from krm_fn import protocol

@@ -1,1 +1,495 @@
-"""Rules: secrets. (Being written.)"""
+"""Rules: SOPS-encrypted Secrets, checked without the key.
+
+What the rules can see without the age (or KMS, PGP...) key, and so check:
+  * the stack Secret (`spec.secret.name` in `spec.namespace`) is in the pipeline and holds the
+    keys the stack reads;
+  * every value under `data` and `stringData` of a Secret with a `sops` block is a well-formed
+    `ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]` (iv 32 bytes, tag 16 bytes), so a value
+    left in plaintext by a narrow `encrypted_regex` or pasted in by hand is caught, even though
+    `sops decrypt` accepts such a file with a valid MAC;
+  * the `sops` block has `mac`, `lastmodified`, `version` and at least one complete recipient;
+  * every other Secret is encrypted at all.
+
+What they cannot see: the MAC and each value's tag are keyed by the data key, which only a
+recipient's private key unwraps. So a ciphertext pasted onto another key, metadata edited after
+encryption, or a deleted key (beyond the required ones) pass these rules; only `sops decrypt`
+with the key finds them (shared/reference/consumers.md section 5). Nor can they see whether a
+value ends in a newline (the ciphertext has the plaintext's length, not its bytes).
+
+Out of scope: the encryption of Secrets made at build time by a kustomize `secretGenerator` (their
+values are not in the user's files; kustomize marks them with
+`internal.config.kubernetes.io/generatorBehavior` and the encryption rules skip them; a stack
+Secret made so is still checked for its keys, and for the name suffix kustomize would add), and
+Secrets referenced only by name (say by `valuesFrom`) but not in the pipeline.
+
+Messages name keys (`stringData.pushover-user-key`), never values.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+
+from krm_fn.checks.base import CheckContext, dotted, result, rule
+from krm_fn.config import Config
+from krm_fn.items import Item
+from krm_fn.results import Result, Severity
+
+PRESENT = "sops-secret-present"
+ENCRYPTED = "sops-encrypted"
+METADATA = "sops-metadata"
+REQUIRED_KEYS = "sops-required-keys"
+PLAINTEXT = "secret-plaintext"
+
+SECTIONS = ("data", "stringData")
+GENERATOR_ANNOTATION = "internal.config.kubernetes.io/generatorBehavior"  # set by kustomize secretGenerator
+HASH_ANNOTATION = "internal.config.kubernetes.io/needsHashSuffix"  # kustomize will append -<hash> to the name
+ENCRYPT_HINT = "sops encrypt --encrypted-regex '^(data|stringData)$' --in-place FILE"
+_SHELL_SAFE_PATH = re.compile(r"[\w./@+-]+")
+NEWLINE_NOTE = (
+    "values must not end in a newline (Pushover answers HTTP 400 to a key file with one), "
+    "so write them as plain scalars, not `|` blocks"
+)
+
+# What sops 3.11 writes for each value: AES-GCM with a 32-byte nonce and a 16-byte tag.
+_ENC = re.compile(
+    r"ENC\[AES256_GCM,data:(?P<data>[A-Za-z0-9+/=]*),iv:(?P<iv>[A-Za-z0-9+/=]*),"
+    r"tag:(?P<tag>[A-Za-z0-9+/=]*),type:(?P<type>[a-z0-9]*)\]"
+)
+IV_BYTES = 32
+TAG_BYTES = 16
+MAC_BYTES = 128  # the MAC is a SHA-512 in uppercase hex, encrypted as a str
+VALUE_TYPES = frozenset({"str", "int", "int64", "float", "bool", "bytes", "time", "comment"})
+
+# Recipient kinds of the sops metadata and the fields sops needs to use each one.
+RECIPIENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "age": ("recipient", "enc"),
+    "pgp": ("fp", "enc", "created_at"),
+    "kms": ("arn", "enc", "created_at"),
+    "gcp_kms": ("resource_id", "enc", "created_at"),
+    "azure_kv": ("vault_url", "name", "version", "enc", "created_at"),
+    "hc_vault": ("vault_address", "engine_path", "key_name", "enc", "created_at"),
+    "hckms": ("key_id", "enc"),
+}
+_TIME_FIELDS = ("created_at",)
+# Go's time.RFC3339, which sops parses lastmodified and created_at with.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+_AGE_ARMOR = "-----BEGIN AGE ENCRYPTED FILE-----"
+
+
+def required_keys(config: Config) -> dict[str, str]:
+    """The keys the stack reads from its Secret, each with what reads it."""
+    keys = {}
+    if config.alerting.pushover.enabled:
+        keys["pushover-user-key"] = "Alertmanager's Pushover user_key_file"
+        keys["pushover-api-token"] = "Alertmanager's Pushover token_file"
+    keys["grafana-admin-user"] = "Grafana's admin.existingSecret userKey"
+    keys["grafana-admin-password"] = "Grafana's admin.existingSecret passwordKey"
+    return keys
+
+
+# --- reading a Secret ----------------------------------------------------------------------
+
+
+def _sops_block(item: Item) -> object:
+    """The top-level `sops` value (None when absent)."""
+    return item.obj.get("sops")
+
+
+def _file(item: Item | None) -> str:
+    """The item's file for a command in a message, when known and safe to paste into a shell; else FILE."""
+    path = item.location().path if item is not None else None
+    return path if path and _SHELL_SAFE_PATH.fullmatch(path) else "FILE"
+
+
+def _encrypt(item: Item) -> str:
+    return ENCRYPT_HINT.replace("FILE", _file(item))
+
+
+def _generated_by_kustomize(item: Item) -> bool:
+    return GENERATOR_ANNOTATION in item.annotations()
+
+
+def _leaves(value: object, path: list[str | int]) -> Iterator[tuple[list[str | int], object]]:
+    """Every scalar below `value`, with its path (Secret values are flat, but be safe)."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _leaves(sub, [*path, str(key)])
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            yield from _leaves(sub, [*path, index])
+    else:
+        yield path, value
+
+
+def _values(item: Item) -> Iterator[tuple[list[str | int], object]]:
+    """Every value under data and stringData."""
+    for section in SECTIONS:
+        value = item.obj.get(section)
+        if value is not None:
+            yield from _leaves(value, [section])
+
+
+def _holds_nothing(value: object) -> bool:
+    """sops leaves empty strings and nulls as they are: they hold no secret."""
+    return value is None or value == ""
+
+
+def _b64(text: str) -> bytes | None:
+    """Strict standard base64 (padding required, nothing after it), or None."""
+    try:
+        decoded = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return decoded if base64.b64encode(decoded).decode() == text else None
+
+
+def enc_problem(value: object) -> str | None:
+    """Why `value` is not a well-formed sops value, or None when it is one. Never quotes it."""
+    return _parse_enc(value)[0]
+
+
+def _parse_enc(value: object) -> tuple[str | None, bytes]:
+    """(problem or None, decoded data part) of a sops value."""
+    if not isinstance(value, str):
+        return f"is a plaintext {type(value).__name__}, not a sops ENC[...] value", b""
+    if not value.startswith("ENC["):
+        return "is plaintext, not a sops ENC[AES256_GCM,...] value", b""
+    match = _ENC.fullmatch(value)
+    if match is None:
+        return "is not a well-formed ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] value", b""
+    data, iv, tag = (_b64(match[part]) for part in ("data", "iv", "tag"))
+    if not data:
+        return "has an ENC[...] data part that is not non-empty base64", b""
+    if iv is None or len(iv) != IV_BYTES:
+        return f"has an ENC[...] iv that is not base64 of {IV_BYTES} bytes", data
+    if tag is None or len(tag) != TAG_BYTES:
+        return f"has an ENC[...] tag that is not base64 of {TAG_BYTES} bytes", data
+    if match["type"] not in VALUE_TYPES:
+        return f"has an ENC[...] type that sops does not know (known: {', '.join(sorted(VALUE_TYPES))})", data
+    return None, data
+
+
+def _is_plaintext(problem: str) -> bool:
+    return problem.startswith(("is plaintext", "is a plaintext"))
+
+
+def _selector_reason(sops: dict, path: list[str | int]) -> str | None:
+    """Why the file's sops selector left `path` in clear, when it says so (a hint only)."""
+    keys = [p for p in path if isinstance(p, str)]
+
+    def matches(pattern: str) -> bool:
+        try:
+            return any(re.search(pattern, key) for key in keys)
+        except re.error:
+            return True  # a Go-only pattern: claim nothing
+
+    for option, encrypts in (("encrypted_regex", True), ("unencrypted_regex", False)):
+        pattern = sops.get(option)
+        if isinstance(pattern, str) and pattern and matches(pattern) != encrypts:
+            return f"the file's {option} {'does not match' if encrypts else 'matches'} it"
+    for option, encrypts in (("encrypted_suffix", True), ("unencrypted_suffix", False)):
+        suffix = sops.get(option)
+        if isinstance(suffix, str) and suffix and any(k.endswith(suffix) for k in keys) != encrypts:
+            return f"the file's {option} {'does not match' if encrypts else 'matches'} it"
+    return None
+
+
+# --- the stack Secret ----------------------------------------------------------------------
+
+
+def _is_stack_secret(item: Item, config: Config) -> bool:
+    return item.name == config.secret_name and item.namespace in (config.namespace, None)
+
+
+def _stack_secrets(ctx: CheckContext) -> list[Item]:
+    if ctx.config is None:
+        return []
+    return [item for item in ctx.user_objects("Secret") if _is_stack_secret(item, ctx.config)]
+
+
+@rule(PRESENT, Severity.ERROR, "the stack's Secret (spec.secret.name in spec.namespace) is in the pipeline")
+def secret_present(ctx: CheckContext) -> Iterator[Result]:
+    """The stack Secret is in the pipeline, under its own name and namespace."""
+    config = ctx.config
+    if config is None:
+        return
+    wanted = f"Secret {config.namespace}/{config.secret_name}"
+    if not ctx.sees_pipeline:
+        yield _config_result(
+            PRESENT,
+            Severity.INFO,
+            config,
+            f"{wanted} could not be checked: the consumer passed only the config (kustomize `generators:`); "
+            "list the function under `transformers:` to check the Secret and every route",
+        )
+        return
+    found = _stack_secrets(ctx)
+    for item in found:
+        if item.annotations().get(HASH_ANNOTATION) == "enabled":
+            yield result(
+                PRESENT,
+                Severity.WARNING,
+                f"comes from a kustomize secretGenerator that will rename it to {config.secret_name}-<hash>, "
+                f"while the HelmReleases read {config.secret_name}: set `options: {{disableNameSuffixHash: true}}` "
+                "on the generator",
+                item,
+                ["metadata", "name"],
+            )
+        if item.namespace is None:
+            yield result(
+                PRESENT,
+                Severity.WARNING,
+                f"has no metadata.namespace but the stack reads it from namespace {config.namespace}: "
+                f"set the namespace through the kustomization (`namespace: {config.namespace}`) or add it "
+                "before encrypting (the sops MAC covers metadata)",
+                item,
+                ["metadata"],
+            )
+    if found:
+        return
+    elsewhere = sorted(
+        item.namespace or "(none)" for item in ctx.user_objects("Secret") if item.name == config.secret_name
+    )
+    hint = f"; a Secret of that name is in namespace {', '.join(elsewhere)}" if elsewhere else ""
+    yield _config_result(
+        PRESENT,
+        Severity.ERROR,
+        config,
+        f"{wanted} is not in the pipeline{hint}: the stack reads its Pushover and Grafana credentials from it; "
+        "add the SOPS-encrypted Secret to the kustomization or kpt package (or set spec.secret.name)",
+    )
+
+
+def _config_result(rule_id: str, severity: Severity, config: Config, message: str) -> Result:
+    return Result(rule_id, severity, message, config.ref, "spec.secret.name", config.location)
+
+
+@rule(REQUIRED_KEYS, Severity.ERROR, "the stack's Secret holds every key the stack reads, none of them empty")
+def secret_required_keys(ctx: CheckContext) -> Iterator[Result]:
+    """The stack Secret holds every key the stack reads, none of them empty."""
+    if ctx.config is None:
+        return
+    wanted = required_keys(ctx.config)
+    for item in _stack_secrets(ctx):
+        sections = {s: item.obj.get(s) for s in SECTIONS if isinstance(item.obj.get(s), dict)}
+        where = "stringData" if "stringData" in sections or "data" not in sections else "data"
+        for key, reader in wanted.items():
+            holders = [s for s, values in sections.items() if key in values]
+            if not holders:
+                yield result(
+                    REQUIRED_KEYS,
+                    Severity.ERROR,
+                    f"key {key!r} is missing ({reader} reads it); "
+                    f"add it with `sops edit {_file(item)}`; {NEWLINE_NOTE}",
+                    item,
+                    [where, key],
+                )
+            elif all(_holds_nothing(sections[s][key]) for s in holders):
+                yield result(
+                    REQUIRED_KEYS,
+                    Severity.ERROR,
+                    f"key {key!r} is empty ({reader} reads it); set it with `sops edit {_file(item)}`; {NEWLINE_NOTE}",
+                    item,
+                    [holders[0], key],
+                )
+
+
+# --- encryption of every Secret ------------------------------------------------------------
+
+
+def _checked_secrets(ctx: CheckContext) -> Iterator[Item]:
+    """The user's Secrets whose values are in the files (secretGenerator output is not)."""
+    for item in ctx.user_objects("Secret"):
+        if not _generated_by_kustomize(item):
+            yield item
+
+
+def _has_values(item: Item) -> bool:
+    return any(not _holds_nothing(value) for _, value in _values(item))
+
+
+def _encrypted_whole(ctx: CheckContext) -> Iterator[Result]:
+    """Objects whose apiVersion or kind sops encrypted too (no encrypted_regex): no tool can read them."""
+    for item in ctx.pipeline:
+        if not (item.mentions("ENC[AES256_GCM") and item.mentions("sops")) or item.parse_error() is not None:
+            continue
+        header = [item.obj.get("apiVersion"), item.obj.get("kind")]
+        if "sops" in item.obj and any(isinstance(v, str) and v.startswith("ENC[") for v in header):
+            yield result(
+                ENCRYPTED,
+                Severity.ERROR,
+                "an object with its apiVersion, kind and metadata encrypted (sops ran without encrypted_regex), "
+                "so kustomize, kpt and Flux cannot tell what it is; decrypt it and encrypt it again with "
+                f"`{_encrypt(item)}`",
+                None,
+                location=item.location(),
+            )
+
+
+@rule(ENCRYPTED, Severity.ERROR, "the stack's Secret, and every Secret with a sops block, has every value encrypted")
+def secret_encrypted(ctx: CheckContext) -> Iterator[Result]:
+    """The stack Secret, and every Secret with a sops block, has every value in ENC[...] form."""
+    config = ctx.config
+    yield from _encrypted_whole(ctx)
+    for item in _checked_secrets(ctx):
+        sops = _sops_block(item)
+        stack = config is not None and _is_stack_secret(item, config)
+        if sops is None:
+            if stack:
+                looks = any(isinstance(v, str) and v.startswith("ENC[") for _, v in _values(item))
+                why = (
+                    "its values look encrypted but the sops block is missing, so nothing can decrypt them; "
+                    if looks
+                    else ""
+                )
+                yield result(
+                    ENCRYPTED,
+                    Severity.ERROR,
+                    f"is not SOPS-encrypted (no sops metadata): {why}encrypt it with `{_encrypt(item)}` "
+                    "before it is committed",
+                    item,
+                )
+            continue  # other Secrets without sops metadata: secret-plaintext
+        selector = sops if isinstance(sops, dict) else {}
+        for path, value in _values(item):
+            if _holds_nothing(value):
+                continue
+            problem = enc_problem(value)
+            if problem is None:
+                continue
+            if _is_plaintext(problem):
+                reason = _selector_reason(selector, path)
+                fix = (
+                    f"{reason}; decrypt the file and encrypt it again with `{_encrypt(item)}`"
+                    if reason
+                    else f"it was probably edited after encryption; set it with `sops edit {_file(item)}`"
+                )
+                message = f"value {problem}: {fix}"
+            else:
+                message = (
+                    f"value {problem}: the file was damaged after encryption; restore it from git or re-encrypt it"
+                )
+            yield result(ENCRYPTED, Severity.ERROR, message, item, path)
+
+
+@rule(
+    PLAINTEXT, Severity.ERROR, "every other Secret is SOPS-encrypted (spec.checks.plaintextSecrets: warning relaxes it)"
+)
+def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
+    """Every other Secret that holds values has a sops block at all."""
+    config = ctx.config
+    severity = Severity.ERROR if config is None else config.plaintext_secrets_severity
+    for item in _checked_secrets(ctx):
+        if _sops_block(item) is not None or (config is not None and _is_stack_secret(item, config)):
+            continue
+        if not _has_values(item):
+            continue
+        field = next(s for s in SECTIONS if any(not _holds_nothing(v) for p, v in _values(item) if p[0] == s))
+        relax = (
+            "(no ObservabilityConfig in these files, so every Secret must be encrypted)"
+            if config is None
+            else "or, if this repository makes it plaintext on purpose, set spec.checks.plaintextSecrets: warning"
+        )
+        yield result(
+            PLAINTEXT,
+            severity,
+            "is not SOPS-encrypted: its values would be committed in clear; "
+            f"encrypt it with `{_encrypt(item)}` {relax}",
+            item,
+            [field],
+        )
+
+
+# --- the sops block ------------------------------------------------------------------------
+
+
+@rule(METADATA, Severity.ERROR, "the sops block of every Secret has mac, lastmodified, version and a recipient")
+def sops_metadata(ctx: CheckContext) -> Iterator[Result]:
+    """Every sops block is complete enough for sops to decrypt the file."""
+    for item in _checked_secrets(ctx):
+        sops = _sops_block(item)
+        if sops is None:
+            continue
+        for path, problem in metadata_problems(sops):
+            yield result(
+                METADATA,
+                Severity.ERROR,
+                f"{problem}; sops writes this block itself: encrypt the file again rather than editing it",
+                item,
+                path,
+            )
+
+
+def metadata_problems(sops: object) -> Iterator[tuple[list[str | int], str]]:
+    """(field path, problem) for each defect of a sops metadata block."""
+    if not isinstance(sops, dict):
+        yield ["sops"], "the sops block is not a mapping"
+        return
+    mac = sops.get("mac")
+    if not mac:
+        yield ["sops", "mac"], "sops.mac is missing"
+    else:
+        problem, data = _parse_enc(mac)
+        if problem is None and len(data) != MAC_BYTES:
+            problem = f"is not an encrypted SHA-512 (its data part is {len(data)} bytes, not {MAC_BYTES})"
+        if problem is not None:
+            yield ["sops", "mac"], f"sops.mac {problem}"
+    lastmodified = sops.get("lastmodified")
+    if not lastmodified:
+        yield ["sops", "lastmodified"], "sops.lastmodified is missing"
+    elif not (isinstance(lastmodified, str) and _RFC3339.fullmatch(lastmodified)):
+        yield ["sops", "lastmodified"], "sops.lastmodified is not an RFC 3339 time"
+    version = sops.get("version")
+    if version is None or version == "" or isinstance(version, dict | list | bool):
+        yield ["sops", "version"], "sops.version is missing"
+
+    recipients = 0
+    groups: list[tuple[list[str | int], object]] = [(["sops"], sops)]
+    key_groups = sops.get("key_groups")
+    if isinstance(key_groups, list):
+        groups.extend((["sops", "key_groups", i], g) for i, g in enumerate(key_groups))
+    elif key_groups is not None:
+        yield ["sops", "key_groups"], "sops.key_groups is not a list"
+    for base, group in groups:
+        if not isinstance(group, dict):
+            yield base, f"{dotted(base)} is not a mapping"
+            continue
+        for kind, fields in RECIPIENT_FIELDS.items():
+            entries = group.get(kind)
+            if entries is None:
+                continue
+            if not isinstance(entries, list):
+                yield [*base, kind], f"{dotted([*base, kind])} is not a list"
+                continue
+            for index, entry in enumerate(entries):
+                where = [*base, kind, index]
+                problem = _recipient_problem(kind, entry, fields)
+                if problem is None:
+                    recipients += 1
+                else:
+                    yield where, f"{dotted(where)} {problem}"
+    if recipients == 0:
+        yield (
+            ["sops"],
+            (
+                f"the sops block has no complete recipient (one of {', '.join(RECIPIENT_FIELDS)}, "
+                "or key_groups of them), so no one can decrypt the file"
+            ),
+        )
+
+
+def _recipient_problem(kind: str, entry: object, fields: tuple[str, ...]) -> str | None:
+    if not isinstance(entry, dict):
+        return "is not a mapping"
+    missing = [f for f in fields if not isinstance(entry.get(f), str) or not entry.get(f)]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    for field in _TIME_FIELDS:
+        if field in fields and not _RFC3339.fullmatch(entry[field]):
+            return f"has a {field} that is not an RFC 3339 time"
+    if kind == "age" and _AGE_ARMOR not in entry["enc"]:
+        return "has an enc that is not an armored age file"
+    return None
