@@ -40,7 +40,7 @@ pytestmark = pytest.mark.e2e
 EXAMPLES = REPO / "examples"
 UPDATE = os.environ.get("UPDATE_EXAMPLES") == "1"
 EXPECTED = ".expected"
-DOCS = REPO / "docs" / "use-with.md"
+DOCS = REPO / "README.md"
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -220,7 +220,7 @@ def test_github_actions_check_command_works_as_written(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-# --- docs/use-with.md: every sh block, run as written ----------------------------------------
+# --- README.md: every sh block, run as written ----------------------------------------
 
 
 def doc_blocks() -> list[str]:
@@ -240,7 +240,7 @@ def as_script(block: str) -> str:
 
 @pytest.mark.parametrize("index", range(len(doc_blocks())))
 def test_docs_commands_run_as_written(index: int, tmp_path: Path) -> None:
-    """Each sh block of docs/use-with.md, from the root of a scratch copy of the repository's examples."""
+    """Each sh block of README.md, from the root of a scratch copy of the repository's examples."""
     block = doc_blocks()[index]
     if any(marker in block for marker in ("example.com/observability-fn", "kustomize-container", "kpt-render-image")):
         docker_ready()
@@ -267,4 +267,4 @@ def test_docs_commands_run_as_written(index: int, tmp_path: Path) -> None:
         timeout=600,
         check=False,
     )
-    assert proc.returncode == 0, f"docs/use-with.md block {index}:\n{block}\n--- stderr:\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, f"README.md block {index}:\n{block}\n--- stderr:\n{proc.stderr[-4000:]}"

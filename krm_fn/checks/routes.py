@@ -624,9 +624,9 @@ def _skipped(ctx: CheckContext, missing: dict[tuple[str, str], int]) -> Result:
     count = sum(missing.values())
     if not ctx.sees_pipeline:
         message = (
-            f"the routes were not checked against Gateway {shown}: the function saw only its config (a kustomize "
-            "generator sees no other resources); to check them, run it under transformers: (or with kpt) and "
-            "include the Gateway in the kustomization or kpt package"
+            f"the routes were not checked against Gateway {shown}: the function saw only its config (kustomize "
+            "`generators:`, or `render` given the config alone); to check them, run it under `transformers:`, "
+            "with kpt, or pass the Gateway's file to render, and include the Gateway"
         )
     else:
         message = (

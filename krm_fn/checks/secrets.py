@@ -222,8 +222,8 @@ def secret_present(ctx: CheckContext) -> Iterator[Result]:
             PRESENT,
             Severity.INFO,
             config,
-            f"{wanted} could not be checked: the consumer passed only the config (kustomize `generators:`); "
-            "list the function under `transformers:` to check the Secret and every route",
+            f"{wanted} could not be checked: the function saw only its config (kustomize `generators:`, or "
+            "`render` given the config alone); list it under `transformers:`, or pass the Secret's file to render",
         )
         return
     found = _stack_secrets(ctx)
