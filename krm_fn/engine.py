@@ -97,6 +97,13 @@ def run(request: Request) -> Response:
 
     ctx = CheckContext(config, generated, pipeline, request.sees_pipeline, request.check_all_kinds)
     results.extend(run_rules(ctx))
+    # Objects a rule tried to read but could not (a duplicate key or a YAML error below a header
+    # the scan read): rules skip them, so they are reported here rather than passing unchecked.
+    for item in pipeline:
+        if item.raw is not None and item.raw.header is not None and item.parsed:
+            error = item.parse_error()
+            if error is not None:
+                results.append(_parse_result(item, error))
     results.sort(key=sort_key)
 
     if validate_only:

@@ -1,0 +1,56 @@
+"""Compare a benchmark result with the targets of issue 5; exit 1 when one is missed.
+
+    .venv/bin/python bench/check.py [bench/results/latest.json]
+
+Targets are ratios to the `kpt fn eval --exec cat` floor measured in the same run, for the
+warm cache (the steady state of a repository rendered again and again). Cold-cache ratios
+are printed for information. This is a separate command, never a unit test: CI machines
+are too noisy for timing assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+TARGETS = {"eval-warm-2000": 1.25, "eval-warm-20": 1.5}
+INFO = ("eval-cold-2000", "eval-cold-20", "eval-edited-2000", "eval-edited-20")
+DEFAULT = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def check(result: dict) -> int:
+    """Print one line per target; 0 when all are met."""
+    failed = 0
+    cases = result["cases"]
+    for name, target in TARGETS.items():
+        case = cases.get(name)
+        if case is None:
+            print(f"MISSING {name}: not in the result")
+            failed += 1
+            continue
+        ok = case["ratio"] <= target
+        failed += not ok
+        ours, floor = case["median_s"] * 1000, cases[case["floor"]]["median_s"] * 1000
+        print(
+            f"{'ok     ' if ok else 'MISSED '} {name}: {case['ratio']:.2f}x the cat floor "
+            f"({ours:.0f} ms vs {floor:.0f} ms), target <= {target}x"
+        )
+    for name in INFO:
+        if name in cases:
+            print(f"info    {name}: {cases[name]['ratio']:.2f}x the cat floor (no target)")
+    return 1 if failed else 0
+
+
+def main(argv: list[str]) -> int:
+    path = Path(argv[0]) if argv else DEFAULT
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        print(f"bench/check.py: cannot read {path}: {err}; run bench/run.py first", file=sys.stderr)
+        return 2
+    return check(result)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
