@@ -6,8 +6,6 @@ few kinds (Secrets, routes, Gateways, its own objects); the rest are never parse
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from krm_fn import yamlio
 from krm_fn.results import Location, ResourceRef
 
@@ -17,15 +15,27 @@ INDEX_ANNOTATIONS = ("config.kubernetes.io/index", "internal.config.kubernetes.i
 _UNPARSED = object()
 
 
-@dataclass(eq=False)
 class Item:
-    """One object. `raw` is set for input objects, `data` alone for generated ones."""
+    """One object. `raw` is set for input objects, `data` alone for generated ones.
 
-    raw: yamlio.RawItem | None = None
-    data: object = _UNPARSED
-    generated: bool = False
-    file: str | None = None  # the file it was read from (check and render read files)
-    _error: yamlio.YamlError | None = field(default=None, repr=False)
+    (A plain class, not a dataclass: see krm_fn.engine. Equality is identity.)
+    """
+
+    def __init__(
+        self,
+        raw: yamlio.RawItem | None = None,
+        data: object = _UNPARSED,
+        generated: bool = False,
+        file: str | None = None,  # the file it was read from (check and render read files)
+    ):
+        self.raw = raw
+        self.data = data
+        self.generated = generated
+        self.file = file
+        self._error: yamlio.YamlError | None = None
+
+    def __repr__(self) -> str:
+        return f"Item(raw={self.raw!r}, data={self.data!r}, generated={self.generated!r}, file={self.file!r})"
 
     @classmethod
     def from_data(cls, data: dict, generated: bool = True) -> Item:

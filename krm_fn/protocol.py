@@ -14,7 +14,6 @@ Facts behind each rule: shared/reference/consumers.md sections 1-3.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from krm_fn import engine, yamlio
 from krm_fn.items import PATH_ANNOTATIONS, Item
@@ -26,13 +25,13 @@ RESOURCE_LIST = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList"
 INPUT_RULE = "input"
 
 
-@dataclass
 class Outcome:
     """What to write and how to exit."""
 
-    stdout: str
-    stderr: str
-    exit_code: int
+    def __init__(self, stdout: str, stderr: str, exit_code: int):
+        self.stdout = stdout
+        self.stderr = stderr
+        self.exit_code = exit_code
 
 
 def decode(data: bytes, what: str) -> str:

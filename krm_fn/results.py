@@ -7,8 +7,9 @@ key that is wrong, never what it holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from krm_fn.record import Record
 
 
 class Severity(StrEnum):
@@ -17,14 +18,16 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True)
-class ResourceRef:
+class ResourceRef(Record):
     """Identifies a Kubernetes object in messages and in KRM results."""
 
-    api_version: str
-    kind: str
-    name: str
-    namespace: str | None = None
+    __slots__ = ("api_version", "kind", "name", "namespace")
+
+    def __init__(self, api_version: str, kind: str, name: str, namespace: str | None = None):
+        self.api_version = api_version
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
 
     def to_krm(self) -> dict:
         ref = {"apiVersion": self.api_version, "kind": self.kind, "name": self.name}
@@ -48,13 +51,15 @@ class ResourceRef:
         )
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Record):
     """Where something is in the user's files: a path, and a 1-based line when known."""
 
-    path: str | None = None
-    line: int | None = None
-    index: int | None = None  # document index inside a multi-document file
+    __slots__ = ("index", "line", "path")
+
+    def __init__(self, path: str | None = None, line: int | None = None, index: int | None = None):
+        self.path = path
+        self.line = line
+        self.index = index  # document index inside a multi-document file
 
     def __str__(self) -> str:
         if not self.path:
@@ -62,16 +67,26 @@ class Location:
         return self.path if self.line is None else f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(Record):
     """One problem (or note) found by a rule."""
 
-    rule: str
-    severity: Severity
-    message: str
-    resource: ResourceRef | None = None
-    field: str | None = None
-    location: Location | None = None
+    __slots__ = ("field", "location", "message", "resource", "rule", "severity")
+
+    def __init__(
+        self,
+        rule: str,
+        severity: Severity,
+        message: str,
+        resource: ResourceRef | None = None,
+        field: str | None = None,
+        location: Location | None = None,
+    ):
+        self.rule = rule
+        self.severity = severity
+        self.message = message
+        self.resource = resource
+        self.field = field
+        self.location = location
 
     @property
     def is_error(self) -> bool:

@@ -24,20 +24,24 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from functools import cache
-from importlib import util
-from pathlib import Path
-from typing import Any
+from importlib.machinery import PathFinder
 
 from krm_fn import cache as validation_cache
+from krm_fn.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` costs ~3 ms to import at run time
+    from pathlib import Path
+    from typing import Any
 
 # Groups whose kinds kubernetes-validate has schemas for: the core group, the short legacy
 # groups and *.k8s.io. Custom groups never go there (their first label could collide).
 _LEGACY_GROUPS = {"", "apps", "batch", "autoscaling", "policy", "extensions"}
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_CRD_SCHEMAS = Path(__file__).resolve().parent / "schemas" / "crds"  # shipped as package data
+# Shipped as package data. Plain os.path strings: pathlib costs ~6 ms of imports per run.
+_CRD_SCHEMAS = os.path.join(os.path.dirname(os.path.realpath(__file__)), "schemas", "crds")
 _DATA_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 # Kinds whose names the API server checks as DNS subdomains (Namespace: as a DNS label).
 _SUBDOMAIN_NAMES = {
@@ -58,37 +62,42 @@ _SUBDOMAIN_NAMES = {
 }
 
 
-@dataclass(frozen=True, order=True)
-class SchemaProblem:
+class SchemaProblem(Record):
     """One violation: the field path inside the object and what is wrong with it."""
 
-    path: tuple[str | int, ...]
-    message: str
+    __slots__ = ("message", "path")
+
+    def __init__(self, path: tuple[str | int, ...], message: str):
+        self.path = path
+        self.message = message
 
 
-@dataclass(frozen=True)
-class SchemaRef:
+class SchemaRef(Record):
     """Which schema an object is checked against."""
 
-    source: str  # "kubernetes" (kubernetes-validate) or "crd" (ours)
-    name: str  # e.g. "v1.32.0-local-strict/configmap-v1.json", "helm.toolkit.fluxcd.io/helmrelease_v2.json"
-    file: Path
+    __slots__ = ("file", "name", "source")
+
+    def __init__(self, source: str, name: str, file: str):
+        self.source = source  # "kubernetes" (kubernetes-validate) or "crd" (ours)
+        self.name = name  # e.g. "v1.32.0-local-strict/configmap-v1.json", "helm.toolkit.fluxcd.io/helmrelease_v2.json"
+        self.file = file
 
     @property
-    def directory(self) -> Path:
-        return self.file.parent
+    def directory(self) -> str:
+        return os.path.dirname(self.file)
 
 
 # --- finding the schema (cheap: no schema is read) ----------------------------------------------
 
 
 @cache
-def _kubernetes_schema_root() -> Path | None:
-    spec = util.find_spec("kubernetes_validate")  # locates the package without importing it
+def _kubernetes_schema_root() -> str | None:
+    # Found on sys.path without importing it (importlib.util.find_spec would pull in contextlib: ~1 ms).
+    spec = PathFinder.find_spec("kubernetes_validate")
     if spec is None or not spec.submodule_search_locations:
         return None
-    root = Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
-    return root if root.is_dir() else None
+    root = os.path.join(next(iter(spec.submodule_search_locations)), "kubernetes-json-schema")
+    return root if os.path.isdir(root) else None
 
 
 def _minor(version: str) -> tuple[int, int] | None:
@@ -96,18 +105,25 @@ def _minor(version: str) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-@cache
 def kubernetes_schema_dir(kubernetes_version: str) -> Path | None:
     """The strict schema directory for the newest bundled version not newer than the one asked for."""
+    from pathlib import Path
+
+    directory = _kubernetes_schema_dir(kubernetes_version)
+    return None if directory is None else Path(directory)
+
+
+@cache
+def _kubernetes_schema_dir(kubernetes_version: str) -> str | None:
     root = _kubernetes_schema_root()
     wanted = _minor(kubernetes_version)
     if root is None or wanted is None:
         return None
     bundled = {}
-    for entry in root.iterdir():
-        match = re.fullmatch(r"v(\d+)\.(\d+)\.\d+-local-strict", entry.name)
+    for name in os.listdir(root):
+        match = re.fullmatch(r"v(\d+)\.(\d+)\.\d+-local-strict", name)
         if match:
-            bundled[(int(match.group(1)), int(match.group(2)))] = entry
+            bundled[(int(match.group(1)), int(match.group(2)))] = os.path.join(root, name)
     usable = [v for v in bundled if v <= wanted] or sorted(bundled)[:1]
     return bundled[max(usable)] if usable else None
 
@@ -125,18 +141,19 @@ def schema_for(api_version: str, kind: str, kubernetes_version: str) -> SchemaRe
     group, version = _group_version(api_version)
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", group or "x") or not re.fullmatch(r"v[a-z0-9]+", version):
         return None
-    crd = _CRD_SCHEMAS / group / f"{kind.lower()}_{version}.json"
-    if group and crd.is_file():
-        return SchemaRef("crd", f"{group}/{crd.name}", crd)
+    crd_name = f"{kind.lower()}_{version}.json"
+    crd = os.path.join(_CRD_SCHEMAS, group, crd_name)
+    if group and os.path.isfile(crd):
+        return SchemaRef("crd", f"{group}/{crd_name}", crd)
     if group not in _LEGACY_GROUPS and not group.endswith(".k8s.io"):
         return None
-    directory = kubernetes_schema_dir(kubernetes_version)
+    directory = _kubernetes_schema_dir(kubernetes_version)
     if directory is None:
         return None
     prefix = group.split(".")[0]
     name = f"{kind.lower()}-{prefix}-{version}.json" if group else f"{kind.lower()}-{version}.json"
-    path = directory / name
-    return SchemaRef("kubernetes", f"{directory.name}/{name}", path) if path.is_file() else None
+    path = os.path.join(directory, name)
+    return SchemaRef("kubernetes", f"{os.path.basename(directory)}/{name}", path) if os.path.isfile(path) else None
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -182,7 +199,7 @@ def _fingerprint(ref: SchemaRef) -> str:
     """The schema's identity for the cache: its name and its file's size and mtime."""
     files = [ref.file]
     if ref.source == "kubernetes":
-        files.append(ref.directory / "_definitions.json")
+        files.append(os.path.join(ref.directory, "_definitions.json"))
     stats = [os.stat(f) for f in files]
     return ref.name + "".join(f":{s.st_size}:{s.st_mtime_ns}" for s in stats)
 
@@ -198,18 +215,20 @@ def _schema_problems(ref: SchemaRef, subject: dict) -> list[SchemaProblem]:
 @cache
 def _validator(ref: SchemaRef) -> Any:
     """One validator per schema, built on first use."""
-    schema = json.loads(ref.file.read_text())
+    with open(ref.file, encoding="utf-8") as handle:
+        schema = json.load(handle)
     if ref.source == "kubernetes":
         return _validator_class("2020-12")(schema, registry=_registry(ref.directory))
     return _validator_class("7")(schema)
 
 
 @cache
-def _registry(directory: Path) -> Any:
+def _registry(directory: str) -> Any:
     """The `referencing` registry holding one Kubernetes version's shared definitions."""
     from referencing import Registry, Resource
 
-    definitions = json.loads((directory / "_definitions.json").read_text())
+    with open(os.path.join(directory, "_definitions.json"), encoding="utf-8") as handle:
+        definitions = json.load(handle)
     return Registry().with_resource(definitions["$id"], Resource.from_contents(definitions))
 
 

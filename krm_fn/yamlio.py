@@ -103,7 +103,7 @@ def _py() -> SimpleNamespace:
         return _PY
     import yaml
     from yaml.constructor import SafeConstructor
-    from yaml.nodes import ScalarNode, SequenceNode
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
     from yaml.representer import SafeRepresenter
     from yaml.resolver import BaseResolver, Resolver
 
@@ -175,10 +175,18 @@ def _py() -> SimpleNamespace:
             Constructor.__init__(self)
             GoYamlResolver.__init__(self)
 
+    # First characters ("" for the empty scalar) of what YAML 1.1 or go-yaml v3 may read as a non-string.
+    maybe_not_str = frozenset(key for key in Resolver.yaml_implicit_resolvers if key is not None) | _MAYBE_NOT_STR
+    plain_checks_all = None not in Resolver.yaml_implicit_resolvers and not Resolver.yaml_path_resolvers
+
     class UnambiguousResolver(Resolver):
         """Quote a string whenever YAML 1.1 *or* go-yaml v3 would read it as non-string."""
 
         def resolve(self, kind, value, implicit):  # type: ignore[override]
+            # libyaml's emitter asks twice for each scalar (as plain, then as quoted): answer the
+            # common cases here, which is what the generic machinery below would conclude.
+            if kind is ScalarNode and plain_checks_all and (not implicit[0] or value[:1] not in maybe_not_str):
+                return STR
             tag = super().resolve(kind, value, implicit)
             if kind is ScalarNode and implicit[0] and tag == "tag:yaml.org,2002:str":
                 return GoYamlResolver.resolve(self, kind, value, implicit)
@@ -192,6 +200,38 @@ def _py() -> SimpleNamespace:
 
     Representer.add_representer(str, Representer.represent_str)
     Representer.add_representer(type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+
+    def generated_node(data: object, seen: dict[int, Node]) -> Node:
+        """The node GeneratedDumper's representer makes of `data`, for the types generated objects hold.
+
+        A third of the cost of emitting them, as a plain recursion. As in PyYAML, a dict or list met
+        twice becomes one node (the emitter anchors it); strings, numbers and null never do.
+        """
+        kind = type(data)
+        if kind is str:
+            return ScalarNode(STR, data, style="|" if "\n" in data and _block_safe(data) else None)
+        if kind is dict or kind is list:
+            node = seen.get(id(data))
+            if node is not None:
+                return node
+            if kind is dict:
+                pairs: list = []
+                node = seen[id(data)] = MappingNode(MAP, pairs, flow_style=False)
+                for key, value in data.items():  # type: ignore[attr-defined]
+                    pairs.append((generated_node(key, seen), generated_node(value, seen)))
+            else:
+                entries: list = []
+                node = seen[id(data)] = SequenceNode(SEQ, entries, flow_style=False)
+                for value in data:  # type: ignore[attr-defined]
+                    entries.append(generated_node(value, seen))
+            return node
+        if kind is bool:
+            return ScalarNode(BOOL, "true" if data else "false")
+        if kind is int:
+            return ScalarNode(INT, str(data))
+        if data is None:
+            return ScalarNode(NULL, "null")
+        raise _Unusual
 
     class GeneratedDumper(Emitter, Representer, UnambiguousResolver):
         def __init__(self, stream, **kwargs):
@@ -210,6 +250,7 @@ def _py() -> SimpleNamespace:
         yaml=yaml,
         StrictLoader=StrictLoader,
         GeneratedDumper=GeneratedDumper,
+        generated_node=generated_node,
         FaithfulDumper=FaithfulDumper,
         GoYamlResolver=GoYamlResolver,
     )
@@ -285,10 +326,20 @@ def _yaml_error(exc: Exception) -> YamlError:
     context = getattr(exc, "context", None)
     if problem == "exceeded maximum nesting depth":
         problem = "nested too deeply (libyaml stops at 1,000 levels)"
-    message = f"{context}: {problem}" if context else problem
+    elif problem.startswith("could not determine a constructor for the tag"):
+        problem = "unknown tag: a plain value that starts with '!' is read as a YAML tag; quote the value"
+    message = _without_input(f"{context}: {problem}" if context else problem)
     if mark is None:
         return YamlError(f"invalid YAML: {message}")
     return YamlError(f"invalid YAML: {message}", mark.line + 1, mark.column + 1)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _without_input(text: str) -> str:
+    """PyYAML quotes bits of the input in some messages (an alias, an anchor, a character): drop them."""
+    return _QUOTED.sub("(a piece of the input)", text)
 
 
 class Document:
@@ -480,14 +531,21 @@ def node_line(node: Node, path: list[str | int]) -> int | None:
 
 def dump_document(obj: object) -> str:
     """One generated object as a YAML document (block style, keys in insertion order)."""
-    py = _py()
-    return py.yaml.dump(obj, Dumper=py.GeneratedDumper)
+    return _dump_generated(obj)
 
 
 def dump_sequence_entry(obj: object) -> str:
     """One generated object as a `- ...` entry of a block sequence at column 0."""
+    return _dump_generated([obj])
+
+
+def _dump_generated(data: object) -> str:
     py = _py()
-    return py.yaml.dump([obj], Dumper=py.GeneratedDumper)
+    try:
+        node = py.generated_node(data, {})
+    except _Unusual:  # a float, bytes, a subclass...: PyYAML's representers know them all
+        return py.yaml.dump(data, Dumper=py.GeneratedDumper)
+    return py.yaml.serialize(node, Dumper=py.GeneratedDumper)
 
 
 def serialize_node(node: Node) -> str:
@@ -885,13 +943,25 @@ def _split_entries(section: str, first_line: int) -> list[RawItem] | None:
         if at < len(suspicious) and suspicious[at] < end:
             try:
                 raw.parsed = _parse_entry(raw)
+                raw.header = _header_of(raw.parsed)
             except YamlError:
-                return None  # maybe not this item's text alone: let the node round trip decide
-            raw.header = _header_of(raw.parsed)
+                if not _one_entry(raw.text):
+                    return None  # maybe not this item's text alone: let the node round trip decide
+                # The text is this item's alone but its content is wrong (a duplicate key, an
+                # unknown tag): keep it as is; the error is reported when a rule reads the item.
         else:
             raw.header = _scan_header(text, entry=True)
         items.append(raw)
     return items
+
+
+def _one_entry(text: str) -> bool:
+    """Does `text` alone compose to a sequence of exactly one entry (whatever that entry holds)?"""
+    try:
+        nodes = compose_documents(text, check=False)
+    except YamlError:
+        return False
+    return len(nodes) == 1 and nodes[0].id == "sequence" and len(nodes[0].value) == 1
 
 
 def _ended(chunk: str) -> str | None:

@@ -44,12 +44,15 @@ def test_rerun_removes_what_the_config_no_longer_asks_for():
 
 
 def test_objects_of_another_config_are_left_alone():
-    other = dict(CONFIGMAP, metadata={
-        "name": "theirs",
-        "namespace": "apps",
-        "labels": {"app.kubernetes.io/managed-by": "observability-fn"},
-        "annotations": {components.CONFIG_ANNOTATION: "another-cluster"},
-    })
+    other = dict(
+        CONFIGMAP,
+        metadata={
+            "name": "theirs",
+            "namespace": "apps",
+            "labels": {"app.kubernetes.io/managed-by": "observability-fn"},
+            "annotations": {components.CONFIG_ANNOTATION: "another-cluster"},
+        },
+    )
     out, _ = run_krm([other, SECRET], default_config())
     assert other in out["items"]
 
@@ -133,10 +136,13 @@ def test_items_pass_through_byte_for_byte():
     rl = (
         "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
         "- apiVersion: example.com/v1 # why\n  kind: Widget\n  metadata:\n    name: odd\n"
-        "  spec:\n    a: 1.10\n    b: 0777\n    c: on\n    d: \"123\"\n    e: |\n      trailing  \n"
-        + "".join("- " + line if i == 0 else "  " + line
-                  for i, line in enumerate((UPSTREAM / "sops" / "monitoring-secrets.enc.yaml").read_text()
-                                           .splitlines(keepends=True)))
+        '  spec:\n    a: 1.10\n    b: 0777\n    c: on\n    d: "123"\n    e: |\n      trailing  \n'
+        + "".join(
+            "- " + line if i == 0 else "  " + line
+            for i, line in enumerate(
+                (UPSTREAM / "sops" / "monitoring-secrets.enc.yaml").read_text().splitlines(keepends=True)
+            )
+        )
         + "functionConfig:\n"
         + "".join("  " + line for line in yaml.safe_dump(default_config(), sort_keys=False).splitlines(True))
     )

@@ -7,26 +7,32 @@ Evidence for each name and port: shared/reference/charts.md section 2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from krm_fn.record import Record
 
 
-@dataclass(frozen=True)
-class Repository:
-    name: str
-    url: str
+class Repository(Record):
+    __slots__ = ("name", "url")
+
+    def __init__(self, name: str, url: str):
+        self.name = name
+        self.url = url
 
 
-@dataclass(frozen=True)
-class Chart:
-    name: str
-    repository: Repository
-    release: str  # the HelmRelease name, which is also the Helm release name
+class Chart(Record):
+    __slots__ = ("name", "release", "repository")
+
+    def __init__(self, name: str, repository: Repository, release: str):
+        self.name = name
+        self.repository = repository
+        self.release = release  # the HelmRelease name, which is also the Helm release name
 
 
-@dataclass(frozen=True)
-class Service:
-    name: str
-    port: int
+class Service(Record):
+    __slots__ = ("name", "port")
+
+    def __init__(self, name: str, port: int):
+        self.name = name
+        self.port = port
 
 
 PROMETHEUS_COMMUNITY = Repository("prometheus-community", "https://prometheus-community.github.io/helm-charts")

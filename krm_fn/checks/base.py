@@ -8,24 +8,31 @@ raises for bad input: it reports. A rule never puts a secret value in a message.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 
 from krm_fn import yamlio
 from krm_fn.config import Config
 from krm_fn.items import Item
+from krm_fn.record import Record
 from krm_fn.results import Location, ResourceRef, Result, Severity
 
 
-@dataclass
 class CheckContext:
     """The config, the generated objects, and the user's objects in the pipeline."""
 
-    config: Config | None
-    generated: list[Item]
-    pipeline: list[Item]  # the user's objects the consumer showed us (never the config itself)
-    sees_pipeline: bool  # False when the consumer shows the config only (kustomize generators)
-    check_all_kinds: bool = False  # `observability-fn check`: every object, not only the stack's kinds
-    _kinds: dict[str, list[Item]] = field(default_factory=dict, repr=False)
+    def __init__(
+        self,
+        config: Config | None,
+        generated: list[Item],
+        pipeline: list[Item],
+        sees_pipeline: bool,
+        check_all_kinds: bool = False,
+    ):
+        self.config = config
+        self.generated = generated
+        self.pipeline = pipeline  # the user's objects the consumer showed us (never the config itself)
+        self.sees_pipeline = sees_pipeline  # False when the consumer shows the config only (kustomize generators)
+        self.check_all_kinds = check_all_kinds  # `observability-fn check`: every object, not only the stack's kinds
+        self._kinds: dict[str, list[Item]] = {}
 
     def user_objects(self, kind: str) -> list[Item]:
         """The user's objects of one kind that parse (unparseable ones are reported elsewhere)."""
@@ -45,12 +52,14 @@ class CheckContext:
         return self.generated_objects(kind) + self.user_objects(kind)
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: Severity
-    summary: str
-    check: Callable[[CheckContext], Iterable[Result]]
+class Rule(Record):
+    __slots__ = ("check", "id", "severity", "summary")
+
+    def __init__(self, id: str, severity: Severity, summary: str, check: Callable[[CheckContext], Iterable[Result]]):
+        self.id = id
+        self.severity = severity
+        self.summary = summary
+        self.check = check
 
 
 RULES: list[Rule] = []

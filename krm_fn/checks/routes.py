@@ -13,15 +13,14 @@ The `schema` rule reports shape errors; these rules do not report them a second 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from krm_fn.charts import CHARTS, LOKI_SERVICE, UI_SERVICES, Service
 from krm_fn.checks.base import CheckContext, result, rule
 from krm_fn.checks.hostnames import GATEWAY_GROUP, intersect, is_gateway_api, is_valid, show, spec_of, ui_of
 from krm_fn.config import Config
 from krm_fn.items import Item
+from krm_fn.record import Record
 from krm_fn.results import Result, Severity
 
 OVERLAP_RULE = "route-overlap"
@@ -35,15 +34,19 @@ NON_HTTP_PROTOCOLS = ("TCP", "UDP", "TLS")  # listeners whose default route kind
 # --- a tolerant model of routes and Gateways -----------------------------------------------
 
 
-@dataclass(frozen=True)
-class ParentRef:
-    index: int
-    group: str
-    kind: str
-    namespace: str
-    name: str
-    section: str | None
-    port: int | None
+class ParentRef(Record):
+    __slots__ = ("group", "index", "kind", "name", "namespace", "port", "section")
+
+    def __init__(
+        self, index: int, group: str, kind: str, namespace: str, name: str, section: str | None, port: int | None
+    ):
+        self.index = index
+        self.group = group
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.section = section
+        self.port = port
 
     @property
     def target(self) -> tuple[str, str, str, str]:
@@ -66,34 +69,48 @@ class ParentRef:
         return f"Gateway {shown}" if self.is_gateway else f"{self.kind} {shown}"
 
 
-@dataclass(frozen=True)
-class PathMatch:
-    kind: str  # PathPrefix, Exact or RegularExpression
-    value: str
+class PathMatch(Record):
+    __slots__ = ("kind", "value")
+
+    def __init__(self, kind: str, value: str):
+        self.kind = kind  # PathPrefix, Exact or RegularExpression
+        self.value = value
 
     def __str__(self) -> str:
         return f"{self.kind} {self.value}"
 
 
-@dataclass(frozen=True)
-class BackendRef:
-    rule_index: int
-    index: int
-    group: str
-    kind: str
-    namespace: str
-    name: str
-    port: int | None
+class BackendRef(Record):
+    __slots__ = ("group", "index", "kind", "name", "namespace", "port", "rule_index")
+
+    def __init__(self, rule_index: int, index: int, group: str, kind: str, namespace: str, name: str, port: int | None):
+        self.rule_index = rule_index
+        self.index = index
+        self.group = group
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.port = port
 
 
-@dataclass(frozen=True)
-class Route:
-    item: Item
-    namespace: str
-    hostnames: tuple[tuple[int, str], ...]  # (index in spec.hostnames, name), valid names only
-    parents: tuple[ParentRef, ...]
-    paths: tuple[PathMatch, ...]
-    backends: tuple[BackendRef, ...]
+class Route(Record):
+    __slots__ = ("backends", "hostnames", "item", "namespace", "parents", "paths")
+
+    def __init__(
+        self,
+        item: Item,
+        namespace: str,
+        hostnames: tuple[tuple[int, str], ...],
+        parents: tuple[ParentRef, ...],
+        paths: tuple[PathMatch, ...],
+        backends: tuple[BackendRef, ...],
+    ):
+        self.item = item
+        self.namespace = namespace
+        self.hostnames = hostnames  # (index in spec.hostnames, name), valid names only
+        self.parents = parents
+        self.paths = paths
+        self.backends = backends
 
     @property
     def generated(self) -> bool:
@@ -195,16 +212,28 @@ def routes(ctx: CheckContext) -> list[Route]:
     return [read_route(item) for item in ctx.all_objects("HTTPRoute") if is_gateway_api(item)]
 
 
-@dataclass(frozen=True)
-class Listener:
-    index: int
-    name: str | None
-    hostname: str | None  # None: any host (also when the hostname is invalid: reported by `hostname`)
-    port: int | None
-    protocol: str | None
-    allowed_from: str
-    selector: object
-    kinds: tuple[tuple[str, str], ...]  # (group, kind); empty: decided by the protocol
+class Listener(Record):
+    __slots__ = ("allowed_from", "hostname", "index", "kinds", "name", "port", "protocol", "selector")
+
+    def __init__(
+        self,
+        index: int,
+        name: str | None,
+        hostname: str | None,
+        port: int | None,
+        protocol: str | None,
+        allowed_from: str,
+        selector: object,
+        kinds: tuple[tuple[str, str], ...],
+    ):
+        self.index = index
+        self.name = name
+        self.hostname = hostname  # None: any host (also when the hostname is invalid: reported by `hostname`)
+        self.port = port
+        self.protocol = protocol
+        self.allowed_from = allowed_from
+        self.selector = selector
+        self.kinds = kinds  # (group, kind); empty: decided by the protocol
 
     @property
     def label(self) -> str:
@@ -272,13 +301,17 @@ def paths_overlap(a: PathMatch, b: PathMatch) -> bool:
 # --- route-overlap ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Clash:
-    parent: ParentRef
-    host: tuple[int, str]  # of the route reported on
-    other_host: str
-    path: PathMatch
-    other_path: PathMatch
+class _Clash(Record):
+    __slots__ = ("host", "other_host", "other_path", "parent", "path")
+
+    def __init__(
+        self, parent: ParentRef, host: tuple[int, str], other_host: str, path: PathMatch, other_path: PathMatch
+    ):
+        self.parent = parent
+        self.host = host  # of the route reported on
+        self.other_host = other_host
+        self.path = path
+        self.other_path = other_path
 
     @property
     def same_name(self) -> bool:
@@ -379,11 +412,13 @@ def _by_specificity(a: str, b: str) -> tuple[str, str]:
 # --- route-attachment ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Verdict:
-    listener: Listener
-    status: str  # "ok", "rejected" or "unknown"
-    reason: str = ""
+class _Verdict(Record):
+    __slots__ = ("listener", "reason", "status")
+
+    def __init__(self, listener: Listener, status: str, reason: str = ""):
+        self.listener = listener
+        self.status = status  # "ok", "rejected" or "unknown"
+        self.reason = reason
 
 
 class _Namespaces:
@@ -485,16 +520,26 @@ def _verdict(route: Route, listener: Listener, gateway_namespace: str, namespace
     return _Verdict(listener, "ok")
 
 
-@dataclass(frozen=True)
-class _Finding:
+class _Finding(Record):
     """One attachment problem of one route; `{who}` in the message stands for the route(s)."""
 
-    route: Route
-    parent: ParentRef
-    severity: Severity
-    message: str
-    part: str | None = None  # sectionName or port: the parentRef field at fault
-    hostname: int | None = None  # index in spec.hostnames, for a hostname the Gateway ignores
+    __slots__ = ("hostname", "message", "parent", "part", "route", "severity")
+
+    def __init__(
+        self,
+        route: Route,
+        parent: ParentRef,
+        severity: Severity,
+        message: str,
+        part: str | None = None,
+        hostname: int | None = None,
+    ):
+        self.route = route
+        self.parent = parent
+        self.severity = severity
+        self.message = message
+        self.part = part  # sectionName or port: the parentRef field at fault
+        self.hostname = hostname  # index in spec.hostnames, for a hostname the Gateway ignores
 
 
 @rule(ATTACH_RULE, Severity.ERROR, "each HTTPRoute attaches to its Gateway: listener, hostname and namespace allow it")
@@ -559,8 +604,16 @@ def _near_miss(parent: ParentRef, gateways: dict[tuple[str, str], Item]) -> tupl
     in_namespace = [name for ns, name in gateways if ns == parent.namespace]
     if not in_namespace:
         return None
-    close = difflib.get_close_matches(parent.name, in_namespace, n=1, cutoff=0.8)
-    return (parent.namespace, close[0]) if close else None
+    close = _close_match(parent.name, in_namespace, cutoff=0.8)
+    return (parent.namespace, close) if close else None
+
+
+def _close_match(word: str, candidates: list[str], cutoff: float) -> str | None:
+    """The candidate nearest to a name that matched none (difflib: imported only then)."""
+    import difflib
+
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
+    return close[0] if close else None
 
 
 def _attach(route: Route, parent: ParentRef, gateway: Item, namespaces: _Namespaces) -> Iterator[_Finding]:
@@ -572,8 +625,8 @@ def _attach(route: Route, parent: ParentRef, gateway: Item, namespaces: _Namespa
         candidates = [listener for listener in listeners if listener.name == parent.section]
         if not candidates:
             names = [listener.name for listener in listeners if listener.name]
-            close = difflib.get_close_matches(parent.section, names, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]}? " if close else ""
+            close = _close_match(parent.section, names, cutoff=0.6)
+            hint = f"did you mean {close}? " if close else ""
             message = (
                 f"{parent} has no listener named {parent.section!r}: {hint}"
                 f"its listeners are {', '.join(names) or 'unnamed'}"
@@ -806,5 +859,5 @@ def _meant(name: str, known: dict[str, Service]) -> tuple[str, Service] | None:
         if name == key or name.endswith("-" + key):
             return key, service
     names = {service.name: key for key, service in known.items()}
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.85)
-    return (names[close[0]], known[names[close[0]]]) if close else None
+    close = _close_match(name, list(names), cutoff=0.85)
+    return (names[close], known[names[close]]) if close else None
