@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from krm_fn import yamlio  # noqa: E402 - after the path set-up
+from scripts.generated import sync  # noqa: E402
 
 CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"
 FREEFORM_FILE = REPO / "krm_fn" / "charts" / "freeform.yaml"
@@ -214,20 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     except EvidenceError as err:
         print(f"krm_fn/charts/freeform.yaml: {err}", file=sys.stderr)
         return 1
-    stale = [path for path, text in wanted.items() if not path.exists() or path.read_text() != text]
-    extra = sorted(set(DATA_DIR.glob("*.json")) - set(wanted))
-    if args.check:
-        for path in [*stale, *extra]:
-            print(f"stale: {path.relative_to(REPO)} (run scripts/gen_chart_paths.py)", file=sys.stderr)
-        return 1 if stale or extra else 0
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    for path in stale:
-        path.write_text(wanted[path])
-    for path in extra:
-        path.unlink()
-    for path, text in sorted(wanted.items()):
-        print(f"{path.relative_to(REPO)}: {len(text)} bytes")
-    return 0
+    return sync(wanted, list(DATA_DIR.glob("*.json")), args.check, "gen_chart_paths.py", REPO)
 
 
 if __name__ == "__main__":

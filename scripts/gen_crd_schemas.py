@@ -31,6 +31,10 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from scripts.generated import sync  # noqa: E402 - after the path set-up
+
 SOURCES = [REPO / "third_party" / "upstream" / "crds", REPO / "third_party" / "prometheus-operator"]
 OUT_DIR = REPO / "krm_fn" / "schemas" / "crds"
 SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
@@ -137,20 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail when a checked-in schema is stale")
     args = parser.parse_args(argv)
     wanted = outputs()
-    stale = [path for path, text in wanted.items() if not path.exists() or path.read_text() != text]
-    extra = sorted(set(OUT_DIR.glob("*/*.json")) - set(wanted))
-    if args.check:
-        for path in [*stale, *extra]:
-            print(f"stale: {path.relative_to(REPO)} (run scripts/gen_crd_schemas.py)", file=sys.stderr)
-        return 1 if stale or extra else 0
-    for path in stale:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(wanted[path])
-    for path in extra:
-        path.unlink()
-    for path, text in sorted(wanted.items()):
-        print(f"{path.relative_to(REPO)}: {len(text)} bytes")
-    return 0
+    return sync(wanted, list(OUT_DIR.glob("*/*.json")), args.check, "gen_crd_schemas.py", REPO)
 
 
 if __name__ == "__main__":

@@ -119,3 +119,23 @@ def run_rules(ctx: CheckContext, rules: Iterable[Rule] | None = None) -> Iterato
                 Severity.ERROR,
                 f"rule {current.id} failed with {type(exc).__name__}; please report this with the input that caused it",
             )
+
+
+_ABSENT = object()
+
+
+def dig(tree: object, path: tuple | list, default: object = None) -> object:
+    """The value at `path` in nested dicts and lists, or `default` when any step is missing."""
+    for key in path:
+        if (isinstance(tree, dict) and key in tree) or (
+            isinstance(tree, list) and isinstance(key, int) and 0 <= key < len(tree)
+        ):
+            tree = tree[key]
+        else:
+            return default
+    return tree
+
+
+def has_path(tree: object, path: tuple | list) -> bool:
+    """Does `path` exist in nested dicts (whatever its value, None included)?"""
+    return dig(tree, path, _ABSENT) is not _ABSENT

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from krm_fn.charts import CHARTS, LOKI_SERVICE, UI_SERVICES, Service
-from krm_fn.checks.base import CheckContext, result, rule
+from krm_fn.checks.base import CheckContext, dig, result, rule
 from krm_fn.checks.hostnames import GATEWAY_GROUP, intersect, is_gateway_api, is_valid, show, spec_of, ui_of
 from krm_fn.config import Config
 from krm_fn.items import Item
@@ -734,14 +734,6 @@ _ENABLED: dict[str, tuple[str, ...]] = {
 }
 
 
-def _lookup(values: object, path: tuple[str, ...]) -> object:
-    for key in path:
-        if not isinstance(values, dict) or key not in values:
-            return None
-        values = values[key]
-    return values
-
-
 @rule(BACKEND_RULE, Severity.ERROR, "HTTPRoute backendRefs name the Services the charts really create, on their ports")
 def check_backends(ctx: CheckContext) -> Iterator[Result]:
     config = ctx.config
@@ -788,11 +780,11 @@ def _generated_backends(config: Config, route: Route, renamed: dict[str, list[st
     values = config.values.get(chart, {})
     target = f"HTTPRoute {route.namespace}/{route.item.name} ({expected.name}:{expected.port})"
     for path in _RENAMES.get(ui, ()):
-        value = _lookup(values, path)
+        value = dig(values, path)
         if isinstance(value, str) and value:
             renamed.setdefault(_values_field(chart, path), []).append(target)
     port_path = _PORTS.get(ui)
-    port = _lookup(values, port_path) if port_path else None
+    port = dig(values, port_path) if port_path else None
     if port_path and port is not None and str(port) != str(expected.port):
         yield _on_values(
             config,
@@ -801,7 +793,7 @@ def _generated_backends(config: Config, route: Route, renamed: dict[str, list[st
             f"moves the {ui} Service off port {expected.port}, which the generated {target} sends to: remove it",
         )
     enabled_path = _ENABLED.get(ui)
-    if enabled_path and _lookup(values, enabled_path) is False:
+    if enabled_path and dig(values, enabled_path) is False:
         yield _on_values(
             config,
             chart,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, dotted, result, rule
+from krm_fn.checks.base import CheckContext, dig, dotted, result, rule
 from krm_fn.checks.values import chart_of
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
@@ -72,17 +72,6 @@ def has_raw_alertmanager_template(text: str) -> bool:
     return any(ALERTMANAGER_DATA.search(action) for action in ACTION.findall(rest))
 
 
-def _lookup(node: object, path: tuple) -> object:
-    for key in path:
-        found = (isinstance(node, dict) and key in node) or (
-            isinstance(node, list) and isinstance(key, int) and key < len(node)
-        )
-        if not found:
-            return None
-        node = node[key]
-    return node
-
-
 @rule(RULE, Severity.ERROR, "Alertmanager templates are escaped for Helm exactly when alertmanager.tplConfig is true")
 def check_templates(ctx: CheckContext) -> Iterator[Result]:
     for item in ctx.all_objects("HelmRelease"):
@@ -101,7 +90,7 @@ def _check_release(ctx: CheckContext, item: Item, alertmanager: dict) -> Iterato
 
     def report(severity: Severity, text: str, path: tuple) -> Result:
         full = ("alertmanager", *path)
-        if item.generated and ctx.config is not None and _lookup(overrides, full) is not None:
+        if item.generated and ctx.config is not None and dig(overrides, full) is not None:
             field = dotted(["spec", "values", CHART, *full])
             return Result(RULE, severity, text, ctx.config.ref, field, ctx.config.location)
         if item.generated:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from krm_fn.charts import paths
-from krm_fn.checks.base import CheckContext, dotted, result, rule
+from krm_fn.checks.base import CheckContext, dotted, has_path, result, rule
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
 
@@ -37,15 +37,6 @@ def message(chart: str, version: str, unknown: paths.UnknownPath) -> str:
         return f"{chart} {version} expects a map at {unknown.dotted}, not a single value: the chart cannot read it"
     hint = f"; did you mean {unknown.suggestion}?" if unknown.suggestion else "; see the chart's values.yaml"
     return f"{chart} {version} has no value {unknown.dotted}: the chart ignores it{hint}"
-
-
-def _in_overrides(overrides: object, path: tuple[str, ...]) -> bool:
-    node = overrides
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return False
-        node = node[key]
-    return True
 
 
 @rule(RULE, Severity.ERROR, "Helm values (generated and spec.values overrides) are paths the pinned chart reads")
@@ -91,7 +82,7 @@ def _check_release(ctx: CheckContext, item: Item) -> Iterator[Result]:
         return
     overrides = ctx.config.values.get(chart, {}) if (item.generated and ctx.config is not None) else None
     for unknown in paths.unknown_paths(chart, version, values):
-        if overrides is not None and _in_overrides(overrides, unknown.path):
+        if overrides is not None and has_path(overrides, unknown.path):
             continue  # reported on the config, where the user can fix it
         text = message(chart, version, unknown)
         if item.generated:
