@@ -97,12 +97,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _stdin(limit: int) -> bytes:
+    """At most one byte more than `limit`: enough to refuse an oversized input without holding it all."""
+    return sys.stdin.buffer.read(limit + 1)
+
+
 def _main(argv: list[str]) -> int:
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help", "--version"):
         if argv and (os.environ.get("KUSTOMIZE_PLUGIN_CONFIG_STRING") is not None or os.path.isfile(argv[0])):
             from krm_fn import protocol
 
-            return _write(protocol.run_legacy(argv[0], sys.stdin.buffer.read()))
+            return _write(protocol.run_legacy(argv[0], _stdin(protocol.MAX_INPUT_BYTES)))
         if argv and not argv[0].startswith("-") and (os.sep in argv[0] or argv[0].endswith((".yaml", ".yml"))):
             # the legacy plugin form (`observability-fn CONFIG_FILE`) with a file that is not there
             problem = "is a directory" if os.path.isdir(argv[0]) else "No such file or directory"
@@ -117,7 +122,7 @@ def _main(argv: list[str]) -> int:
                 return 2
             from krm_fn import protocol
 
-            return _write(protocol.run_krm(sys.stdin.buffer.read()))
+            return _write(protocol.run_krm(_stdin(protocol.MAX_INPUT_BYTES)))
 
     args = _parser().parse_args(argv)
     if args.command == "schema":

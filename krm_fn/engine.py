@@ -95,19 +95,14 @@ def run(request: Request) -> Response:
         kept.append(item)
 
     pipeline = [item for item in kept if item is not config_item]
-    for item in pipeline:
-        if item.raw is not None and item.raw.header is None:
-            error = item.parse_error()
-            if error is not None:
-                results.append(_parse_result(item, error))
     results.extend(_conflicts(generated, pipeline, config))
-
     ctx = CheckContext(config, generated, pipeline, request.sees_pipeline, request.check_all_kinds)
     results.extend(run_rules(ctx))
-    # Objects a rule tried to read but could not (a duplicate key or a YAML error below a header
-    # the scan read): rules skip them, so they are reported here rather than passing unchecked.
+    # Objects whose kind the header scan could not read, and objects a rule tried to read: the
+    # rules skip those that do not parse (a duplicate key, a bad tag), so they are reported here
+    # rather than passing unchecked. The others were never parsed and go out as they came in.
     for item in pipeline:
-        if item.raw is not None and item.raw.header is not None and item.parsed:
+        if item.raw is not None and (item.raw.header is None or item.parsed):
             error = item.parse_error()
             if error is not None:
                 results.append(_parse_result(item, error))
