@@ -6,11 +6,13 @@ import copy
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import yaml
 
 from krm_fn import protocol, yamlio
+from krm_fn.items import Item
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = REPO / "function-config" / "observability.yaml"
@@ -55,3 +57,12 @@ def run_cli(*args: str, stdin: bytes = b"", env: dict | None = None, cwd: Path |
 
 def generated_of_kind(output: dict, kind: str) -> list[dict]:
     return [i for i in output.get("items", []) if i.get("kind") == kind]
+
+
+def items_from(files: dict[str, str]) -> list[Item]:
+    """The objects of YAML files as `observability-fn check` reads them (file and line known)."""
+    items = []
+    for name, text in files.items():
+        for raw in yamlio.split_documents(textwrap.dedent(text).lstrip("\n")):
+            items.append(Item(raw=raw, file=name))
+    return items

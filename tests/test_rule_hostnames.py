@@ -10,24 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from krm_fn import components, yamlio
+from krm_fn import components
 from krm_fn import config as config_model
 from krm_fn.checks import CheckContext
 from krm_fn.checks.hostnames import check_hostnames, describe, intersect, matches, within
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
-from tests.helpers import DEFAULT_CONFIG_FILE, config_with, default_config, run_cli
+from tests.helpers import DEFAULT_CONFIG_FILE, config_with, default_config, items_from, run_cli
 
 # --- helpers shared with test_rule_routes.py and test_hostname_properties.py -----------------
-
-
-def items_from(files: dict[str, str]) -> list[Item]:
-    """The objects of YAML files as `observability-fn check` reads them (file and line known)."""
-    items = []
-    for name, text in files.items():
-        for raw in yamlio.split_documents(textwrap.dedent(text).lstrip("\n")):
-            items.append(Item(raw=raw, file=name))
-    return items
 
 
 def context(files: dict[str, str] | None = None, config: dict | None = None, sees_pipeline: bool = True):

@@ -14,18 +14,9 @@ from krm_fn.checks import CheckContext
 from krm_fn.checks.schemas import check_schemas
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
-from tests.helpers import UPSTREAM, default_config, resource_list, run_cli, run_krm
+from tests.helpers import UPSTREAM, default_config, items_from, resource_list, run_cli, run_krm
 
 # --- helpers shared with test_rule_values.py and test_rule_templates.py --------------------------
-
-
-def items_from(files: dict[str, str]) -> list[Item]:
-    """The objects of YAML files as `observability-fn check` reads them (file and line known)."""
-    items = []
-    for name, text in files.items():
-        for raw in yamlio.split_documents(textwrap.dedent(text).lstrip("\n")):
-            items.append(Item(raw=raw, file=name))
-    return items
 
 
 def context(files: dict[str, str] | None = None, config: dict | bool | None = None) -> CheckContext:
