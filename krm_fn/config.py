@@ -48,11 +48,8 @@ def schema_text() -> str:
 
 
 class Resources(Record):
-    __slots__ = ("limits", "requests")
-
-    def __init__(self, requests: dict[str, str], limits: dict[str, str]):
-        self.requests = requests
-        self.limits = limits
+    requests: dict[str, str]
+    limits: dict[str, str]
 
     def to_values(self) -> dict:
         """As a container `resources` block (empty sections left out)."""
@@ -67,174 +64,83 @@ class Resources(Record):
 class Workload(Record):
     """Sizing of one component; retention and storage only where the component has them."""
 
-    __slots__ = ("resources", "retention", "storage_size")
-
-    def __init__(self, resources: Resources, storage_size: str | None = None, retention: str | None = None):
-        self.resources = resources
-        self.storage_size = storage_size
-        self.retention = retention
+    resources: Resources
+    storage_size: str | None = None
+    retention: str | None = None
 
 
 class Gateway(Record):
-    __slots__ = ("name", "namespace", "section_name")
-
-    def __init__(self, name: str, namespace: str, section_name: str | None = None):
-        self.name = name
-        self.namespace = namespace
-        self.section_name = section_name
+    name: str
+    namespace: str
+    section_name: str | None = None
 
 
 class UI(Record):
-    __slots__ = ("enabled", "hostname", "name")
-
-    def __init__(self, name: str, enabled: bool, hostname: str):
-        self.name = name
-        self.enabled = enabled
-        self.hostname = hostname  # explicit, or <name>.<domain>
+    name: str
+    enabled: bool
+    hostname: str  # explicit, or <name>.<domain>
 
 
 class PushoverLevel(Record):
-    __slots__ = ("expire", "priority", "retry", "sound")
-
-    def __init__(self, priority: int, retry: str | None = None, expire: str | None = None, sound: str | None = None):
-        self.priority = priority
-        self.retry = retry
-        self.expire = expire
-        self.sound = sound
+    priority: int
+    retry: str | None = None
+    expire: str | None = None
+    sound: str | None = None
 
 
 class Pushover(Record):
-    __slots__ = ("critical", "enabled", "flux", "warning")
-
-    def __init__(self, enabled: bool, critical: PushoverLevel, warning: PushoverLevel, flux: PushoverLevel):
-        self.enabled = enabled
-        self.critical = critical
-        self.warning = warning
-        self.flux = flux
+    enabled: bool
+    critical: PushoverLevel
+    warning: PushoverLevel
+    flux: PushoverLevel
 
 
 class Heartbeat(Record):
-    __slots__ = ("repeat_interval", "url")
-
-    def __init__(self, url: str, repeat_interval: str):
-        self.url = url
-        self.repeat_interval = repeat_interval
+    url: str
+    repeat_interval: str
 
 
 class Alerting(Record):
-    __slots__ = (
-        "group_by",
-        "group_interval",
-        "group_wait",
-        "heartbeat",
-        "pushover",
-        "repeat_interval",
-        "resolve_timeout",
-    )
-
-    def __init__(
-        self,
-        group_by: tuple[str, ...],
-        group_wait: str,
-        group_interval: str,
-        repeat_interval: str,
-        resolve_timeout: str,
-        pushover: Pushover,
-        heartbeat: Heartbeat | None,
-    ):
-        self.group_by = group_by
-        self.group_wait = group_wait
-        self.group_interval = group_interval
-        self.repeat_interval = repeat_interval
-        self.resolve_timeout = resolve_timeout
-        self.pushover = pushover
-        self.heartbeat = heartbeat
+    group_by: tuple[str, ...]
+    group_wait: str
+    group_interval: str
+    repeat_interval: str
+    resolve_timeout: str
+    pushover: Pushover
+    heartbeat: Heartbeat | None
 
 
 class Flux(Record):
-    __slots__ = ("event_severity", "event_sources", "namespace")
-
-    def __init__(self, namespace: str, event_severity: str, event_sources: tuple[str, ...]):
-        self.namespace = namespace
-        self.event_severity = event_severity
-        self.event_sources = event_sources
+    namespace: str
+    event_severity: str
+    event_sources: tuple[str, ...]
 
 
 class Config(Record):
     """A validated ObservabilityConfig with every default applied."""
 
-    __slots__ = (
-        "alerting",
-        "alertmanager",
-        "alloy",
-        "charts",
-        "cluster",
-        "domain",
-        "flux",
-        "gateway",
-        "grafana",
-        "kube_state_metrics",
-        "kubernetes_version",
-        "location",
-        "loki",
-        "name",
-        "namespace",
-        "node_exporter",
-        "plaintext_secrets_severity",
-        "prometheus",
-        "secret_name",
-        "storage_class",
-        "ui",
-        "values",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        cluster: str,
-        domain: str,
-        namespace: str,
-        storage_class: str | None,
-        kubernetes_version: str,
-        gateway: Gateway | None,
-        secret_name: str,
-        ui: tuple[UI, ...],
-        charts: dict[str, str],
-        values: dict[str, dict],
-        prometheus: Workload,
-        alertmanager: Workload,
-        grafana: Workload,
-        node_exporter: Workload,
-        kube_state_metrics: Workload,
-        loki: Workload,
-        alloy: Workload,
-        alerting: Alerting,
-        flux: Flux,
-        plaintext_secrets_severity: Severity,
-        location: Location | None = None,
-    ):
-        self.name = name
-        self.cluster = cluster
-        self.domain = domain
-        self.namespace = namespace
-        self.storage_class = storage_class
-        self.kubernetes_version = kubernetes_version
-        self.gateway = gateway
-        self.secret_name = secret_name
-        self.ui = ui
-        self.charts = charts  # chart name -> exact version
-        self.values = values  # chart name -> user overrides
-        self.prometheus = prometheus
-        self.alertmanager = alertmanager
-        self.grafana = grafana
-        self.node_exporter = node_exporter
-        self.kube_state_metrics = kube_state_metrics
-        self.loki = loki
-        self.alloy = alloy
-        self.alerting = alerting
-        self.flux = flux
-        self.plaintext_secrets_severity = plaintext_secrets_severity
-        self.location = location
+    name: str
+    cluster: str
+    domain: str
+    namespace: str
+    storage_class: str | None
+    kubernetes_version: str
+    gateway: Gateway | None
+    secret_name: str
+    ui: tuple[UI, ...]
+    charts: dict[str, str]  # chart name -> exact version
+    values: dict[str, dict]  # chart name -> user overrides
+    prometheus: Workload
+    alertmanager: Workload
+    grafana: Workload
+    node_exporter: Workload
+    kube_state_metrics: Workload
+    loki: Workload
+    alloy: Workload
+    alerting: Alerting
+    flux: Flux
+    plaintext_secrets_severity: Severity
+    location: Location | None = None
 
     @property
     def exposed_uis(self) -> tuple[UI, ...]:

@@ -21,13 +21,10 @@ class Severity(StrEnum):
 class ResourceRef(Record):
     """Identifies a Kubernetes object in messages and in KRM results."""
 
-    __slots__ = ("api_version", "kind", "name", "namespace")
-
-    def __init__(self, api_version: str, kind: str, name: str, namespace: str | None = None):
-        self.api_version = api_version
-        self.kind = kind
-        self.name = name
-        self.namespace = namespace
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None = None
 
     def to_krm(self) -> dict:
         ref = {"apiVersion": self.api_version, "kind": self.kind, "name": self.name}
@@ -54,12 +51,9 @@ class ResourceRef(Record):
 class Location(Record):
     """Where something is in the user's files: a path, and a 1-based line when known."""
 
-    __slots__ = ("index", "line", "path")
-
-    def __init__(self, path: str | None = None, line: int | None = None, index: int | None = None):
-        self.path = path
-        self.line = line
-        self.index = index  # document index inside a multi-document file
+    path: str | None = None
+    line: int | None = None
+    index: int | None = None  # document index inside a multi-document file
 
     def __str__(self) -> str:
         if not self.path:
@@ -70,23 +64,12 @@ class Location(Record):
 class Result(Record):
     """One problem (or note) found by a rule."""
 
-    __slots__ = ("field", "location", "message", "resource", "rule", "severity")
-
-    def __init__(
-        self,
-        rule: str,
-        severity: Severity,
-        message: str,
-        resource: ResourceRef | None = None,
-        field: str | None = None,
-        location: Location | None = None,
-    ):
-        self.rule = rule
-        self.severity = severity
-        self.message = message
-        self.resource = resource
-        self.field = field
-        self.location = location
+    rule: str
+    severity: Severity
+    message: str
+    resource: ResourceRef | None = None
+    field: str | None = None
+    location: Location | None = None
 
     @property
     def is_error(self) -> bool:

@@ -65,22 +65,16 @@ _SUBDOMAIN_NAMES = {
 class SchemaProblem(Record):
     """One violation: the field path inside the object and what is wrong with it."""
 
-    __slots__ = ("message", "path")
-
-    def __init__(self, path: tuple[str | int, ...], message: str):
-        self.path = path
-        self.message = message
+    path: tuple[str | int, ...]
+    message: str
 
 
 class SchemaRef(Record):
     """Which schema an object is checked against."""
 
-    __slots__ = ("file", "name", "source")
-
-    def __init__(self, source: str, name: str, file: str):
-        self.source = source  # "kubernetes" (kubernetes-validate) or "crd" (ours)
-        self.name = name  # e.g. "v1.32.0-local-strict/configmap-v1.json", "helm.toolkit.fluxcd.io/helmrelease_v2.json"
-        self.file = file
+    source: str  # "kubernetes" (kubernetes-validate) or "crd" (ours)
+    name: str  # e.g. "v1.32.0-local-strict/configmap-v1.json", "helm.toolkit.fluxcd.io/helmrelease_v2.json"
+    file: str
 
     @property
     def directory(self) -> str:

@@ -66,7 +66,7 @@ def test_every_schema_default_validates_against_its_own_schema():
 def test_every_spec_field_reaches_the_model():
     """Each spec property of the schema is read into Config (no field silently ignored)."""
     spec_fields = set(config.schema()["properties"]["spec"]["properties"])
-    model_fields = set(config.Config.__slots__)
+    model_fields = set(config.Config._fields)
     as_snake = {
         "storageClass": "storage_class",
         "kubernetesVersion": "kubernetes_version",

@@ -11,28 +11,19 @@ from krm_fn.record import Record
 
 
 class Repository(Record):
-    __slots__ = ("name", "url")
-
-    def __init__(self, name: str, url: str):
-        self.name = name
-        self.url = url
+    name: str
+    url: str
 
 
 class Chart(Record):
-    __slots__ = ("name", "release", "repository")
-
-    def __init__(self, name: str, repository: Repository, release: str):
-        self.name = name
-        self.repository = repository
-        self.release = release  # the HelmRelease name, which is also the Helm release name
+    name: str
+    repository: Repository
+    release: str  # the HelmRelease name, which is also the Helm release name
 
 
 class Service(Record):
-    __slots__ = ("name", "port")
-
-    def __init__(self, name: str, port: int):
-        self.name = name
-        self.port = port
+    name: str
+    port: int
 
 
 PROMETHEUS_COMMUNITY = Repository("prometheus-community", "https://prometheus-community.github.io/helm-charts")

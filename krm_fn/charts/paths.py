@@ -24,12 +24,9 @@ Node = dict | int
 class UnknownPath(Record):
     """A values path the chart does not read (or a value where the chart expects a map)."""
 
-    __slots__ = ("expected_map", "path", "suggestion")
-
-    def __init__(self, path: tuple[str, ...], suggestion: str | None, expected_map: bool = False):
-        self.path = path
-        self.suggestion = suggestion
-        self.expected_map = expected_map
+    path: tuple[str, ...]
+    suggestion: str | None
+    expected_map: bool = False
 
     @property
     def dotted(self) -> str:
@@ -126,23 +123,12 @@ def _walk(chart: str, version: str, node: Node, values: dict, prefix: tuple[str,
 
 
 class _Index(Record):
-    __slots__ = ("by_key", "by_norm", "chart", "moved", "nodes", "paths")
-
-    def __init__(
-        self,
-        chart: str,
-        paths: list[tuple[str, ...]],
-        by_key: dict[str, list[int]],
-        by_norm: dict[str, list[int]],
-        nodes: list[Node],
-        moved: dict[str, str],
-    ):
-        self.chart = chart
-        self.paths = paths  # every known node, in values.yaml order
-        self.by_key = by_key  # key -> indexes into paths
-        self.by_norm = by_norm  # normalised key -> indexes into paths
-        self.nodes = nodes
-        self.moved = moved
+    chart: str
+    paths: list[tuple[str, ...]]  # every known node, in values.yaml order
+    by_key: dict[str, list[int]]  # key -> indexes into paths
+    by_norm: dict[str, list[int]]  # normalised key -> indexes into paths
+    nodes: list[Node]
+    moved: dict[str, str]
 
 
 def _norm(key: str) -> str:

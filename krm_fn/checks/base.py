@@ -53,13 +53,10 @@ class CheckContext:
 
 
 class Rule(Record):
-    __slots__ = ("check", "id", "severity", "summary")
-
-    def __init__(self, id: str, severity: Severity, summary: str, check: Callable[[CheckContext], Iterable[Result]]):
-        self.id = id
-        self.severity = severity
-        self.summary = summary
-        self.check = check
+    id: str
+    severity: Severity
+    summary: str
+    check: Callable[[CheckContext], Iterable[Result]]
 
 
 RULES: list[Rule] = []

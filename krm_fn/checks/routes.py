@@ -35,18 +35,13 @@ NON_HTTP_PROTOCOLS = ("TCP", "UDP", "TLS")  # listeners whose default route kind
 
 
 class ParentRef(Record):
-    __slots__ = ("group", "index", "kind", "name", "namespace", "port", "section")
-
-    def __init__(
-        self, index: int, group: str, kind: str, namespace: str, name: str, section: str | None, port: int | None
-    ):
-        self.index = index
-        self.group = group
-        self.kind = kind
-        self.namespace = namespace
-        self.name = name
-        self.section = section
-        self.port = port
+    index: int
+    group: str
+    kind: str
+    namespace: str
+    name: str
+    section: str | None
+    port: int | None
 
     @property
     def target(self) -> tuple[str, str, str, str]:
@@ -70,47 +65,30 @@ class ParentRef(Record):
 
 
 class PathMatch(Record):
-    __slots__ = ("kind", "value")
-
-    def __init__(self, kind: str, value: str):
-        self.kind = kind  # PathPrefix, Exact or RegularExpression
-        self.value = value
+    kind: str  # PathPrefix, Exact or RegularExpression
+    value: str
 
     def __str__(self) -> str:
         return f"{self.kind} {self.value}"
 
 
 class BackendRef(Record):
-    __slots__ = ("group", "index", "kind", "name", "namespace", "port", "rule_index")
-
-    def __init__(self, rule_index: int, index: int, group: str, kind: str, namespace: str, name: str, port: int | None):
-        self.rule_index = rule_index
-        self.index = index
-        self.group = group
-        self.kind = kind
-        self.namespace = namespace
-        self.name = name
-        self.port = port
+    rule_index: int
+    index: int
+    group: str
+    kind: str
+    namespace: str
+    name: str
+    port: int | None
 
 
 class Route(Record):
-    __slots__ = ("backends", "hostnames", "item", "namespace", "parents", "paths")
-
-    def __init__(
-        self,
-        item: Item,
-        namespace: str,
-        hostnames: tuple[tuple[int, str], ...],
-        parents: tuple[ParentRef, ...],
-        paths: tuple[PathMatch, ...],
-        backends: tuple[BackendRef, ...],
-    ):
-        self.item = item
-        self.namespace = namespace
-        self.hostnames = hostnames  # (index in spec.hostnames, name), valid names only
-        self.parents = parents
-        self.paths = paths
-        self.backends = backends
+    item: Item
+    namespace: str
+    hostnames: tuple[tuple[int, str], ...]  # (index in spec.hostnames, name), valid names only
+    parents: tuple[ParentRef, ...]
+    paths: tuple[PathMatch, ...]
+    backends: tuple[BackendRef, ...]
 
     @property
     def generated(self) -> bool:
@@ -213,27 +191,14 @@ def routes(ctx: CheckContext) -> list[Route]:
 
 
 class Listener(Record):
-    __slots__ = ("allowed_from", "hostname", "index", "kinds", "name", "port", "protocol", "selector")
-
-    def __init__(
-        self,
-        index: int,
-        name: str | None,
-        hostname: str | None,
-        port: int | None,
-        protocol: str | None,
-        allowed_from: str,
-        selector: object,
-        kinds: tuple[tuple[str, str], ...],
-    ):
-        self.index = index
-        self.name = name
-        self.hostname = hostname  # None: any host (also when the hostname is invalid: reported by `hostname`)
-        self.port = port
-        self.protocol = protocol
-        self.allowed_from = allowed_from
-        self.selector = selector
-        self.kinds = kinds  # (group, kind); empty: decided by the protocol
+    index: int
+    name: str | None
+    hostname: str | None  # None: any host (also when the hostname is invalid: reported by `hostname`)
+    port: int | None
+    protocol: str | None
+    allowed_from: str
+    selector: object
+    kinds: tuple[tuple[str, str], ...]  # (group, kind); empty: decided by the protocol
 
     @property
     def label(self) -> str:
@@ -302,16 +267,11 @@ def paths_overlap(a: PathMatch, b: PathMatch) -> bool:
 
 
 class _Clash(Record):
-    __slots__ = ("host", "other_host", "other_path", "parent", "path")
-
-    def __init__(
-        self, parent: ParentRef, host: tuple[int, str], other_host: str, path: PathMatch, other_path: PathMatch
-    ):
-        self.parent = parent
-        self.host = host  # of the route reported on
-        self.other_host = other_host
-        self.path = path
-        self.other_path = other_path
+    parent: ParentRef
+    host: tuple[int, str]  # of the route reported on
+    other_host: str
+    path: PathMatch
+    other_path: PathMatch
 
     @property
     def same_name(self) -> bool:
@@ -413,12 +373,9 @@ def _by_specificity(a: str, b: str) -> tuple[str, str]:
 
 
 class _Verdict(Record):
-    __slots__ = ("listener", "reason", "status")
-
-    def __init__(self, listener: Listener, status: str, reason: str = ""):
-        self.listener = listener
-        self.status = status  # "ok", "rejected" or "unknown"
-        self.reason = reason
+    listener: Listener
+    status: str  # "ok", "rejected" or "unknown"
+    reason: str = ""
 
 
 class _Namespaces:
@@ -523,23 +480,12 @@ def _verdict(route: Route, listener: Listener, gateway_namespace: str, namespace
 class _Finding(Record):
     """One attachment problem of one route; `{who}` in the message stands for the route(s)."""
 
-    __slots__ = ("hostname", "message", "parent", "part", "route", "severity")
-
-    def __init__(
-        self,
-        route: Route,
-        parent: ParentRef,
-        severity: Severity,
-        message: str,
-        part: str | None = None,
-        hostname: int | None = None,
-    ):
-        self.route = route
-        self.parent = parent
-        self.severity = severity
-        self.message = message
-        self.part = part  # sectionName or port: the parentRef field at fault
-        self.hostname = hostname  # index in spec.hostnames, for a hostname the Gateway ignores
+    route: Route
+    parent: ParentRef
+    severity: Severity
+    message: str
+    part: str | None = None  # sectionName or port: the parentRef field at fault
+    hostname: int | None = None  # index in spec.hostnames, for a hostname the Gateway ignores
 
 
 @rule(ATTACH_RULE, Severity.ERROR, "each HTTPRoute attaches to its Gateway: listener, hostname and namespace allow it")
