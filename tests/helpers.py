@@ -66,3 +66,19 @@ def items_from(files: dict[str, str]) -> list[Item]:
         for raw in yamlio.split_documents(textwrap.dedent(text).lstrip("\n")):
             items.append(Item(raw=raw, file=name))
     return items
+
+
+def kptfile(function: str, config_path: str = "observability.yaml") -> str:
+    """A Kptfile whose pipeline runs one mutator (`exec: observability-fn` or `image: ...`) on the config."""
+    return f"""\
+apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: monitoring
+  annotations:
+    config.kubernetes.io/local-config: "true"
+pipeline:
+  mutators:
+    - {function}
+      configPath: {config_path}
+"""

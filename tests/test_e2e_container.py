@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, UPSTREAM, default_config, run_cli
+from helpers import DEFAULT_CONFIG_FILE, UPSTREAM, default_config, kptfile, run_cli
 from tools import IMAGE, docker_ready, tool
 
 from krm_fn import engine, yamlio
@@ -26,18 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 SECRET_FILE = UPSTREAM / "sops" / "monitoring-secrets.enc.yaml"
 PLAIN_SECRET_FILE = UPSTREAM / "sops" / "monitoring-secrets.plain.yaml"
 STALE = "the container's output differs from the venv's: rebuild the image with `scripts/docker.sh image`"
-KPTFILE = f"""\
-apiVersion: kpt.dev/v1
-kind: Kptfile
-metadata:
-  name: monitoring
-  annotations:
-    config.kubernetes.io/local-config: "true"
-pipeline:
-  mutators:
-    - image: {IMAGE}
-      configPath: observability.yaml
-"""
+KPTFILE = kptfile(f"image: {IMAGE}")
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, config_with, run_cli
+from helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, config_with, kptfile, run_cli
 from tools import tool
 
 from krm_fn import engine, yamlio
@@ -18,18 +18,7 @@ from krm_fn import engine, yamlio
 pytestmark = pytest.mark.e2e
 
 SECRET_FILE = UPSTREAM / "sops" / "monitoring-secrets.enc.yaml"
-KPTFILE = """\
-apiVersion: kpt.dev/v1
-kind: Kptfile
-metadata:
-  name: monitoring
-  annotations:
-    config.kubernetes.io/local-config: "true"
-pipeline:
-  mutators:
-    - exec: observability-fn
-      configPath: observability.yaml
-"""
+KPTFILE = kptfile("exec: observability-fn")
 USER_CONFIGMAP = """\
 # a user's object, with comments and quoting kpt must keep
 apiVersion: v1
