@@ -61,7 +61,7 @@ def test_no_yaml_aliases_in_the_output():
 
 def test_additional_rules_map_is_top_level():
     values = kps_values()
-    assert set(values["additionalPrometheusRulesMap"]) == {"flux-rules", "cert-manager-rules"}
+    assert set(values["additionalPrometheusRulesMap"]) == {"flux-rules", "cert-manager-rules", "log-path-rules"}
     assert "additionalPrometheusRulesMap" not in values["prometheus"]["prometheusSpec"]
 
 

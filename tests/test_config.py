@@ -38,7 +38,8 @@ def test_default_config_is_valid_and_reproduces_the_seed():
     # The seed's hard-coded values are the defaults.
     assert loaded.prometheus.retention == "7d" and loaded.loki.retention == "168h"
     assert loaded.prometheus.storage_size == "10Gi" and loaded.alertmanager.storage_size == "1Gi"
-    assert loaded.alerting.pushover.critical == config.PushoverLevel(1, "300s", "3600s")
+    # Priority 1 without retry/expire: Pushover applies those to priority 2 only (the seed set them for nothing).
+    assert loaded.alerting.pushover.critical == config.PushoverLevel(1)
     assert loaded.alerting.group_by == ("alertname", "namespace")
     assert loaded.alerting.repeat_interval == "12h"
 
@@ -74,6 +75,8 @@ def test_every_spec_field_reaches_the_model():
         "nodeExporter": "node_exporter",
         "kubeStateMetrics": "kube_state_metrics",
         "checks": "plaintext_secrets_severity",
+        "namespaceMetadata": "namespace_metadata",
+        "controlPlane": "control_plane",
     }
     assert {as_snake.get(name, name) for name in spec_fields} <= model_fields
 

@@ -72,6 +72,9 @@ def values(config: Config) -> dict:
         # Top level (the seed's monitoring.lokiCanary is ignored); the Helm test needs the canary.
         "lokiCanary": {"enabled": False},  # v:782
         "test": {"enabled": False},  # v:752
+        # Prometheus scrapes Loki for the log-path alerts (prometheus_rules). The MetricsInstance is for
+        # the deprecated Grafana Agent Operator, which this stack does not run.
+        "monitoring": {"serviceMonitor": {"enabled": True, "metricsInstance": {"enabled": False}}},
     }
 
 
