@@ -139,7 +139,7 @@ def test_a_component_added_without_its_rule_is_caught():
     granted = alloy_rbac.granted(_rendered_cluster_role(release()["spec"]["values"]))
     assert _needs(text) - granted == {("", "events", verb) for verb in ("get", "list", "watch")}
     unknown = content() + 'made.up_component "x" {\n}\n'
-    with pytest.raises(AssertionError, match="made.up_component"):
+    with pytest.raises(AssertionError, match=r"made\.up_component"):
         _needs(unknown)
 
 

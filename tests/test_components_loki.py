@@ -74,7 +74,6 @@ def test_caches_canary_and_helm_test_off():
     assert values["test"] == {"enabled": False}  # the chart refuses the canary off with the test on
 
 
-
 def test_loki_is_scraped_by_a_service_monitor_and_no_agent_operator_object():
     monitoring = loki()["spec"]["values"]["monitoring"]
     assert monitoring == {"serviceMonitor": {"enabled": True, "metricsInstance": {"enabled": False}}}

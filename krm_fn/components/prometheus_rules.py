@@ -132,8 +132,8 @@ def _log_path_rules(config: Config) -> dict:
             "AlloyLokiEntriesDropped",
             "sum by (namespace, pod, reason) (increase(loki_write_dropped_entries_total[10m])) > 0",
             "Alloy {{ $labels.pod }} is dropping log lines ({{ $labels.reason }})",
-            "Alloy pod {{ $labels.namespace }}/{{ $labels.pod }} gave up on {{ $value | humanize }} log lines "
-            "in 10 minutes (reason {{ $labels.reason }}): they are lost. rate_limited/stream_limited: Loki's "
+            "Alloy pod {{ $labels.namespace }}/{{ $labels.pod }} gave up on log lines in the last 10 minutes "
+            "(reason {{ $labels.reason }}): they are lost. rate_limited/stream_limited: Loki's "
             "limits_config; ingester_error: Loki is failing.",
             duration=None,  # one lost line is one too many; the 10m window holds it
         ),
@@ -148,7 +148,7 @@ def _log_path_rules(config: Config) -> dict:
             "LokiDiscardingLogs",
             discarded,
             "Loki rejects log lines ({{ $labels.reason }})",
-            "Loki discarded {{ $value | humanize }} log lines in 10 minutes (reason {{ $labels.reason }}). "
+            "Loki discarded log lines in the last 10 minutes (reason {{ $labels.reason }}): they are lost. "
             "rate_limited, per_stream_rate_limit, stream_limit: raise limits_config (spec.values.loki); "
             "line_too_long: max_line_size.",
             duration=None,  # one lost line is one too many; the 10m window holds it
