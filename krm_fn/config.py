@@ -424,8 +424,12 @@ def load(
     errors = _validate(instance)
     if errors:
         results = []
+        seen = set()
         for error in errors:
             parts, message = _message(error)
+            if (tuple(map(str, parts)), message) in seen:
+                continue  # one rule across fields (an x-message) fails once per field
+            seen.add((tuple(map(str, parts)), message))
             where = locate(parts) if locate else location
             results.append(Result(RULE, Severity.ERROR, message, ref, _dotted(parts) or None, where))
         return None, results
