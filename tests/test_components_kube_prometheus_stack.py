@@ -171,7 +171,7 @@ def test_grafana_admin_from_the_secret_and_persistent_volume():
     assert grafana["persistence"] == {"enabled": True, "storageClassName": "nfs", "size": "5Gi"}
     assert grafana["deploymentStrategy"] == {"type": "Recreate"}
     assert grafana["sidecar"]["datasources"]["enabled"] is True
-    assert grafana["resources"] == {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}
+    assert grafana["resources"] == {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
 
 
 def test_node_exporter_resources_under_the_subchart_key():
