@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from krm_fn.checks.alloy_rbac import check_alloy_rbac
-from krm_fn.results import Severity
+from krm_fn.components import alloy_rbac
+from krm_fn.items import Item
+from krm_fn.results import Result, Severity
 from tests.helpers import config_with, run_cli
 from tests.test_rule_schemas import context, write
 
@@ -126,3 +131,51 @@ def test_through_the_check_command(tmp_path):
     proc = run_cli("check", str(tmp_path))
     out = proc.stdout.decode() + proc.stderr.decode()
     assert "[alloy-rbac]" in out and "loki.source.kubernetes_events" in out
+
+
+# --- properties ------------------------------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=12,
+)
+_ALLOY_TEXT = st.lists(
+    st.sampled_from(['"', "{", "}", "//", "/*", "*/", "\n", "\\", " ", "role = ", '"pod"', "discovery.kubernetes "]),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_ALLOY_TEXT | st.text(max_size=80))
+def test_the_parser_never_raises_and_finds_only_named_components(text: str):
+    for component in alloy_rbac.components(text):
+        assert "." in component.name
+
+
+_RULES = st.lists(
+    st.dictionaries(
+        st.sampled_from(["apiGroups", "resources", "verbs", "nonResourceURLs"]),
+        st.lists(st.sampled_from(["", "*", "pods", "get", "list", "watch", "events"]), max_size=3) | _JSON,
+    ),
+    max_size=3,
+)
+_RBAC = st.dictionaries(st.sampled_from(["rules", "clusterRules", "create", "namespaces"]), _RULES | _JSON) | _JSON
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rbac=_RBAC, content=_ALLOY_TEXT | _JSON)
+def test_the_rule_never_raises_on_arbitrary_values(rbac, content):
+    release = {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": "alloy", "namespace": "logging"},
+        "spec": {
+            "chart": {"spec": {"chart": "alloy", "version": "1.11.1"}},
+            "values": {"rbac": rbac, "alloy": {"configMap": {"content": content}}},
+        },
+    }
+    ctx = context(config=False)
+    ctx.pipeline = [Item.from_data(release, generated=False)]
+    for found in check_alloy_rbac(ctx):
+        assert isinstance(found, Result)
