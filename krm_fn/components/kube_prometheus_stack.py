@@ -91,9 +91,10 @@ _SELECTOR_KEY = {"kubeadm": "component", "talos": "k8s-app"}
 _POD_NAME = {"kubeControllerManager": "kube-controller-manager", "kubeScheduler": "kube-scheduler"}
 
 # What Prometheus can reach once the user has bound the metrics listeners to the node address
-# (README, Control plane). Talos runs etcd as a host service, not a pod; its kube-proxy
-# metrics stay on 127.0.0.1. k3s runs every component inside the k3s process (no pod to
-# select), and managed clusters hide them: nothing there.
+# (README, Control plane). Talos runs etcd as a host service, not a pod, and its kube-proxy is
+# often replaced (Cilium) or not scrapable depending on its version: both stay off (spec.values
+# can turn them on). k3s runs every component inside the k3s process (no pod to select), and
+# managed clusters hide them: nothing there.
 REACHABLE = {
     "kubeadm": ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"),
     "talos": ("kubeControllerManager", "kubeScheduler"),
