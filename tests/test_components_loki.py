@@ -79,6 +79,10 @@ def test_loki_is_scraped_by_a_service_monitor_and_no_agent_operator_object():
     assert monitoring == {"serviceMonitor": {"enabled": True, "metricsInstance": {"enabled": False}}}
 
 
+def test_loki_metrics_carry_the_configs_cluster_label_not_the_release_name():
+    assert loki(config_with(cluster="edge-1"))["spec"]["values"]["clusterLabelOverride"] == "edge-1"
+
+
 def test_volume_is_retained_and_sized_from_the_config():
     persistence = loki(config_with(loki={"storageSize": "50Gi"}))["spec"]["values"]["singleBinary"]["persistence"]
     assert persistence == {"whenDeleted": "Retain", "whenScaled": "Retain", "size": "50Gi", "storageClass": "nfs"}

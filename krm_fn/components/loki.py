@@ -75,6 +75,9 @@ def values(config: Config) -> dict:
         # Prometheus scrapes Loki for the log-path alerts (prometheus_rules). The MetricsInstance is for
         # the deprecated Grafana Agent Operator, which this stack does not run.
         "monitoring": {"serviceMonitor": {"enabled": True, "metricsInstance": {"enabled": False}}},
+        # The ServiceMonitor relabels `cluster` to this, else to the release name ("loki"), which would
+        # beat Prometheus' external label and title Loki's alerts "[loki]" (LOKI monitoring/servicemonitor.yaml).
+        "clusterLabelOverride": config.cluster,  # v:47
     }
 
 
