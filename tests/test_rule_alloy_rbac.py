@@ -179,3 +179,11 @@ def test_the_rule_never_raises_on_arbitrary_values(rbac, content):
     ctx.pipeline = [Item.from_data(release, generated=False)]
     for found in check_alloy_rbac(ctx):
         assert isinstance(found, Result)
+
+
+def test_a_finding_is_one_line_whatever_the_label():
+    pipeline = 'remote.kubernetes.secret "a\nb" {\n}\nremote.kubernetes.secret "ok" {\n}\n'
+    config = with_alloy_values({"alloy": {"configMap": {"content": pipeline}}})
+    findings = list(check_alloy_rbac(context(config=config)))
+    assert [f.message.count("\n") for f in findings] == [0]
+    assert 'remote.kubernetes.secret "ok"' in findings[0].message

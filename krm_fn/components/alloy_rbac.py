@@ -72,7 +72,7 @@ class Component:
         return f'{self.name} "{self.label}"'
 
 
-_HEADER = re.compile(r'([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+)\s+"([^"\\]*)"\s*\{')
+_HEADER = re.compile(r'([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+)[ \t]+"([^"\\\n]*)"\s*\{')
 _ATTRIBUTE = re.compile(r'^\s*([a-z_][a-z0-9_]*)\s*=\s*"([^"\\]*)"\s*,?\s*$', re.MULTILINE)
 
 
