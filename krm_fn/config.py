@@ -110,6 +110,17 @@ class Alerting(Record):
     heartbeat: Heartbeat | None
 
 
+class NamespaceMetadata(Record):
+    pod_security: str  # privileged | baseline | restricted | none
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+class ControlPlane(Record):
+    distribution: str  # generic | talos | k3s | kubeadm | managed
+    metrics_exposed: bool
+
+
 class Flux(Record):
     namespace: str
     event_severity: str
@@ -123,8 +134,10 @@ class Config(Record):
     cluster: str
     domain: str
     namespace: str
+    namespace_metadata: NamespaceMetadata
     storage_class: str | None
     kubernetes_version: str
+    control_plane: ControlPlane
     gateway: Gateway | None
     secret_name: str
     ui: tuple[UI, ...]
@@ -171,13 +184,19 @@ def _build(obj: dict, location: Location | None) -> Config:
     pushover = alerting["pushover"]
     heartbeat = alerting.get("heartbeat")
     flux = spec["flux"]
+    ns_meta = spec["namespaceMetadata"]
+    control_plane = spec["controlPlane"]
     return Config(
         name=obj["metadata"]["name"],
         cluster=spec["cluster"],
         domain=spec["domain"],
         namespace=spec["namespace"],
+        namespace_metadata=NamespaceMetadata(
+            ns_meta["podSecurity"], dict(ns_meta["labels"]), dict(ns_meta["annotations"])
+        ),
         storage_class=spec.get("storageClass"),
         kubernetes_version=spec["kubernetesVersion"],
+        control_plane=ControlPlane(control_plane["distribution"], control_plane["metricsExposed"]),
         gateway=Gateway(gateway["name"], gateway["namespace"], gateway.get("sectionName")) if gateway else None,
         secret_name=spec["secret"]["name"],
         ui=tuple(
@@ -249,6 +268,8 @@ _PATTERN_HINTS = {
     "dnsSubdomain": "a DNS subdomain: lowercase letters, digits, '-' and '.'",
     "hostname": "a lowercase DNS name (RFC 1123) with no trailing dot, each label at most 63 characters",
     "labelValue": "a label value: letters, digits, '-', '_' and '.', at most 63 characters",
+    "qualifiedName": "a label or annotation key: [DNS prefix/]name, the name of letters, digits, '-', '_', '.'",
+    "labelValueOrEmpty": "a label value: empty, or letters, digits, '-', '_' and '.', at most 63 characters",
     "promDuration": "a Prometheus duration such as 30s, 5m, 12h or 7d",
     "quantity": "a Kubernetes quantity such as 100m, 256Mi or 10Gi",
 }
@@ -288,6 +309,8 @@ def _message(error) -> tuple[list, str]:
     path = _dotted(error.absolute_path)
     parts = list(error.absolute_path)
     validator = error.validator
+    if isinstance(error.schema, dict) and "x-message" in error.schema:
+        return parts, error.schema["x-message"]  # the schema's own words for a rule across fields
     if validator == "additionalProperties":
         import difflib  # deferred: only an invalid config gets here
 
@@ -401,8 +424,12 @@ def load(
     errors = _validate(instance)
     if errors:
         results = []
+        seen = set()
         for error in errors:
             parts, message = _message(error)
+            if (tuple(map(str, parts)), message) in seen:
+                continue  # one rule across fields (an x-message) fails once per field
+            seen.add((tuple(map(str, parts)), message))
             where = locate(parts) if locate else location
             results.append(Result(RULE, Severity.ERROR, message, ref, _dotted(parts) or None, where))
         return None, results

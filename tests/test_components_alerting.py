@@ -138,11 +138,19 @@ def test_pushover_levels_from_the_config():
     assert (flux["priority"], flux["sound"]) == ("1", "bike")
 
 
-def test_seed_priorities():
+def test_default_priorities_mean_what_pushover_means():
+    """Critical is priority 1 (high, bypasses quiet hours) without retry/expire: Pushover applies those to 2 only."""
     conf = am()
     critical = receiver(conf, "pushover-critical")["pushover_configs"][0]
-    assert (critical["priority"], critical["retry"], critical["expire"]) == ("1", "300s", "3600s")
+    assert critical["priority"] == "1"
+    assert "retry" not in critical and "expire" not in critical
     assert receiver(conf, "pushover-warning")["pushover_configs"][0]["priority"] == "0"
+
+
+def test_emergency_priority_carries_retry_and_expire():
+    conf = am(config_with(alerting={"pushover": {"critical": {"priority": 2, "retry": "60s", "expire": "2h"}}}))
+    critical = receiver(conf, "pushover-critical")["pushover_configs"][0]
+    assert (critical["priority"], critical["retry"], critical["expire"]) == ("2", "60s", "2h")
 
 
 def test_flux_receiver_sends_no_resolved_notifications():

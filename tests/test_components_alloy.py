@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from krm_fn import components
 from krm_fn import config as config_model
-from krm_fn.components import alloy
+from krm_fn.components import alloy, alloy_rbac
 from krm_fn.config import Config
 from tests.helpers import config_with, default_config
 
@@ -36,7 +38,7 @@ def test_release_after_loki():
 
 def test_one_alloy_block_with_config_and_resources():
     values = release()["spec"]["values"]
-    assert set(values) == {"alloy", "controller"}
+    assert set(values) == {"alloy", "controller", "rbac", "serviceMonitor"}
     assert set(values["alloy"]) == {"configMap", "resources"}
     assert "config" not in values["alloy"]  # the seed's key, which the chart ignores
     assert values["alloy"]["resources"] == {
@@ -91,3 +93,71 @@ def test_overrides_deep_merge():
 def test_pipeline_is_a_pure_function_of_the_config():
     cfg = load(default_config())
     assert alloy.pipeline(cfg) == alloy.pipeline(cfg)
+
+
+# --- RBAC: exactly what the pipeline's components need ---------------------------------------------
+
+
+def _needs(text: str) -> set:
+    """The union of the pipeline components' needs; a component missing from the table fails the test."""
+    needed: set = set()
+    for component in alloy_rbac.components(text):
+        need = alloy_rbac.needs(component)
+        assert need is not None, f"{component!r} has no entry in alloy_rbac: add its permissions there"
+        needed |= need
+    return needed
+
+
+def _rendered_cluster_role(values: dict) -> list[dict]:
+    """The ClusterRole's rules as the chart renders them: rbac.rules, then rbac.clusterRules (ALLOY rbac.yaml)."""
+    return values["rbac"]["rules"] + values["rbac"]["clusterRules"]
+
+
+def test_every_component_of_the_pipeline_has_its_rule_and_no_rule_is_unused():
+    values = release()["spec"]["values"]
+    needed = _needs(values["alloy"]["configMap"]["content"])
+    granted = alloy_rbac.granted(_rendered_cluster_role(values))
+    assert needed == granted  # nothing missing, nothing extra
+    assert not any("*" in permission for permission in granted)
+
+
+def test_no_secret_or_configmap_access_and_no_chart_defaults():
+    rules = _rendered_cluster_role(release()["spec"]["values"])
+    resources = {resource for rule in rules for resource in rule.get("resources", [])}
+    assert resources == {"pods", "pods/log"}
+    assert not any("nonResourceURLs" in rule for rule in rules)
+
+
+def test_both_rule_lists_are_non_empty_so_the_chart_renders_valid_yaml():
+    values = release()["spec"]["values"]
+    assert values["rbac"]["rules"] and values["rbac"]["clusterRules"]
+
+
+def test_a_component_added_without_its_rule_is_caught():
+    """The derivation above fails when the pipeline gains a component the rules do not cover."""
+    text = content() + 'loki.source.kubernetes_events "events" {\n  forward_to = []\n}\n'
+    granted = alloy_rbac.granted(_rendered_cluster_role(release()["spec"]["values"]))
+    assert _needs(text) - granted == {("", "events", verb) for verb in ("get", "list", "watch")}
+    unknown = content() + 'made.up_component "x" {\n}\n'
+    with pytest.raises(AssertionError, match=r"made\.up_component"):
+        _needs(unknown)
+
+
+def test_components_are_found_past_comments_strings_and_nested_blocks():
+    text = (
+        '// discovery.kubernetes "commented" {\n'
+        '/* remote.kubernetes.secret "x" { } */\n'
+        'discovery.kubernetes "nodes" {\n'
+        '  selectors {\n    role = "pod"\n  }\n'
+        '  role = "node"\n'
+        '  api_server = "http://a/{b}"\n'
+        "}\n"
+        'loki.write "w" { endpoint { url = "http://x//y" } }\n'
+    )
+    found = alloy_rbac.components(text)
+    assert [(c.name, c.label) for c in found] == [("discovery.kubernetes", "nodes"), ("loki.write", "w")]
+    assert found[0].attributes["role"] == "node"
+
+
+def test_alloy_is_scraped_by_its_service_monitor():
+    assert release()["spec"]["values"]["serviceMonitor"] == {"enabled": True}

@@ -61,7 +61,7 @@ def test_no_yaml_aliases_in_the_output():
 
 def test_additional_rules_map_is_top_level():
     values = kps_values()
-    assert set(values["additionalPrometheusRulesMap"]) == {"flux-rules", "cert-manager-rules"}
+    assert set(values["additionalPrometheusRulesMap"]) == {"flux-rules", "cert-manager-rules", "log-path-rules"}
     assert "additionalPrometheusRulesMap" not in values["prometheus"]["prometheusSpec"]
 
 
@@ -171,7 +171,7 @@ def test_grafana_admin_from_the_secret_and_persistent_volume():
     assert grafana["persistence"] == {"enabled": True, "storageClassName": "nfs", "size": "5Gi"}
     assert grafana["deploymentStrategy"] == {"type": "Recreate"}
     assert grafana["sidecar"]["datasources"]["enabled"] is True
-    assert grafana["resources"] == {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}
+    assert grafana["resources"] == {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}
 
 
 def test_node_exporter_resources_under_the_subchart_key():
@@ -240,3 +240,66 @@ def test_generation_does_not_mutate_the_config():
     components.generate(cfg)
     components.generate(cfg)
     assert json.dumps(cfg.values, sort_keys=True) == before
+
+
+# --- control plane (spec.controlPlane) ------------------------------------------------------------
+
+CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
+CONTROL_PLANE_RULES = ("kubeControllerManager", "kubeSchedulerAlerting", "kubeSchedulerRecording", "etcd", "kubeProxy")
+
+
+def control_plane(distribution: str, exposed: bool = False) -> dict:
+    return kps_values(config_with(controlPlane={"distribution": distribution, "metricsExposed": exposed}))
+
+
+def enabled(values: dict) -> set[str]:
+    return {name for name in CONTROL_PLANE if values[name]["enabled"]}
+
+
+def rules_on(values: dict) -> set[str]:
+    return {key for key in CONTROL_PLANE_RULES if values["defaultRules"]["rules"][key]}
+
+
+def test_default_scrapes_no_control_plane_component_and_drops_their_rules():
+    """generic, metrics not exposed: no KubeSchedulerDown/etcdMembersDown/TargetDown for unreachable targets."""
+    values = kps_values()
+    assert enabled(values) == set() and rules_on(values) == set()
+
+
+@pytest.mark.parametrize("distribution", ["generic", "talos", "k3s", "kubeadm", "managed"])
+def test_nothing_is_scraped_until_the_metrics_are_exposed(distribution: str):
+    values = control_plane(distribution)
+    assert enabled(values) == set() and rules_on(values) == set()
+
+
+def test_kubeadm_exposed_scrapes_all_four_through_kubeadm_labels():
+    values = control_plane("kubeadm", exposed=True)
+    assert enabled(values) == set(CONTROL_PLANE) and rules_on(values) == set(CONTROL_PLANE_RULES)
+    assert values["kubeScheduler"]["service"]["selector"] == {"component": "kube-scheduler"}
+    assert values["kubeControllerManager"]["service"]["selector"] == {"component": "kube-controller-manager"}
+
+
+def test_talos_exposed_scrapes_its_static_pods_but_not_etcd_or_kube_proxy():
+    values = control_plane("talos", exposed=True)
+    assert enabled(values) == {"kubeControllerManager", "kubeScheduler"}
+    assert rules_on(values) == {"kubeControllerManager", "kubeSchedulerAlerting", "kubeSchedulerRecording"}
+    assert values["kubeScheduler"]["service"]["selector"] == {"k8s-app": "kube-scheduler"}
+    assert values["kubeControllerManager"]["service"]["selector"] == {"k8s-app": "kube-controller-manager"}
+
+
+@pytest.mark.parametrize("distribution", ["generic", "k3s", "managed"])
+def test_exposed_is_refused_where_no_component_can_be_reached(distribution: str):
+    _, errors = config_model.load(config_with(controlPlane={"distribution": distribution, "metricsExposed": True}))
+    (error,) = errors
+    assert error.field == "spec.controlPlane.distribution"
+    assert "talos and kubeadm only" in error.message
+
+
+def test_user_values_still_win_over_the_distribution():
+    values = kps_values(
+        config_with(
+            controlPlane={"distribution": "k3s"},
+            values={"kube-prometheus-stack": {"kubeControllerManager": {"enabled": True, "endpoints": ["10.0.0.2"]}}},
+        )
+    )
+    assert values["kubeControllerManager"] == {"enabled": True, "endpoints": ["10.0.0.2"]}

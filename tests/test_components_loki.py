@@ -72,7 +72,15 @@ def test_caches_canary_and_helm_test_off():
     assert values["resultsCache"] == {"enabled": False}
     assert values["lokiCanary"] == {"enabled": False}  # top level, not monitoring.lokiCanary
     assert values["test"] == {"enabled": False}  # the chart refuses the canary off with the test on
-    assert "monitoring" not in values
+
+
+def test_loki_is_scraped_by_a_service_monitor_and_no_agent_operator_object():
+    monitoring = loki()["spec"]["values"]["monitoring"]
+    assert monitoring == {"serviceMonitor": {"enabled": True, "metricsInstance": {"enabled": False}}}
+
+
+def test_loki_metrics_carry_the_configs_cluster_label_not_the_release_name():
+    assert loki(config_with(cluster="edge-1"))["spec"]["values"]["clusterLabelOverride"] == "edge-1"
 
 
 def test_volume_is_retained_and_sized_from_the_config():

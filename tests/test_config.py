@@ -38,7 +38,8 @@ def test_default_config_is_valid_and_reproduces_the_seed():
     # The seed's hard-coded values are the defaults.
     assert loaded.prometheus.retention == "7d" and loaded.loki.retention == "168h"
     assert loaded.prometheus.storage_size == "10Gi" and loaded.alertmanager.storage_size == "1Gi"
-    assert loaded.alerting.pushover.critical == config.PushoverLevel(1, "300s", "3600s")
+    # Priority 1 without retry/expire: Pushover applies those to priority 2 only (the seed set them for nothing).
+    assert loaded.alerting.pushover.critical == config.PushoverLevel(1)
     assert loaded.alerting.group_by == ("alertname", "namespace")
     assert loaded.alerting.repeat_interval == "12h"
 
@@ -74,6 +75,8 @@ def test_every_spec_field_reaches_the_model():
         "nodeExporter": "node_exporter",
         "kubeStateMetrics": "kube_state_metrics",
         "checks": "plaintext_secrets_severity",
+        "namespaceMetadata": "namespace_metadata",
+        "controlPlane": "control_plane",
     }
     assert {as_snake.get(name, name) for name in spec_fields} <= model_fields
 
@@ -111,8 +114,10 @@ def test_unsupported_chart_version_lists_the_supported_ones():
 
 
 def test_emergency_priority_needs_retry_and_expire():
-    found = messages(config_with(alerting={"pushover": {"critical": {"priority": 2}}}))
-    assert any("'retry' is missing" in m for m in found) and any("'expire' is missing" in m for m in found)
+    assert messages(config_with(alerting={"pushover": {"critical": {"priority": 2}}})) == [
+        "spec.alerting.pushover.critical: priority 2 (emergency) repeats the notification until it is acknowledged: "
+        "it needs retry (how often, at least 30s) and expire (when to stop, at most 3h)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -185,3 +190,15 @@ def test_generated_valid_configs_load(cluster, domain, retention, disabled):
     assert results == []
     assert {ui.name for ui in loaded.exposed_uis} == set(config.UI_NAMES) - disabled
     assert all(ui.hostname.endswith("." + domain) for ui in loaded.ui)
+
+
+def test_retry_and_expire_below_emergency_priority_are_refused():
+    (message,) = messages(config_with(alerting={"pushover": {"critical": {"priority": 1, "retry": "300s"}}}))
+    assert message.startswith("spec.alerting.pushover.critical: retry and expire apply to priority 2 (emergency)")
+    (message,) = messages(config_with(alerting={"pushover": {"warning": {"priority": 0, "expire": "1h"}}}))
+    assert message.startswith("spec.alerting.pushover.warning: retry and expire apply to priority 2")
+
+
+def test_emergency_priority_with_retry_and_expire_is_accepted():
+    critical = {"priority": 2, "retry": "60s", "expire": "1h"}
+    assert messages(config_with(alerting={"pushover": {"critical": critical}})) == []

@@ -65,6 +65,7 @@ def test_a_user_object_with_the_identity_of_a_generated_one_is_an_error():
     assert len(conflicts) == 1
     assert conflicts[0]["resourceRef"] == {"apiVersion": "v1", "kind": "Namespace", "name": "monitoring"}
     assert "delete your copy" in conflicts[0]["message"]
+    assert "spec.namespaceMetadata: labels, annotations, podSecurity" in conflicts[0]["message"]
 
 
 def test_config_found_among_items_when_function_config_is_kpts_empty_configmap():

@@ -14,8 +14,23 @@ from krm_fn.config import Config
 CHART = "alloy"
 LOKI_PUSH_PATH = "/loki/api/v1/push"
 
+# Exactly what the pipeline's components need (alloy_rbac.COMPONENTS; tests/test_components_alloy.py
+# derives it from the pipeline). The chart's default rules (v:175-229) also grant get/list/watch on
+# every Secret and ConfigMap of the cluster (for remote.kubernetes.*) to a DaemonSet on every node.
+# The chart renders `rules` and then `clusterRules` into one ClusterRole (ALLOY templates/rbac.yaml
+# at helm-chart/1.11.1), and an empty list of either renders as a stray `[]` inside the other's
+# YAML list: both stay non-empty, so pods/log goes under clusterRules.
+RBAC_RULES = [
+    # discovery.kubernetes (role pod) lists and watches pods; loki.source.kubernetes gets each pod.
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+]
+RBAC_CLUSTER_RULES = [
+    # loki.source.kubernetes streams each container's log.
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+]
+
 # Pod label -> log label, in this order. `loki.source.kubernetes` reads logs through the
-# Kubernetes API (pods/log, in the chart's default RBAC), so no `__path__` and no host mount.
+# Kubernetes API (pods/log), so no `__path__` and no host mount.
 _RELABEL = (
     ("__meta_kubernetes_namespace", "namespace"),
     ("__meta_kubernetes_pod_name", "pod"),
@@ -95,7 +110,14 @@ def values(config: Config) -> dict:
             "resources": config.alloy.resources.to_values(),  # v:137 (a top-level `resources` is ignored)
         },
         "controller": {"type": "daemonset"},  # v:282, the default, stated: one collector per node
+        "rbac": {"rules": _copy(RBAC_RULES), "clusterRules": _copy(RBAC_CLUSTER_RULES)},  # v:175, v:214
+        # Prometheus scrapes each Alloy pod's /metrics (port http-metrics); the log-path alerts read them.
+        "serviceMonitor": {"enabled": True},  # v:525
     }
+
+
+def _copy(rules: list[dict]) -> list[dict]:
+    return [{key: list(value) for key, value in rule.items()} for rule in rules]
 
 
 def resources(config: Config) -> list[dict]:

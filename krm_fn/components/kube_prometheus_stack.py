@@ -74,6 +74,49 @@ def _grafana(config: Config) -> dict:
     }
 
 
+# Control-plane components: values key -> the defaultRules.rules keys of their alerts and
+# recording rules (v:174-201). Off, a component takes its rules with it: no KubeSchedulerDown,
+# KubeControllerManagerDown, etcdMembersDown or TargetDown for a target that cannot exist.
+CONTROL_PLANE_RULES = {
+    "kubeControllerManager": ("kubeControllerManager",),
+    "kubeScheduler": ("kubeSchedulerAlerting", "kubeSchedulerRecording"),
+    "kubeEtcd": ("etcd",),
+    "kubeProxy": ("kubeProxy",),
+}
+
+# Pod labels of the static pods, per distribution, for the Services the chart puts in front of
+# them (v:1952, v:2367). kubeadm: `component: <name>` (kubeadm's static pod manifests); Talos:
+# `k8s-app: <name>` (siderolabs/talos internal/app/machined/pkg/controllers/k8s/control_plane_static_pod.go).
+_SELECTOR_KEY = {"kubeadm": "component", "talos": "k8s-app"}
+_POD_NAME = {"kubeControllerManager": "kube-controller-manager", "kubeScheduler": "kube-scheduler"}
+
+# What Prometheus can reach once the user has bound the metrics listeners to the node address
+# (README, Control plane). Talos runs etcd as a host service, not a pod, and its kube-proxy is
+# often replaced (Cilium) or not scrapable depending on its version: both stay off (spec.values
+# can turn them on). k3s runs every component inside the k3s process (no pod to select), and
+# managed clusters hide them: nothing there.
+REACHABLE = {
+    "kubeadm": ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"),
+    "talos": ("kubeControllerManager", "kubeScheduler"),
+}
+
+
+def control_plane(config: Config) -> dict:
+    """kubeControllerManager/kubeScheduler/kubeEtcd/kubeProxy and their default rules, for the distribution."""
+    cp = config.control_plane
+    reachable = REACHABLE.get(cp.distribution, ()) if cp.metrics_exposed else ()
+    out: dict = {}
+    rules: dict = {}
+    for component, rule_keys in CONTROL_PLANE_RULES.items():
+        on = component in reachable
+        out[component] = {"enabled": on}
+        if on and component in _POD_NAME:
+            out[component]["service"] = {"selector": {_SELECTOR_KEY[cp.distribution]: _POD_NAME[component]}}
+        rules.update({key: on for key in rule_keys})
+    out["defaultRules"] = {"rules": rules}
+    return out
+
+
 def _kube_state_metrics(config: Config) -> dict:
     return {  # kube-state-metrics-7.2.2 values.yaml:100, 448-462, 479
         "resources": config.kube_state_metrics.resources.to_values(),
@@ -92,6 +135,7 @@ def values(config: Config) -> dict:
         # The subchart's key; `nodeExporter.resources` would be ignored (v:2599, charts.md section 4).
         "prometheus-node-exporter": {"resources": config.node_exporter.resources.to_values()},
         "kube-state-metrics": _kube_state_metrics(config),
+        **control_plane(config),
     }
 
 

@@ -72,6 +72,12 @@ def values(config: Config) -> dict:
         # Top level (the seed's monitoring.lokiCanary is ignored); the Helm test needs the canary.
         "lokiCanary": {"enabled": False},  # v:782
         "test": {"enabled": False},  # v:752
+        # Prometheus scrapes Loki for the log-path alerts (prometheus_rules). The MetricsInstance is for
+        # the deprecated Grafana Agent Operator, which this stack does not run.
+        "monitoring": {"serviceMonitor": {"enabled": True, "metricsInstance": {"enabled": False}}},
+        # The ServiceMonitor relabels `cluster` to this, else to the release name ("loki"), which would
+        # beat Prometheus' external label and title Loki's alerts "[loki]" (LOKI monitoring/servicemonitor.yaml).
+        "clusterLabelOverride": config.cluster,  # v:47
     }
 
 

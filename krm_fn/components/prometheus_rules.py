@@ -74,6 +74,108 @@ def _cert_manager_rules() -> dict:
     }
 
 
+# The log path, Alloy -> Loki -> volume. Metric names: Alloy's controller
+# (grafana/alloy operations/alloy-mixin/alerts/controller.libsonnet, UnhealthyComponents) and
+# loki.write client (internal/component/common/loki/client/metrics.go at helm-chart/1.11.1:
+# loki_write_dropped_entries_total{reason}, loki_write_request_duration_seconds{status_code});
+# Loki's distributor validation (loki_discarded_samples_total{reason}) and HTTP server
+# (loki_request_duration_seconds{route,status_code}, the loki-mixin's LokiRequestErrors);
+# kubelet volume stats for the single-binary StatefulSet's claim `storage-loki-<n>`
+# (LOKI templates/single-binary/statefulset.yaml volumeClaimTemplates).
+LOG_PATH_FOR = "15m"
+LOKI_VOLUME_FREE_RATIO = 0.2
+REQUEST_ERROR_RATIO = 0.1
+# Entries older than Loki's reject_old_samples_max_age are refused by design (an Alloy restart
+# re-reads week-old logs of long-running pods); every other reason is a line lost.
+DISCARD_REASONS_EXPECTED = "greater_than_max_sample_age"
+
+
+def _warning(alert: str, expr: str, summary: str, description: str, duration: str | None = LOG_PATH_FOR) -> dict:
+    """A warning alert (routed to the Pushover warning receiver like every other warning)."""
+    rule: dict = {"alert": alert, "expr": expr}
+    if duration:
+        rule["for"] = duration
+    rule["labels"] = {"severity": "warning"}
+    rule["annotations"] = {"summary": summary, "description": description}
+    return rule
+
+
+def _log_path_rules(config: Config) -> dict:
+    pvc = f'namespace="{config.namespace}", persistentvolumeclaim=~"storage-loki-[0-9]+"'
+    volume_free = (
+        f"kubelet_volume_stats_available_bytes{{{pvc}}} / kubelet_volume_stats_capacity_bytes{{{pvc}}}"
+        f" < {LOKI_VOLUME_FREE_RATIO}"
+    )
+    push_errors = (
+        'sum by (namespace, pod) (rate(loki_write_request_duration_seconds_count{status_code!~"2.."}[5m]))'
+        " / sum by (namespace, pod) (rate(loki_write_request_duration_seconds_count[5m]))"
+        f" > {REQUEST_ERROR_RATIO}"
+    )
+    loki_errors = (
+        'sum by (namespace, job, route) (rate(loki_request_duration_seconds_count{status_code=~"5.."}[5m]))'
+        " / sum by (namespace, job, route) (rate(loki_request_duration_seconds_count[5m]))"
+        f" > {REQUEST_ERROR_RATIO}"
+    )
+    discarded = (
+        f'sum by (namespace, reason) (increase(loki_discarded_samples_total{{reason!="{DISCARD_REASONS_EXPECTED}"}}'
+        "[10m])) > 0"
+    )
+    rules = [
+        _warning(
+            "AlloyUnhealthyComponents",
+            'sum by (namespace, pod) (alloy_component_controller_running_components{health_type!="healthy"}) > 0',
+            "Alloy {{ $labels.pod }} has unhealthy components",
+            "{{ $value }} component(s) of Alloy pod {{ $labels.namespace }}/{{ $labels.pod }} are not healthy: "
+            "its node's logs may not be shipped. Open the Alloy UI (component graph) or its logs for the error.",
+        ),
+        _warning(
+            "AlloyLokiEntriesDropped",
+            "sum by (namespace, pod, reason) (increase(loki_write_dropped_entries_total[10m])) > 0",
+            "Alloy {{ $labels.pod }} is dropping log lines ({{ $labels.reason }})",
+            "Alloy pod {{ $labels.namespace }}/{{ $labels.pod }} gave up on log lines in the last 10 minutes "
+            "(reason {{ $labels.reason }}): they are lost. rate_limited/stream_limited: Loki's "
+            "limits_config; ingester_error: Loki is failing.",
+            duration=None,  # one lost line is one too many; the 10m window holds it
+        ),
+        _warning(
+            "AlloyLokiWriteErrors",
+            push_errors,
+            "Alloy {{ $labels.pod }} fails to push logs to Loki",
+            "More than 10% of the pushes of Alloy pod {{ $labels.namespace }}/{{ $labels.pod }} to Loki "
+            f"failed for {LOG_PATH_FOR}; Alloy retries, then drops. Check the loki pod.",
+        ),
+        _warning(
+            "LokiDiscardingLogs",
+            discarded,
+            "Loki rejects log lines ({{ $labels.reason }})",
+            "Loki discarded log lines in the last 10 minutes (reason {{ $labels.reason }}): they are lost. "
+            "rate_limited, per_stream_rate_limit, stream_limit: raise limits_config (spec.values.loki); "
+            "line_too_long: max_line_size.",
+            duration=None,  # one lost line is one too many; the 10m window holds it
+        ),
+        _warning(
+            "LokiRequestErrors",
+            loki_errors,
+            "Loki answers {{ $labels.route }} with errors",
+            "More than 10% of Loki's {{ $labels.route }} requests failed with a 5xx for "
+            f"{LOG_PATH_FOR}. Check the loki pod's logs.",
+        ),
+        _warning(
+            "LokiVolumeFillingUp",
+            volume_free,
+            "Loki's volume {{ $labels.persistentvolumeclaim }} is almost full",
+            "Only {{ $value | humanizePercentage }} of Loki's volume is free; when it is full Loki stops "
+            f"ingesting. Lower spec.loki.retention (now {config.loki.retention}) or raise spec.loki.storageSize.",
+            duration="30m",
+        ),
+    ]
+    return {"groups": [{"name": "log-path.rules", "rules": rules}]}
+
+
 def rules_map(config: Config) -> dict:
     """key -> PrometheusRule spec; the chart names each rule object kube-prometheus-stack-<key>."""
-    return {"flux-rules": _flux_rules(), "cert-manager-rules": _cert_manager_rules()}
+    return {
+        "flux-rules": _flux_rules(),
+        "cert-manager-rules": _cert_manager_rules(),
+        "log-path-rules": _log_path_rules(config),
+    }
