@@ -266,3 +266,27 @@ def test_check_command_reports_hostnames_with_file_and_line(tmp_path: Path):
         "hostname 'Home.CatInTheHack.ca' is invalid: uppercase letters: use home.catinthehack.ca"
     )
     assert expected in out.splitlines(), out
+
+
+# --- Flux post-build substitution placeholders ------------------------------------------------
+
+
+def test_placeholder_hostnames_are_unknown_not_invalid():
+    hosts = ["${APP}.example.com", "${APP:=grafana}.${DOMAIN}", "*.${DOMAIN:-example.com}", "${HOST}"]
+    assert run(check_hostnames, {"r.yaml": route_yaml("r", hosts, namespace="${NAMESPACE}")}) == []
+
+
+@pytest.mark.parametrize(
+    ("hostname", "problem"),
+    [
+        ("${APP}.Example.com", "uppercase letters"),
+        ("${APP}_ui.example.com", "invalid characters '_'"),
+        ("${APP}..example.com", "an empty label"),
+        ("grafana.${DOMAIN}.", "a trailing dot"),
+    ],
+)
+def test_the_known_part_of_a_placeholder_hostname_is_still_checked(hostname, problem):
+    results = run(check_hostnames, {"r.yaml": route_yaml("r", [hostname], namespace="apps")})
+    assert [(r.severity, r.field) for r in results] == [(Severity.ERROR, "spec.hostnames[0]")]
+    assert "whatever its ${...} placeholders become after Flux's substitution" in results[0].message
+    assert problem in results[0].message

@@ -326,3 +326,49 @@ def test_a_near_miss_gateway_name_is_a_warning():
     assert len(warnings) == 1 and warnings[0].field == "spec.gateway"
     assert "but Gateway traefik/traefik-gw is: did you mean it?" in warnings[0].message
     assert [r.severity for r in results if r not in warnings] == [Severity.INFO]
+
+
+# --- namespaces set later, and substitution placeholders ------------------------------------
+
+
+def without_namespace(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.strip().startswith("namespace: "))
+
+
+def test_a_gateway_without_namespace_is_not_taken_for_default():
+    """kustomize `namespace:` or Flux targetNamespace sets it later: never a near miss in `default`."""
+    gateway = without_namespace(GATEWAY.replace("traefik-gateway", "gw-external"))
+    route = route_yaml("app", ["app.catinthehack.ca"], namespace="apps").replace(
+        "name: traefik-gateway\n      namespace: traefik", "name: gw-external\n      namespace: network"
+    )
+    results = run(check_attachment, {"gateway.yaml": gateway, "route.yaml": route}, config=False)
+    assert results == []
+
+
+def test_routes_and_gateways_without_namespace_attach_and_are_still_checked():
+    gateway = without_namespace(GATEWAY)
+    ok = without_namespace(route_yaml("ok", ["ok.catinthehack.ca"]))
+    assert run(check_attachment, {"gateway.yaml": gateway, "ok.yaml": ok}, config=False) == []
+    wrong = ok.replace("- name: traefik-gateway", "- name: traefik-gateway\n      sectionName: webscure")
+    results = run(check_attachment, {"gateway.yaml": gateway, "wrong.yaml": wrong}, config=False)
+    assert [(r.severity, r.field) for r in results] == [(Severity.ERROR, "spec.parentRefs[0].sectionName")]
+    assert "did you mean websecure?" in results[0].message
+    assert results[0].message.startswith("Gateway traefik-gateway has no listener")  # no made-up namespace
+
+
+def test_a_same_namespace_listener_takes_a_route_whose_namespace_is_set_later():
+    gateway = GATEWAY.replace("from: All", "from: Same")
+    route = without_namespace(route_yaml("app", ["app.catinthehack.ca"]))
+    assert run(check_attachment, {"gateway.yaml": gateway, "route.yaml": route}, config=False) == []
+    known = route_yaml("app", ["app.catinthehack.ca"], namespace="apps")  # known and different: rejected
+    results = run(check_attachment, {"gateway.yaml": gateway, "route.yaml": known}, config=False)
+    assert [r.severity for r in results] == [Severity.ERROR]
+
+
+def test_parent_refs_named_by_placeholders_are_unknown():
+    route = route_yaml("app", ["app.catinthehack.ca"], namespace="apps").replace(
+        "name: traefik-gateway\n      namespace: traefik", "name: ${GATEWAY:=traefik-gw}\n      namespace: ${GW_NS}"
+    )
+    assert run(check_attachment, {"gateway.yaml": GATEWAY, "route.yaml": route}, config=False) == []
+    placeholder_namespace = route.replace("${GATEWAY:=traefik-gw}", "traefik-gateway")
+    assert run(check_attachment, {"gateway.yaml": GATEWAY, "route.yaml": placeholder_namespace}, config=False) == []

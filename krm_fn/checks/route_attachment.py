@@ -17,6 +17,7 @@ from krm_fn.gateway.model import (
     close_match,
     is_gateway_api,
     namespace_of,
+    qualified,
     read_listeners,
     routes,
 )
@@ -45,8 +46,8 @@ class _Namespaces:
             labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
             self.labels.setdefault(item.name, {str(k): v for k, v in labels.items() if isinstance(v, str)})
 
-    def of(self, name: str) -> dict[str, str] | None:
-        if name not in self.labels:
+    def of(self, name: str | None) -> dict[str, str] | None:
+        if name is None or name not in self.labels:
             return None
         return {**self.labels[name], NAME_LABEL: name}
 
@@ -89,8 +90,12 @@ def _selector_keys(selector: dict) -> set[str]:
     return keys | {str(e.get("key")) for e in selector.get("matchExpressions") or [] if isinstance(e, dict)}
 
 
-def _verdict(route: Route, listener: Listener, gateway_namespace: str, namespaces: _Namespaces) -> _Verdict:
-    """Does one listener accept the route? Kinds, then namespaces, then hostnames."""
+def _verdict(route: Route, listener: Listener, gateway_namespace: str | None, namespaces: _Namespaces) -> _Verdict:
+    """Does one listener accept the route? Kinds, then namespaces, then hostnames.
+
+    A namespace not known yet (None) is never a reason to reject: both objects may well be
+    given the same one by the kustomization that includes them.
+    """
     if listener.kinds:
         if (GATEWAY_GROUP, "HTTPRoute") not in listener.kinds:
             kinds = ", ".join(kind for _, kind in listener.kinds)
@@ -99,7 +104,11 @@ def _verdict(route: Route, listener: Listener, gateway_namespace: str, namespace
         protocol = listener.protocol
         return _Verdict(listener, "rejected", f"protocol {protocol} takes {protocol}Route, not HTTPRoute")
 
-    if listener.allowed_from == "Same" and route.namespace != gateway_namespace:
+    if (
+        listener.allowed_from == "Same"
+        and None not in (route.namespace, gateway_namespace)
+        and route.namespace != gateway_namespace
+    ):
         return _Verdict(
             listener,
             "rejected",
@@ -109,6 +118,13 @@ def _verdict(route: Route, listener: Listener, gateway_namespace: str, namespace
     if listener.allowed_from == "Selector":
         selector = listener.selector
         labels = namespaces.of(route.namespace)
+        if route.namespace is None:
+            return _Verdict(
+                listener,
+                "unknown",
+                "allowedRoutes.namespaces.selector needs the route's namespace, which is set later (the route has no "
+                "metadata.namespace)",
+            )
         if labels is None and isinstance(selector, dict) and _selector_keys(selector) <= {NAME_LABEL}:
             labels = {NAME_LABEL: route.namespace}
         if labels is None:
@@ -151,25 +167,28 @@ def check_attachment(ctx: CheckContext) -> Iterator[Result]:
     Problems of generated routes are reported on the config (spec.gateway), once for all
     the routes they share.
     """
-    gateways: dict[tuple[str, str], Item] = {}
+    gateways: dict[tuple[str | None, str], Item] = {}
     for item in ctx.user_objects("Gateway"):
         if is_gateway_api(item) and item.name:
             gateways.setdefault((namespace_of(item), item.name), item)
     namespaces = _Namespaces(ctx)
-    missing: dict[tuple[str, str], int] = {}
+    missing: dict[tuple[str | None, str], int] = {}
     findings: list[_Finding] = []
     for route in routes(ctx):
         for parent in route.parents:
-            if not parent.is_gateway:
-                continue
-            gateway = gateways.get((parent.namespace, parent.name))
+            if not parent.is_gateway or parent.unknown:
+                continue  # a parent named by a substitution placeholder is known only after Flux runs
+            found = _find_gateways(parent, gateways)
+            if len(found) > 1:
+                continue  # which one is decided by the namespaces set later
+            gateway = found[0] if found else None
             if gateway is not None:
                 findings.extend(_attach(route, parent, gateway, namespaces))
                 continue
             missing[(parent.namespace, parent.name)] = missing.get((parent.namespace, parent.name), 0) + 1
             near = _near_miss(parent, gateways)
             if near is not None:
-                message = f"{parent} is not in the pipeline, but Gateway {near[0]}/{near[1]} is: did you mean it?"
+                message = f"{parent} is not in the pipeline, but Gateway {qualified(*near)} is: did you mean it?"
                 findings.append(_Finding(route, parent, Severity.WARNING, message))
     yield from _report(ctx.config, findings)
     if missing:
@@ -183,7 +202,7 @@ def _report(config: Config | None, findings: list[_Finding]) -> Iterator[Result]
             field = "spec.gateway" + (".sectionName" if finding.part == "sectionName" else "")
             route = finding.route
             on_config.setdefault((finding.severity, field, finding.message), []).append(
-                f"{route.namespace}/{route.item.name}"
+                qualified(route.namespace, route.item.name or "")
             )
             continue
         message = finding.message.replace("{who}", "this route")
@@ -198,8 +217,20 @@ def _report(config: Config | None, findings: list[_Finding]) -> Iterator[Result]
         yield Result(ATTACH_RULE, severity, text, config.ref, field, config.location)
 
 
-def _near_miss(parent: ParentRef, gateways: dict[tuple[str, str], Item]) -> tuple[str, str] | None:
-    same_name = sorted(key for key in gateways if key[1] == parent.name)
+def _find_gateways(parent: ParentRef, gateways: dict[tuple[str | None, str], Item]) -> list[Item]:
+    """The Gateways a parentRef may name: the exact one, else those a namespace not known yet may match."""
+    exact = gateways.get((parent.namespace, parent.name))
+    if exact is not None:
+        return [exact]
+    return [
+        gateway
+        for (namespace, name), gateway in gateways.items()
+        if name == parent.name and (namespace is None or parent.namespace is None)
+    ]
+
+
+def _near_miss(parent: ParentRef, gateways: dict[tuple[str | None, str], Item]) -> tuple[str | None, str] | None:
+    same_name = sorted((key for key in gateways if key[1] == parent.name), key=lambda k: (k[0] or "", k[1]))
     if same_name:
         return same_name[0]
     in_namespace = [name for ns, name in gateways if ns == parent.namespace]
@@ -264,8 +295,8 @@ def _where(item: Item) -> str:
     return f" ({location})" if location.path else ""
 
 
-def _skipped(ctx: CheckContext, missing: dict[tuple[str, str], int]) -> Result:
-    names = sorted(f"{ns}/{name}" for ns, name in missing)
+def _skipped(ctx: CheckContext, missing: dict[tuple[str | None, str], int]) -> Result:
+    names = sorted(qualified(ns, name) for ns, name in missing)
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     count = sum(missing.values())
     if not ctx.sees_pipeline:

@@ -11,7 +11,7 @@ from krm_fn.charts import CHARTS, LOKI_SERVICE, UI_SERVICES, Service
 from krm_fn.checks.base import CheckContext, dig, result, rule
 from krm_fn.config import Config
 from krm_fn.gateway.hostnames import show
-from krm_fn.gateway.model import Route, close_match, routes, ui_of
+from krm_fn.gateway.model import Route, close_match, qualified, routes, ui_of
 from krm_fn.results import Result, Severity
 
 BACKEND_RULE = "route-backend"
@@ -94,7 +94,7 @@ def _generated_backends(config: Config, route: Route, renamed: dict[str, list[st
             )
     chart = _chart_of(expected)
     values = config.values.get(chart, {})
-    target = f"HTTPRoute {route.namespace}/{route.item.name} ({expected.name}:{expected.port})"
+    target = f"HTTPRoute {qualified(route.namespace, route.item.name or '')} ({expected.name}:{expected.port})"
     for path in _RENAMES.get(ui, ()):
         value = dig(values, path)
         if isinstance(value, str) and value:

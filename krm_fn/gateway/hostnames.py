@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from krm_fn.placeholders import has_placeholder, stand_in
+
 MAX_LENGTH = 253
 MAX_LABEL = 63
 
@@ -108,7 +110,19 @@ def is_valid(host: object, wildcard_ok: bool = True) -> bool:
 
 
 def describe(host: str, wildcard_ok: bool = True) -> str | None:
-    """One sentence: what is wrong and how to fix it; None when `host` is valid."""
+    """One sentence: what is wrong and how to fix it; None when `host` is valid.
+
+    Flux substitution placeholders (`${APP}.example.com`) are unknown until Flux runs: only the
+    known rest is judged, with each placeholder standing for a valid label.
+    """
+    if has_placeholder(host):
+        found = problems(stand_in(host), wildcard_ok)
+        if not found:
+            return None
+        return (
+            f"hostname {show(host)} is invalid whatever its ${{...}} placeholders become after Flux's "
+            f"substitution: {'; '.join(found)}: fix the part around them"
+        )
     found = problems(host, wildcard_ok)
     if not found:
         return None

@@ -16,10 +16,10 @@ from krm_fn.checks.base import CheckContext
 from krm_fn.config import Config
 from krm_fn.gateway.hostnames import is_valid
 from krm_fn.items import Item
+from krm_fn.placeholders import has_placeholder
 from krm_fn.record import Record
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
-DEFAULT_NAMESPACE = "default"  # where kubectl and Flux put an object that names no namespace
 NAME_LABEL = "kubernetes.io/metadata.name"  # set on every Namespace by the API server
 NON_HTTP_PROTOCOLS = ("TCP", "UDP", "TLS")  # listeners whose default route kind is not HTTPRoute
 
@@ -43,18 +43,28 @@ def ui_of(config: Config, route: Item) -> str | None:
     return next((ui.name for ui in config.exposed_uis if ui.hostname in hostnames), None)
 
 
+def qualified(namespace: str | None, name: str) -> str:
+    """namespace/name, or the name alone when the namespace is not known yet."""
+    return f"{namespace}/{name}" if namespace is not None else name
+
+
 class ParentRef(Record):
     index: int
     group: str
     kind: str
-    namespace: str
+    namespace: str | None  # None: set later (by kustomize's `namespace:` or Flux's targetNamespace)
     name: str
     section: str | None
     port: int | None
 
     @property
-    def target(self) -> tuple[str, str, str, str]:
+    def target(self) -> tuple[str, str, str | None, str]:
         return (self.group, self.kind, self.namespace, self.name)
+
+    @property
+    def unknown(self) -> bool:
+        """Does Flux's post-build substitution decide which parent this is?"""
+        return has_placeholder(self.name) or has_placeholder(self.group) or has_placeholder(self.kind)
 
     @property
     def is_gateway(self) -> bool:
@@ -69,7 +79,7 @@ class ParentRef(Record):
         )
 
     def __str__(self) -> str:
-        shown = f"{self.namespace}/{self.name}"
+        shown = qualified(self.namespace, self.name)
         return f"Gateway {shown}" if self.is_gateway else f"{self.kind} {shown}"
 
 
@@ -86,14 +96,14 @@ class BackendRef(Record):
     index: int
     group: str
     kind: str
-    namespace: str
+    namespace: str | None
     name: str
     port: int | None
 
 
 class Route(Record):
     item: Item
-    namespace: str
+    namespace: str | None  # None: set later (kustomize `namespace:`, Flux targetNamespace), never "default"
     hostnames: tuple[tuple[int, str], ...]  # (index in spec.hostnames, name), valid names only
     parents: tuple[ParentRef, ...]
     paths: tuple[PathMatch, ...]
@@ -106,7 +116,7 @@ class Route(Record):
     @property
     def label(self) -> str:
         """How a message names this route: kind, namespace/name and, for the user's, where it is."""
-        name = f"HTTPRoute {self.namespace}/{self.item.name}"
+        name = f"HTTPRoute {qualified(self.namespace, self.item.name or '')}"
         if self.generated:
             return f"the generated {name}"
         where = self.item.location()
@@ -125,8 +135,23 @@ def _list(value: object) -> list:
     return value if isinstance(value, list) else []
 
 
-def namespace_of(item: Item) -> str:
-    return item.namespace or DEFAULT_NAMESPACE
+def namespace_of(item: Item) -> str | None:
+    """The object's namespace; None when it is set later.
+
+    An object without metadata.namespace gets one from kustomize's `namespace:` or Flux's
+    `targetNamespace` after this function has seen it (only kubectl would put it in `default`);
+    a substitution placeholder is known only after Flux's post-build substitution.
+    """
+    namespace = item.namespace
+    return namespace if namespace and not has_placeholder(namespace) else None
+
+
+def _namespace(value: object, default: str | None) -> str | None:
+    """An explicit namespace field (None when it is a placeholder), else the default."""
+    value = _str(value)
+    if value is None:
+        return default
+    return None if has_placeholder(value) else value
 
 
 def read_route(item: Item) -> Route:
@@ -145,7 +170,7 @@ def read_route(item: Item) -> Route:
                 i,
                 ref["group"] if isinstance(ref.get("group"), str) else GATEWAY_GROUP,
                 _str(ref.get("kind")) or "Gateway",
-                _str(ref.get("namespace")) or namespace,
+                _namespace(ref.get("namespace"), namespace),
                 ref["name"],
                 _str(ref.get("sectionName")),
                 _int(ref.get("port")),
@@ -168,7 +193,7 @@ def read_route(item: Item) -> Route:
                         b,
                         ref["group"] if isinstance(ref.get("group"), str) else "",
                         _str(ref.get("kind")) or "Service",
-                        _str(ref.get("namespace")) or namespace,
+                        _namespace(ref.get("namespace"), namespace),
                         ref["name"],
                         _int(ref.get("port")),
                     )
