@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sops_fixtures import DECRYPT_RC, NAMESPACE, SECRET_NAME, Sops, make_sops, secret_text, upstream_values
 
 from krm_fn import config as config_model
-from krm_fn import lint
+from krm_fn import lint, yamlio
 from krm_fn.checks import RULES, CheckContext, run_rules
 from krm_fn.checks import secrets as rules
 from krm_fn.files import read_items
@@ -654,3 +654,39 @@ def test_rules_never_raise_on_odd_secrets() -> None:
         ctx = CheckContext(config, [], [Item.from_data(obj, generated=False)], True)
         results = list(run_rules(ctx, [r for r in RULES if r.id in SECRET_RULES]))
         assert results and not [r for r in results if r.rule == "internal-error"], obj
+
+
+# --- messages when the file is not known (kustomize hands objects over without their files) ------
+
+
+def stream_check(texts: list[str], config: dict | None = None) -> list[Result]:
+    """The secret rules over objects as kustomize passes them: no file, in stream order."""
+    items = [Item(raw=raw) for text in texts for raw in yamlio.split_documents(text)]
+    loaded, problems = config_model.load(default_config() if config is None else config)
+    assert problems == []
+    return list(run_rules(CheckContext(loaded, [], items, True), [r for r in RULES if r.id in SECRET_RULES]))
+
+
+def test_without_a_file_the_fix_names_the_object_not_FILE() -> None:
+    results = only(stream_check([APP_SECRET]), rules.PLAINTEXT)
+    assert len(results) == 1 and "--in-place <the file of Secret apps/app-db>" in results[0].message
+    assert "FILE" not in results[0].message
+
+
+def test_a_kustomize_origin_annotation_gives_the_real_file() -> None:
+    doc = yaml.safe_load(APP_SECRET)
+    doc["metadata"]["annotations"] = {"config.kubernetes.io/origin": "path: apps/app-db.yaml\n"}
+    results = only(stream_check([yaml.safe_dump(doc)]), rules.PLAINTEXT)
+    assert "--in-place apps/app-db.yaml" in results[0].message
+    assert results[0].to_line().startswith("apps/app-db.yaml: error [secret-plaintext] Secret apps/app-db")
+    doc["metadata"]["annotations"]["config.kubernetes.io/origin"] = "path: app.yaml\nrepo: https://example.com/r\n"
+    remote = only(stream_check([yaml.safe_dump(doc)]), rules.PLAINTEXT)
+    assert "<the file of Secret apps/app-db>" in remote[0].message  # a remote base's path is not ours to name
+
+
+def test_an_object_encrypted_whole_is_named_by_its_position_in_the_input(sops: Sops, tmp_path: Path) -> None:
+    path = write(tmp_path / "whole.enc.yaml", secret_text(upstream_values()))
+    assert sops.with_rule(tmp_path / "cfg").run("encrypt", "--in-place", str(path)).returncode == 0
+    results = only(stream_check([APP_SECRET, path.read_text()]), rules.ENCRYPTED)
+    assert len(results) == 1 and results[0].message.startswith("item 2 of the input (its file is not known here)")
+    assert "--in-place <the file of item 2 of the input>" in results[0].message

@@ -99,14 +99,26 @@ def _sops_block(item: Item) -> object:
     return item.obj.get("sops")
 
 
-def _file(item: Item | None) -> str:
-    """The item's file for a command in a message, when known and safe to paste into a shell; else FILE."""
+def _file(item: Item | None, position: int | None = None) -> str:
+    """The item's file for a command in a message, when known and safe to paste into a shell.
+
+    Else what stands for it: the object's kind and name (kustomize hands objects over without
+    their files unless the kustomization sets `buildMetadata: [originAnnotations]`), or, when
+    sops encrypted the metadata too, the object's position in the input.
+    """
     path = item.location().path if item is not None else None
-    return path if path and _SHELL_SAFE_PATH.fullmatch(path) else "FILE"
+    if path and _SHELL_SAFE_PATH.fullmatch(path):
+        return path
+    if item is not None and position is None and item.kind and item.name and not item.kind.startswith("ENC["):
+        ref = f"{item.namespace}/{item.name}" if item.namespace else item.name
+        return f"<the file of {item.kind} {ref}>"
+    if position is not None:
+        return f"<the file of item {position} of the input>"
+    return "FILE"
 
 
-def _encrypt(item: Item) -> str:
-    return ENCRYPT_HINT.replace("FILE", _file(item))
+def _encrypt(item: Item, position: int | None = None) -> str:
+    return ENCRYPT_HINT.replace("FILE", _file(item, position))
 
 
 def _generated_by_kustomize(item: Item) -> bool:
@@ -354,19 +366,21 @@ def _has_values(item: Item) -> bool:
 
 def _encrypted_whole(ctx: CheckContext) -> Iterator[Result]:
     """Objects whose apiVersion or kind sops encrypted too (no encrypted_regex): no tool can read them."""
-    for item in ctx.pipeline:
+    for position, item in enumerate(ctx.pipeline, start=1):
         if not (item.mentions("ENC[AES256_GCM") and item.mentions("sops")) or item.parse_error() is not None:
             continue
         header = [item.obj.get("apiVersion"), item.obj.get("kind")]
         if "sops" in item.obj and any(isinstance(v, str) and v.startswith("ENC[") for v in header):
+            location = item.location()
+            which = "an object" if location.path else f"item {position} of the input (its file is not known here)"
             yield result(
                 ENCRYPTED,
                 Severity.ERROR,
-                "an object with its apiVersion, kind and metadata encrypted (sops ran without encrypted_regex), "
+                f"{which} has its apiVersion, kind and metadata encrypted (sops ran without encrypted_regex), "
                 "so kustomize, kpt and Flux cannot tell what it is; decrypt it and encrypt it again with "
-                f"`{_encrypt(item)}`",
+                f"`{_encrypt(item, position)}`",
                 None,
-                location=item.location(),
+                location=location,
             )
 
 
