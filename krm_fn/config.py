@@ -125,6 +125,7 @@ class Flux(Record):
     namespace: str
     event_severity: str
     event_sources: tuple[str, ...]
+    distribution: str  # auto, upstream or flux-operator: which Flux CRD schemas apply
 
 
 class Config(Record):
@@ -226,7 +227,7 @@ def _build(obj: dict, location: Location | None) -> Config:
             ),
             heartbeat=Heartbeat(heartbeat["url"], heartbeat["repeatInterval"]) if heartbeat else None,
         ),
-        flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"])),
+        flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"]), flux["distribution"]),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
         location=location,
     )

@@ -28,6 +28,7 @@ from functools import cache
 from importlib.machinery import PathFinder
 
 from krm_fn import cache as validation_cache
+from krm_fn.placeholders import has_placeholder, stand_in
 from krm_fn.record import Record
 
 TYPE_CHECKING = False
@@ -128,13 +129,22 @@ def _group_version(api_version: str) -> tuple[str, str]:
 
 
 @cache
-def schema_for(api_version: str, kind: str, kubernetes_version: str) -> SchemaRef | None:
-    """The schema of this apiVersion and kind, or None when the package has none."""
+def schema_for(api_version: str, kind: str, kubernetes_version: str, variant: str = "") -> SchemaRef | None:
+    """The schema of this apiVersion and kind, or None when the package has none.
+
+    `variant` names a distribution whose CRDs differ (flux-operator): its schema file
+    `<kind>_<version>.<variant>.json` is used where there is one.
+    """
     if not api_version or not kind or not re.fullmatch(r"[A-Za-z0-9]+", kind):
         return None
     group, version = _group_version(api_version)
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", group or "x") or not re.fullmatch(r"v[a-z0-9]+", version):
         return None
+    if variant and group:
+        variant_name = f"{kind.lower()}_{version}.{variant}.json"
+        crd = os.path.join(_CRD_SCHEMAS, group, variant_name)
+        if os.path.isfile(crd):
+            return SchemaRef("crd", f"{group}/{variant_name}", crd)
     crd_name = f"{kind.lower()}_{version}.json"
     crd = os.path.join(_CRD_SCHEMAS, group, crd_name)
     if group and os.path.isfile(crd):
@@ -153,10 +163,10 @@ def schema_for(api_version: str, kind: str, kubernetes_version: str) -> SchemaRe
 # --- validation ----------------------------------------------------------------------------------
 
 
-def validate(obj: dict, kubernetes_version: str) -> list[SchemaProblem]:
+def validate(obj: dict, kubernetes_version: str, variant: str = "") -> list[SchemaProblem]:
     """Every problem of `obj` against its schema; [] when valid or when no schema is known
-    (ask `schema_for` to tell those apart)."""
-    ref = schema_for(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""), kubernetes_version)
+    (ask `schema_for` to tell those apart). `variant`: see `schema_for`."""
+    ref = schema_for(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""), kubernetes_version, variant)
     if ref is None:
         return []
     subject = _subject(obj)
@@ -202,8 +212,35 @@ def _schema_problems(ref: SchemaRef, subject: dict) -> list[SchemaProblem]:
     validator = _validator(ref)
     problems: list[SchemaProblem] = []
     for error in validator.iter_errors(subject):
-        problems.extend(_describe(error))
+        if not _only_placeholder(error):
+            problems.extend(_describe(error))
     return problems
+
+
+# What a string holding a Flux substitution placeholder may break without being wrong: its final
+# text (and, since Flux substitutes before parsing, its type) is known only after substitution.
+_PLACEHOLDER_SATISFIES = {
+    "type",
+    "enum",
+    "const",
+    "pattern",
+    "format",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "anyOf",
+    "oneOf",
+    "not",
+}
+
+
+def _only_placeholder(error: Any) -> bool:
+    """Is this error about a string whose value is unknown until Flux's post-build substitution?"""
+    return error.validator in _PLACEHOLDER_SATISFIES and has_placeholder(error.instance)
 
 
 @cache
@@ -394,12 +431,13 @@ def _api_rules(obj: dict) -> list[SchemaProblem]:
     elif not isinstance(name, str) or not name:
         problems.append(SchemaProblem(("metadata", "name"), "missing: every object needs a name"))
     elif kind == "Namespace":
-        if len(name) > 63 or not _DNS_LABEL.fullmatch(name):
+        # `_`: a component's placeholder Namespace, renamed by the including kustomization's `namespace:`.
+        if name != COMPONENT_NAMESPACE and not _is_label(name):
             problems.append(SchemaProblem(("metadata", "name"), _DNS_LABEL_HELP))
-    elif kind in _SUBDOMAIN_NAMES and (len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name)):
+    elif kind in _SUBDOMAIN_NAMES and not _is_subdomain(name):
         problems.append(SchemaProblem(("metadata", "name"), _DNS_SUBDOMAIN_HELP))
     namespace = meta.get("namespace")
-    if isinstance(namespace, str) and namespace and (len(namespace) > 63 or not _DNS_LABEL.fullmatch(namespace)):
+    if isinstance(namespace, str) and namespace and not _is_label(namespace):
         problems.append(SchemaProblem(("metadata", "namespace"), _DNS_LABEL_HELP))
 
     if kind in ("ConfigMap", "Secret"):
@@ -408,7 +446,7 @@ def _api_rules(obj: dict) -> list[SchemaProblem]:
             if not isinstance(values, dict):
                 continue
             for key in values:
-                if not isinstance(key, str) or len(key) > 253 or not _DATA_KEY.fullmatch(key):
+                if not isinstance(key, str) or len(key) > 253 or not _DATA_KEY.fullmatch(_known(key)):
                     problems.append(
                         SchemaProblem((field, str(key)), "key must be letters, digits, '-', '_' or '.' (at most 253)")
                     )
@@ -417,6 +455,24 @@ def _api_rules(obj: dict) -> list[SchemaProblem]:
         if ("chart" in spec) == ("chartRef" in spec):
             problems.append(SchemaProblem(("spec",), "set exactly one of spec.chart and spec.chartRef"))
     return problems
+
+
+COMPONENT_NAMESPACE = "_"
+
+
+def _known(value: str) -> str:
+    """A name with its substitution placeholders replaced by a valid stand-in: what can be checked now."""
+    return stand_in(value) if has_placeholder(value) else value
+
+
+def _is_label(name: str) -> bool:
+    name = _known(name)
+    return len(name) <= 63 and _DNS_LABEL.fullmatch(name) is not None
+
+
+def _is_subdomain(name: str) -> bool:
+    name = _known(name)
+    return len(name) <= 253 and _DNS_SUBDOMAIN.fullmatch(name) is not None
 
 
 _DNS_LABEL_HELP = "must be a DNS label: lowercase letters, digits and '-', starting and ending alphanumeric, at most 63"
