@@ -338,14 +338,14 @@ def _message(error) -> tuple[list, str]:
     return parts, error.message
 
 
-def _resolve_ref(target: str) -> dict | None:
-    """A `$ref` of the config schema (all are local: `#/$defs/...`)."""
+def _resolve_ref(target: str) -> tuple[dict, Callable] | None:
+    """A `$ref` of the config schema (all are local: `#/$defs/...`), for schemacheck.conforms."""
     if not target.startswith("#/"):
         return None
     node = schema()
     for part in target[2:].split("/"):
         node = node.get(part) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else None
+    return (node, _resolve_ref) if isinstance(node, dict) else None
 
 
 def _validate(instance: dict) -> list:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # `typing` costs ~3 ms to import at run time
     from collections.abc import Callable
     from typing import Any
 
+    Resolver = Callable[[str], "tuple[dict | bool, Resolver] | None"]
+
 # Keywords that never make an instance invalid (jsonschema asserts no `format` unless asked to).
 _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$comment", "$defs", "definitions", "title", "description", "default", "examples", "format"}
@@ -73,11 +75,12 @@ def anchored(regex: str) -> re.Pattern:
 
 
 def conforms(
-    schema: dict | bool, instance: Any, resolve: Callable[[str], dict | None] | None = None, draft: str = "2020-12"
+    schema: dict | bool, instance: Any, resolve: Resolver | None = None, draft: str = "2020-12"
 ) -> bool | None:
     """True when `instance` is certainly valid, False when certainly invalid, None when unsure.
 
-    `resolve` maps a `$ref` to its schema (None when it cannot: the answer is then None).
+    `resolve` maps a `$ref` to (its schema, the resolver for the `$ref`s inside that schema's
+    document); None when it cannot, and the answer is then None.
     """
     try:
         return _check(schema, instance, resolve, draft == "7")
@@ -104,10 +107,11 @@ def _check(node: Any, x: Any, resolve, draft7: bool) -> bool | None:
     if not isinstance(node, dict):
         return None
     if "$ref" in node:
-        target = resolve(node["$ref"]) if resolve is not None else None
-        if target is None:
+        found = resolve(node["$ref"]) if resolve is not None else None
+        if found is None:
             return None
-        answer = _check(target, x, resolve, draft7)
+        target, inner = found
+        answer = _check(target, x, inner, draft7)
         if draft7 or answer is False:  # draft 7 ignores the siblings of $ref
             return answer
         rest = {k: v for k, v in node.items() if k != "$ref"}

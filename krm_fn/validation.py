@@ -227,24 +227,35 @@ def _definitions(directory: str) -> dict:
 
 
 def _resolver(ref: SchemaRef) -> Any:
-    """`$ref` -> schema: a pointer into the schema itself or into the version's `_definitions.json`."""
+    """`$ref` -> (schema, resolver inside it), for schemacheck.conforms: a pointer into the schema
+    itself, or into the version's `_definitions.json` (whose own `#/...` point into it)."""
 
-    def resolve(target: str) -> dict | None:
-        document, _, pointer = target.partition("#")
-        if not document:
-            node: Any = _schema(ref)
-        elif ref.source == "kubernetes" and document.rsplit("/", 1)[-1] == "_definitions.json":
-            node = _definitions(ref.directory)
-        else:
-            return None
-        for part in pointer.split("/")[1:] if pointer else ():
+    def pointer(document: dict, fragment: str) -> Any:
+        node: Any = document
+        for part in fragment.split("/")[1:] if fragment else ():
             part = part.replace("~1", "/").replace("~0", "~")
             if not isinstance(node, dict) or part not in node:
                 return None
             node = node[part]
         return node if isinstance(node, dict | bool) else None
 
-    return resolve
+    def in_schema(target: str) -> tuple[Any, Any] | None:
+        document, _, fragment = target.partition("#")
+        if not document:
+            node = pointer(_schema(ref), fragment)
+            return None if node is None else (node, in_schema)
+        if ref.source == "kubernetes" and document.rsplit("/", 1)[-1] == "_definitions.json":
+            return in_definitions("#" + fragment)
+        return None
+
+    def in_definitions(target: str) -> tuple[Any, Any] | None:
+        document, _, fragment = target.partition("#")
+        if document and document.rsplit("/", 1)[-1] != "_definitions.json":
+            return None
+        node = pointer(_definitions(ref.directory), fragment)
+        return None if node is None else (node, in_definitions)
+
+    return in_schema
 
 
 @cache
