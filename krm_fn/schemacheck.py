@@ -203,20 +203,28 @@ def _number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def _bound(x: Any, holds) -> bool | None:
+    if not _number(x):
+        return True
+    if x != x:  # NaN: jsonschema's comparisons let it through every bound; leave it to jsonschema
+        return None
+    return holds(x)
+
+
 def _minimum(node, value, x, resolve, draft7):
-    return not _number(x) or x >= value
+    return _bound(x, lambda n: n >= value)
 
 
 def _maximum(node, value, x, resolve, draft7):
-    return not _number(x) or x <= value
+    return _bound(x, lambda n: n <= value)
 
 
 def _exclusive_minimum(node, value, x, resolve, draft7):
-    return None if isinstance(value, bool) else (not _number(x) or x > value)
+    return None if isinstance(value, bool) else _bound(x, lambda n: n > value)
 
 
 def _exclusive_maximum(node, value, x, resolve, draft7):
-    return None if isinstance(value, bool) else (not _number(x) or x < value)
+    return None if isinstance(value, bool) else _bound(x, lambda n: n < value)
 
 
 def _required(node, value, x, resolve, draft7):

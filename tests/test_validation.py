@@ -322,7 +322,7 @@ JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-3, 70000)
-    | st.sampled_from([0.0, 1.0, 2.5, -1.0])
+    | st.sampled_from([0.0, 1.0, 2.5, -1.0, float("nan"), float("inf")])
     | st.sampled_from(["", "a", "monitoring", "a\n", "A_B", "x" * 300, "10Gi", "5m", "https://x.example.com"]),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "name", "kind"]), inner, max_size=3)
@@ -417,6 +417,8 @@ def test_the_fast_check_passes_the_generated_stack_and_the_default_config():
         ({"oneOf": [{"type": "string"}, {"minLength": 1}]}, "a", False),
         ({"properties": {"a": {"type": "string"}}, "additionalProperties": False}, {"a": "x", "b": 1}, False),
         ({"$ref": "#/nowhere"}, 1, None),
+        ({"not": {"minimum": 5}}, float("nan"), None),  # jsonschema lets NaN through every bound
+        ({"maximum": 5}, 7, False),
     ],
 )
 def test_the_fast_check_answers_only_when_sure(schema, instance, expected):
