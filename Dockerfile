@@ -11,7 +11,8 @@
 #                  host with the same Python minor version and CPU architecture:
 #                    pip wheel -w dist/wheels . "setuptools>=77"     (scripts/docker.sh image does it)
 #                    docker build --build-arg WHEELS=dist/wheels .
-# Works with BuildKit (docker buildx, build-push-action) and the classic builder alike.
+# Only instructions the classic builder knows too (no RUN --mount, no named build contexts), so
+# BuildKit (docker buildx, build-push-action) builds it as well; CI here has the classic one.
 ARG BASE=docker.io/library/python:3.11-slim-bookworm
 
 FROM ${BASE} AS build
