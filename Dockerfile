@@ -1,22 +1,38 @@
 # The observability-fn KRM function as a container (kustomize, kpt and Flux run it with
-# --network none --user nobody). The build cannot reach PyPI: build the wheels first,
-#   .venv/bin/pip wheel . -w dist/wheels        (scripts/docker.sh image does both steps)
-# BASE defaults to the public image; CI builds FROM a debootstrapped local base instead.
+# --network none --user nobody). From a clone:
+#
+#   docker build -t observability-fn .
+#
+# installs the package and its dependencies from PyPI inside the build. Build arguments:
+#   BASE           the Python 3.11+ image both stages start from (CI: a debootstrapped local one)
+#   PIP_INDEX_URL  another package index (a mirror or proxy of PyPI)
+#   WHEELS         offline: a directory of the build context holding every wheel needed, the
+#                  build backend's included (.dockerignore lets dist/wheels through), made on a
+#                  host with the same Python minor version and CPU architecture:
+#                    pip wheel -w dist/wheels . "setuptools>=77"     (scripts/docker.sh image does it)
+#                    docker build --build-arg WHEELS=dist/wheels .
+# Only instructions the classic builder knows too (no RUN --mount, no named build contexts), so
+# BuildKit (docker buildx, build-push-action) builds it as well; CI here has the classic one.
 ARG BASE=docker.io/library/python:3.11-slim-bookworm
 
 FROM ${BASE} AS build
-COPY dist/wheels /tmp/wheels
-# The checks read only kubernetes-validate's strict schemas: the plain copies (~54 MB) go.
-# Precompile with unchecked-hash .pyc: they stay valid whatever mtimes COPY gives, and the
-# function (uid 65534, read-only /opt) could not write them at startup anyway.
-RUN python3 -m venv /opt/observability-fn \
- && /opt/observability-fn/bin/pip install --no-index --no-cache-dir --no-compile \
-        --disable-pip-version-check --find-links /tmp/wheels observability-fn \
- && /opt/observability-fn/bin/pip uninstall -y -q pip setuptools \
- && find /opt/observability-fn/lib -type d -path '*kubernetes-json-schema/v*-local' -prune -exec rm -rf {} + \
- && /opt/observability-fn/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
-        /opt/observability-fn/lib \
- && /opt/observability-fn/bin/python -c 'import krm_fn.cli'
+ARG WHEELS=
+ARG PIP_INDEX_URL
+COPY . /src
+# The package is built from the sources in /src on both paths. The checks read only
+# kubernetes-validate's strict schemas: the plain copies (~54 MB) go. Precompile with
+# unchecked-hash .pyc: they stay valid whatever mtimes COPY gives, and the function (uid 65534,
+# read-only /opt) could not write them at startup anyway.
+RUN set -eu; \
+    [ -n "${PIP_INDEX_URL-}" ] || unset PIP_INDEX_URL; \
+    if [ -n "$WHEELS" ]; then set -- --no-index --find-links "/src/$WHEELS"; else set --; fi; \
+    python3 -m venv /opt/observability-fn; \
+    /opt/observability-fn/bin/pip install --no-cache-dir --no-compile --disable-pip-version-check "$@" /src; \
+    /opt/observability-fn/bin/pip uninstall -y -q pip setuptools; \
+    find /opt/observability-fn/lib -type d -path '*kubernetes-json-schema/v*-local' -prune -exec rm -rf {} +; \
+    /opt/observability-fn/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+        /opt/observability-fn/lib; \
+    /opt/observability-fn/bin/python -c 'import krm_fn.cli'
 
 FROM ${BASE}
 ENV PATH=/opt/observability-fn/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

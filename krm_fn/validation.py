@@ -16,7 +16,8 @@ Messages name the field and what is wrong and never quote the object's values. A
 checked without its top-level `sops` block (the SOPS rules check that) and with its values
 blanked, so no secret value reaches the validator, a message or the cache. Objects that passed
 before (same content, same schema file) are remembered by krm_fn.cache and skipped, which keeps
-jsonschema and the schemas out of warm runs: everything heavy is imported inside functions.
+the schemas out of warm runs. krm_fn.schemacheck's fast check passes valid objects without
+jsonschema, which only an invalid object imports (to say what is wrong).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from functools import cache
 from importlib.machinery import PathFinder
 
 from krm_fn import cache as validation_cache
+from krm_fn import schemacheck
 from krm_fn.placeholders import has_placeholder, stand_in
 from krm_fn.record import Record
 
@@ -209,9 +211,10 @@ def _fingerprint(ref: SchemaRef) -> str:
 
 
 def _schema_problems(ref: SchemaRef, subject: dict) -> list[SchemaProblem]:
-    validator = _validator(ref)
+    if schemacheck.conforms(_schema(ref), subject, _resolver(ref), _draft(ref)) is True:
+        return []  # certainly valid: jsonschema is not even imported
     problems: list[SchemaProblem] = []
-    for error in validator.iter_errors(subject):
+    for error in _validator(ref).iter_errors(subject):
         if not _only_placeholder(error):
             problems.extend(_describe(error))
     return problems
@@ -243,14 +246,60 @@ def _only_placeholder(error: Any) -> bool:
     return error.validator in _PLACEHOLDER_SATISFIES and has_placeholder(error.instance)
 
 
+def _draft(ref: SchemaRef) -> str:
+    return "2020-12" if ref.source == "kubernetes" else "7"
+
+
+@cache
+def _schema(ref: SchemaRef) -> dict:
+    with open(ref.file, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@cache
+def _definitions(directory: str) -> dict:
+    """One Kubernetes version's shared definitions (`_definitions.json`, 1.3 MB)."""
+    with open(os.path.join(directory, "_definitions.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _resolver(ref: SchemaRef) -> Any:
+    """`$ref` -> (schema, resolver inside it), for schemacheck.conforms: a pointer into the schema
+    itself, or into the version's `_definitions.json` (whose own `#/...` point into it)."""
+
+    def pointer(document: dict, fragment: str) -> Any:
+        node: Any = document
+        for part in fragment.split("/")[1:] if fragment else ():
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node if isinstance(node, dict | bool) else None
+
+    def in_schema(target: str) -> tuple[Any, Any] | None:
+        document, _, fragment = target.partition("#")
+        if not document:
+            node = pointer(_schema(ref), fragment)
+            return None if node is None else (node, in_schema)
+        if ref.source == "kubernetes" and document.rsplit("/", 1)[-1] == "_definitions.json":
+            return in_definitions("#" + fragment)
+        return None
+
+    def in_definitions(target: str) -> tuple[Any, Any] | None:
+        document, _, fragment = target.partition("#")
+        if document and document.rsplit("/", 1)[-1] != "_definitions.json":
+            return None
+        node = pointer(_definitions(ref.directory), fragment)
+        return None if node is None else (node, in_definitions)
+
+    return in_schema
+
+
 @cache
 def _validator(ref: SchemaRef) -> Any:
-    """One validator per schema, built on first use."""
-    with open(ref.file, encoding="utf-8") as handle:
-        schema = json.load(handle)
-    if ref.source == "kubernetes":
-        return _validator_class("2020-12")(schema, registry=_registry(ref.directory))
-    return _validator_class("7")(schema)
+    """One jsonschema validator per schema, built on first use."""
+    registry = _registry(ref.directory) if ref.source == "kubernetes" else None
+    return schemacheck.validator(_schema(ref), _draft(ref), registry)
 
 
 @cache
@@ -258,56 +307,8 @@ def _registry(directory: str) -> Any:
     """The `referencing` registry holding one Kubernetes version's shared definitions."""
     from referencing import Registry, Resource
 
-    with open(os.path.join(directory, "_definitions.json"), encoding="utf-8") as handle:
-        definitions = json.load(handle)
+    definitions = _definitions(directory)
     return Registry().with_resource(definitions["$id"], Resource.from_contents(definitions))
-
-
-@cache
-def _validator_class(draft: str) -> Any:
-    """A jsonschema validator class whose `pattern` does not let `$` match before a final newline."""
-    from jsonschema import Draft7Validator, Draft202012Validator, ValidationError, validators
-
-    def pattern(validator: Any, regex: str, instance: Any, schema: dict) -> Any:
-        if validator.is_type(instance, "string") and not anchored(regex).search(instance):
-            yield ValidationError("pattern", validator="pattern", validator_value=regex)
-
-    base = Draft202012Validator if draft == "2020-12" else Draft7Validator
-    return validators.extend(base, {"pattern": pattern})
-
-
-@cache
-def anchored(regex: str) -> re.Pattern:
-    """`regex` with each `$` outside a character class made to match only at the very end.
-
-    Python's `$` also matches before a trailing newline, so "example.com\\n" would pass a
-    hostname pattern that Kubernetes (Go's regexp) rejects.
-    """
-    out = []
-    in_class = False
-    i = 0
-    while i < len(regex):
-        ch = regex[i]
-        if ch == "\\" and i + 1 < len(regex):
-            out.append(regex[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-            if regex[i + 1 : i + 2] == "]" or regex[i + 1 : i + 3] == "^]":  # a literal ] first
-                step = 2 if regex[i + 1] == "]" else 3
-                out.append(regex[i : i + step])
-                i += step
-                continue
-        elif ch == "$":
-            out.append(r"\Z")
-            i += 1
-            continue
-        out.append(ch)
-        i += 1
-    return re.compile("".join(out))
 
 
 # --- messages -------------------------------------------------------------------------------------

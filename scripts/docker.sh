@@ -6,6 +6,7 @@
 #   up     start dockerd in the background (state under .tools/dockerd); no-op if it answers
 #   base   build localhost/observability-fn-base:bookworm with debootstrap (rootfs cached in .tools/base)
 #   image  build wheels on the host into dist/wheels, then example.com/observability-fn:dev from ./Dockerfile
+#          with its offline option (WHEELS=dist/wheels): containers here cannot reach PyPI
 #   down   stop the dockerd that `up` started, and wait for it to exit
 #
 # Needs: scripts/install-tools.sh --docker (docker.io, debootstrap), and .venv for `image`.
@@ -104,29 +105,32 @@ cmd_base() {
 }
 
 cmd_image() {
-    local py=$ROOT/.venv/bin/python
+    local py=$ROOT/.venv/bin/python requires
     [[ -x $py ]] || { log "no .venv: run scripts/install-tools.sh"; return 1; }
     image_exists "$BASE_IMAGE" || { log "no $BASE_IMAGE: run scripts/docker.sh base"; return 1; }
-    # Containers have no network, so every wheel comes from the host.
+    # Containers have no network here, so the Dockerfile's offline option: every wheel comes from
+    # the host, the build backend's too (pip builds the package from its sources inside the image).
+    requires=$("$py" -c 'import sys, tomllib; print(*tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"])' \
+        "$ROOT/pyproject.toml")
     mkdir -p "$ROOT/dist/wheels"
     # setuptools never prunes build/lib, so a module deleted from krm_fn/ would live on in the wheel.
     rm -rf "$ROOT/build" "$ROOT"/dist/wheels/observability_fn-*.whl
-    log "pip wheel . -> dist/wheels"
-    "$py" -m pip wheel -q --disable-pip-version-check "$ROOT" -w "$ROOT/dist/wheels"
-    rm -rf "$ROOT/build"
-    log "docker build $IMAGE"
-    docker build --build-arg BASE="$BASE_IMAGE" -t "$IMAGE" "$ROOT" >&2
-    # The untagged build stage and the previous image: the project wheel differs on every build, so
+    log "pip wheel . $requires -> dist/wheels"
+    (cd "$ROOT" && "$py" -m pip wheel -q --disable-pip-version-check . $requires -w dist/wheels)
+    rm -rf "$ROOT/build" "$ROOT"/dist/wheels/observability_fn-*.whl
+    log "docker build $IMAGE (WHEELS=dist/wheels)"
+    docker build --build-arg BASE="$BASE_IMAGE" --build-arg WHEELS=dist/wheels -t "$IMAGE" "$ROOT" >&2
+    # The untagged build stage and the previous image: the sources differ on every build, so
     # they would never be reused as cache, only pile up (this engine is ours alone, under .tools).
     docker image prune -f >/dev/null
     log "$IMAGE: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1 / 1e6}')"
 }
 
-(($#)) || { sed -n '2,11p' "$0"; exit 2; }
+(($#)) || { sed -n '2,12p' "$0"; exit 2; }
 for cmd in "$@"; do
     case $cmd in
         up | down | base | image) "cmd_$cmd" ;;
-        -h | --help) sed -n '2,11p' "$0" ;;
+        -h | --help) sed -n '2,12p' "$0" ;;
         *) log "unknown command: $cmd"; exit 2 ;;
     esac
 done

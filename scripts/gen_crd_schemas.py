@@ -15,7 +15,7 @@ krm_fn/schemas/crds/<group>/<kind>_<version>.json (kind lowercased). The convers
   labels and annotations;
 - descriptions, defaults, other formats and the x-kubernetes-* keys (CEL rules, list types) are
   dropped: no JSON Schema validator enforces them. Patterns are kept as written; the validator
-  (krm_fn/validation.py) makes their `$` reject a trailing newline.
+  (krm_fn/schemacheck.py) makes their `$` reject a trailing newline.
 
 Distribution variants: flux-operator installs Flux with an Alert CRD whose
 `spec.eventSources[].kind` also takes FluxInstance, ResourceSet and ResourceSetInputProvider.

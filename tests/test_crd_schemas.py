@@ -174,9 +174,9 @@ def test_datree_gateway_files_are_the_experimental_channel_and_ours_the_standard
 
 
 def _validator(name: str):
-    from krm_fn.validation import _validator_class
+    from krm_fn.schemacheck import validator
 
-    return _validator_class("7")(json.loads((SCHEMAS / f"{name}.json").read_text()))
+    return validator(json.loads((SCHEMAS / f"{name}.json").read_text()), "7")
 
 
 def test_flux_upstream_example_helmrelease_validates():

@@ -1,4 +1,5 @@
-"""Container mode: kustomize and kpt run the image `example.com/observability-fn:dev` themselves.
+"""Container mode: kustomize and kpt run the image `example.com/observability-fn:dev` themselves;
+and a fresh clone builds with a plain `docker build`.
 
 kustomize runs `docker run --rm -i --network none --user nobody --security-opt=no-new-privileges`
 (no --enable-exec needed, so kubectl's embedded kustomize can use it); kpt does the same with
@@ -9,15 +10,19 @@ with the venv's own output fails locally, rebuild it first.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, UPSTREAM, default_config, kptfile, run_cli
-from tools import IMAGE, docker_ready, tool
+from helpers import DEFAULT_CONFIG_FILE, REPO, UPSTREAM, default_config, kptfile, resource_list, run_cli
+from tools import IMAGE, _missing, docker_ready, tool
 
 from krm_fn import engine, yamlio
 
@@ -122,3 +127,87 @@ def test_kpt_fn_render_with_a_kptfile_image_twice(tmp_path: Path) -> None:
     proc = run([tool("kpt"), "fn", "render", str(pkg)])
     assert proc.returncode == 0, proc.stderr
     assert tree(pkg) == first
+
+
+# --- a fresh clone builds with `docker build .` ----------------------------------------------------
+
+BASE_IMAGE = "localhost/observability-fn-base:bookworm"  # scripts/docker.sh base
+CLONE_IMAGE = "example.com/observability-fn:clone"
+WHEELHOUSE = REPO / "dist" / "wheels"  # scripts/docker.sh image
+
+
+def simple_index(wheels: Path, root: Path) -> None:
+    """A PEP 503 package index (what PyPI serves at /simple/) of the wheels, under `root`."""
+    projects: dict[str, list[str]] = {}
+    (root / "files").mkdir(parents=True)
+    for wheel in sorted(wheels.glob("*.whl")):
+        (root / "files" / wheel.name).symlink_to(wheel)
+        projects.setdefault(re.sub(r"[-_.]+", "-", wheel.name.split("-")[0]).lower(), []).append(wheel.name)
+    (root / "simple").mkdir()
+    links = "".join(f'<a href="{name}/">{name}</a>\n' for name in sorted(projects))
+    (root / "simple" / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
+    for name, files in projects.items():
+        (root / "simple" / name).mkdir()
+        links = "".join(f'<a href="../../files/{f}">{f}</a>\n' for f in files)
+        (root / "simple" / name / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    requested: list[str]
+
+    def log_message(self, format: str, *args: object) -> None:
+        self.requested.append(self.path)
+
+
+def container_output(image: str, stdin: bytes) -> subprocess.CompletedProcess:
+    argv = [tool("docker"), "run", "--rm", "-i", "--network", "none", "--user", "nobody", image]
+    return subprocess.run(argv, input=stdin, capture_output=True, timeout=120, check=False)
+
+
+@pytest.mark.slow
+def test_a_fresh_clone_builds_with_docker_build_and_a_package_index(tmp_path: Path) -> None:
+    """The Dockerfile's default path: the package and its dependencies installed by pip from an
+    index inside the build, from a clone with nothing added. Containers here cannot reach PyPI,
+    so a PEP 503 index of the wheelhouse on 127.0.0.1 stands in for it (the same PIP_INDEX_URL
+    argument a user's mirror would take); `--network host` lets the build reach it."""
+    wheels = sorted(WHEELHOUSE.glob("*.whl"))
+    if not any(w.name.startswith("setuptools-") for w in wheels):
+        _missing(f"no wheelhouse with the build backend in {WHEELHOUSE}; run scripts/docker.sh image")
+    docker = tool("docker")
+    if subprocess.run([docker, "image", "inspect", BASE_IMAGE], capture_output=True, check=False).returncode:
+        _missing(f"no {BASE_IMAGE}; run scripts/docker.sh base")
+    clone = tmp_path / "clone"
+    for argv in (
+        ["git", "init", "-q", str(clone)],
+        ["git", "-C", str(clone), "fetch", "-q", "--depth", "1", f"file://{REPO}", "HEAD"],
+        ["git", "-C", str(clone), "checkout", "-q", "FETCH_HEAD"],
+    ):
+        subprocess.run(argv, check=True, capture_output=True, timeout=120)
+    assert not (clone / "dist").exists()
+
+    simple_index(WHEELHOUSE, tmp_path / "index")
+    handler = type("Handler", (_Quiet,), {"requested": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=tmp_path / "index"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        argv = [docker, "build", "--network", "host", "--build-arg", f"BASE={BASE_IMAGE}"]
+        argv += ["--build-arg", f"PIP_INDEX_URL=http://127.0.0.1:{server.server_port}/simple/"]
+        proc = run([*argv, "-t", CLONE_IMAGE, str(clone)])
+    finally:
+        server.shutdown()
+        server.server_close()
+    try:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        # pip found the build backend and every dependency on the index.
+        assert {"/simple/setuptools/", "/simple/jsonschema/", "/simple/pyyaml/"} <= set(handler.requested)
+        stdin = resource_list([yaml.safe_load(SECRET_FILE.read_text())], default_config())
+        ours, theirs = container_output(CLONE_IMAGE, stdin), container_output(IMAGE, stdin)
+        assert ours.returncode == 0, ours.stderr.decode()
+        assert ours.stdout == theirs.stdout, "the clone's image and the wheelhouse image differ; " + STALE
+        user = subprocess.run(
+            [docker, "image", "inspect", "-f", "{{.Config.User}}", CLONE_IMAGE], capture_output=True, text=True
+        )
+        assert user.stdout.strip() == "65534:65534"
+    finally:
+        subprocess.run([docker, "image", "rm", "-f", CLONE_IMAGE], capture_output=True, check=False)
+        subprocess.run([docker, "image", "prune", "-f"], capture_output=True, check=False)

@@ -204,6 +204,16 @@ def test_github_actions_workflow_renders_and_checks() -> None:
     assert "flux push artifact" in text and "flux tag artifact" in text
 
 
+def test_github_actions_image_workflow_builds_this_dockerfile_for_amd64_and_arm64() -> None:
+    """The image workflow is valid YAML and builds the repository's Dockerfile the plain way."""
+    workflow = yaml.safe_load((EXAMPLES / "github-actions" / "image.yaml").read_text())
+    steps = workflow["jobs"]["image"]["steps"]
+    build = next(step["with"] for step in steps if step.get("uses", "").startswith("docker/build-push-action"))
+    assert build["context"] == "." and "build-args" not in build
+    assert build["platforms"] == "linux/amd64,linux/arm64"
+    assert (REPO / "Dockerfile").is_file()
+
+
 def test_github_actions_check_command_works_as_written(tmp_path: Path) -> None:
     """The workflow's render --check line, on this repository's Flux example."""
     workflow = yaml.safe_load((EXAMPLES / "github-actions" / "render.yaml").read_text())

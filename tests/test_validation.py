@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -9,8 +10,11 @@ import sys
 import textwrap
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from krm_fn import validation
+from krm_fn import config as config_model
+from krm_fn import schemacheck, validation
 from tests.helpers import REPO, UPSTREAM
 
 
@@ -39,7 +43,7 @@ def problems(obj: dict, version: str = "1.32") -> list[tuple[str, str]]:
     ],
 )
 def test_anchored_patterns_reject_a_trailing_newline(pattern, text, matches):
-    assert bool(validation.anchored(pattern).search(text)) is matches
+    assert bool(schemacheck.anchored(pattern).search(text)) is matches
 
 
 # --- which schema -----------------------------------------------------------------------------------
@@ -199,8 +203,9 @@ def test_validators_are_built_once_and_kubernetes_validate_is_never_called(monke
     ref = validation.schema_for("v1", "ConfigMap", "1.31")
     for i in range(50):
         assert problems(configmap(data={"k": str(i)}), "1.31") == []
+        assert problems(configmap(data={"k": i}), "1.31") == [("data.k", "must be a string, not an integer")]
     before = validation._validator.cache_info()
-    validation.validate(configmap(data={"k": "again"}), "1.31")
+    validation.validate(configmap(data={"k": 0}), "1.31")
     after = validation._validator.cache_info()
     assert after.misses == before.misses and after.hits == before.hits + 1
     assert validation._validator(ref) is validation._validator(ref)
@@ -233,11 +238,11 @@ def _run(objects: list[dict], cache_dir) -> dict:
     return json.loads(proc.stdout)
 
 
-def test_a_warm_run_skips_validation_and_the_imports(tmp_path):
+def test_valid_objects_pass_without_jsonschema_even_cold(tmp_path):
     cache_dir = tmp_path / "cache"
     good = [configmap(data={"a": "b"}), route("grafana.example.com")]
     cold = _run(good, cache_dir)
-    assert cold == {"problems": [], "jsonschema": True}
+    assert cold == {"problems": [], "jsonschema": False}
     assert len(list(cache_dir.iterdir())) == 2
     warm = _run(good, cache_dir)
     assert warm == {"problems": [], "jsonschema": False}
@@ -306,3 +311,164 @@ def test_a_missing_required_field_is_caught_next_to_placeholders():
     obj = deployment(name="${APP}", namespace="${NS}")
     del obj["spec"]["selector"]
     assert problems(obj) == [("spec", "missing required field 'selector'")]
+
+
+# --- the fast check agrees with jsonschema (krm_fn.schemacheck) -----------------------------------
+
+
+def _generated_objects() -> list[dict]:
+    from helpers import default_config
+
+    from krm_fn import components, config
+
+    cfg, errors = config.load(default_config())
+    assert not errors
+    return components.generate(cfg)
+
+
+GENERATED = _generated_objects()
+# Objects of the user's side of a pipeline (deep core schemas: PodSpec, Service ports).
+PIPELINE = [
+    {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "app", "namespace": "apps", "labels": {"app": "x"}},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "x"}},
+            "template": {
+                "metadata": {"labels": {"app": "x"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "app",
+                            "image": "ghcr.io/example/app:1.0",
+                            "ports": [{"name": "http", "containerPort": 8080}],
+                            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}},
+                        }
+                    ]
+                },
+            },
+        },
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "app", "namespace": "apps"},
+        "spec": {"selector": {"app": "x"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+    },
+    {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "gw", "namespace": "traefik"},
+        "spec": {
+            "gatewayClassName": "traefik",
+            "listeners": [{"name": "https", "port": 443, "protocol": "HTTPS", "hostname": "*.example.com"}],
+        },
+    },
+]
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 70000)
+    | st.sampled_from([0.0, 1.0, 2.5, -1.0, float("nan"), float("inf")])
+    | st.sampled_from(["", "a", "monitoring", "a\n", "A_B", "x" * 300, "10Gi", "5m", "https://x.example.com"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "name", "kind"]), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(node, prefix=()) -> list[tuple]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _paths(value, (*prefix, i))
+    return found
+
+
+@st.composite
+def mutated(draw, objects: list[dict]) -> dict:
+    """A valid object with one value replaced, one key removed or one key added, somewhere."""
+    obj = copy.deepcopy(draw(st.sampled_from(objects)))
+    for _ in range(draw(st.integers(1, 2))):
+        path = draw(st.sampled_from(_paths(obj)[1:]))
+        parent = obj
+        for part in path[:-1]:
+            parent = parent[part]
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace" or (action == "delete" and isinstance(parent, list)):
+            parent[path[-1]] = draw(JSON_VALUES)
+        elif action == "delete":
+            del parent[path[-1]]
+        elif isinstance(parent[path[-1]], dict):
+            parent[path[-1]][draw(st.sampled_from(["extra", "name", "enabled"]))] = draw(JSON_VALUES)
+    return obj
+
+
+def _agree(schema_ref, obj: dict) -> None:
+    subject = validation._subject(obj)
+    fast = schemacheck.conforms(
+        validation._schema(schema_ref), subject, validation._resolver(schema_ref), validation._draft(schema_ref)
+    )
+    slow = list(validation._validator(schema_ref).iter_errors(subject))
+    if fast is True:
+        assert slow == [], [e.message for e in slow]
+    elif fast is False:
+        assert slow != []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated(GENERATED + PIPELINE + [yaml_load(UPSTREAM / "sops" / "monitoring-secrets.enc.yaml")]))
+def test_the_fast_check_agrees_with_jsonschema_on_objects(obj):
+    ref = validation.schema_for(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), "1.32")
+    assume(ref is not None)
+    _agree(ref, obj)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated([config_model.apply_defaults(yaml_load(REPO / "function-config" / "observability.yaml"))]))
+def test_the_fast_check_agrees_with_jsonschema_on_configs(obj):
+    fast = schemacheck.conforms(config_model.schema(), obj, config_model._resolve_ref)
+    slow = list(schemacheck.validator(config_model.schema()).iter_errors(obj))
+    if fast is True:
+        assert slow == [], [e.message for e in slow]
+    elif fast is False:
+        assert slow != []
+
+
+def test_the_fast_check_passes_the_generated_stack_and_the_default_config():
+    for obj in GENERATED + PIPELINE:
+        ref = validation.schema_for(obj["apiVersion"], obj["kind"], "1.32")
+        if ref is not None:
+            subject = validation._subject(obj)
+            assert schemacheck.conforms(
+                validation._schema(ref), subject, validation._resolver(ref), validation._draft(ref)
+            ), obj["kind"]
+    config = config_model.apply_defaults(yaml_load(REPO / "function-config" / "observability.yaml"))
+    assert schemacheck.conforms(config_model.schema(), config, config_model._resolve_ref) is True
+
+
+@pytest.mark.parametrize(
+    ("schema", "instance", "expected"),
+    [
+        ({"type": "integer"}, 1.0, None),  # jsonschema says integer; the fast check leaves it to jsonschema
+        ({"type": "integer"}, True, False),
+        ({"enum": [1]}, True, False),
+        ({"enum": ["a"]}, ["a"], None),
+        ({"pattern": "^a$"}, "a\n", False),
+        ({"unknownKeyword": 1}, "a", None),
+        ({"not": {"type": "string"}}, 1, True),
+        ({"oneOf": [{"type": "string"}, {"minLength": 1}]}, "a", False),
+        ({"properties": {"a": {"type": "string"}}, "additionalProperties": False}, {"a": "x", "b": 1}, False),
+        ({"$ref": "#/nowhere"}, 1, None),
+        ({"not": {"minimum": 5}}, float("nan"), None),  # jsonschema lets NaN through every bound
+        ({"maximum": 5}, 7, False),
+    ],
+)
+def test_the_fast_check_answers_only_when_sure(schema, instance, expected):
+    assert schemacheck.conforms(schema, instance, lambda ref: None) is expected
