@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from krm_fn import config as config_model
-from krm_fn import engine
+from krm_fn import engine, report
 from krm_fn.checks import CheckContext, run_rules
 from krm_fn.files import read_items
 from krm_fn.protocol import Outcome
@@ -21,7 +21,7 @@ def run(paths: list[str]) -> Outcome:
         )
         results.extend(engine.run(request).results)
     unique = sorted(set(results), key=sort_key)
-    lines = "".join(r.to_line() + "\n" for r in unique)
+    lines = report.lines(unique)
     errors = sum(r.is_error for r in unique)
     summary = f"{len(items)} objects checked, {errors} errors, {len(unique) - errors} other findings\n"
     return Outcome(lines, summary, 1 if has_errors(unique) else 0)

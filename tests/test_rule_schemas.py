@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from krm_fn import components, yamlio
+from krm_fn import components, report, yamlio
 from krm_fn import config as config_model
 from krm_fn.checks import CheckContext
 from krm_fn.checks.schemas import check_schemas
@@ -30,7 +30,7 @@ def context(files: dict[str, str] | None = None, config: dict | bool | None = No
 
 
 def lines(results: list[Result]) -> list[str]:
-    return sorted(r.to_line() for r in results)
+    return sorted(report.line(r) for r in results)
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:
