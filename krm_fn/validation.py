@@ -28,6 +28,7 @@ from functools import cache
 from importlib.machinery import PathFinder
 
 from krm_fn import cache as validation_cache
+from krm_fn.placeholders import has_placeholder, stand_in
 from krm_fn.record import Record
 
 TYPE_CHECKING = False
@@ -202,8 +203,35 @@ def _schema_problems(ref: SchemaRef, subject: dict) -> list[SchemaProblem]:
     validator = _validator(ref)
     problems: list[SchemaProblem] = []
     for error in validator.iter_errors(subject):
-        problems.extend(_describe(error))
+        if not _only_placeholder(error):
+            problems.extend(_describe(error))
     return problems
+
+
+# What a string holding a Flux substitution placeholder may break without being wrong: its final
+# text (and, since Flux substitutes before parsing, its type) is known only after substitution.
+_PLACEHOLDER_SATISFIES = {
+    "type",
+    "enum",
+    "const",
+    "pattern",
+    "format",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "anyOf",
+    "oneOf",
+    "not",
+}
+
+
+def _only_placeholder(error: Any) -> bool:
+    """Is this error about a string whose value is unknown until Flux's post-build substitution?"""
+    return error.validator in _PLACEHOLDER_SATISFIES and has_placeholder(error.instance)
 
 
 @cache
@@ -394,12 +422,13 @@ def _api_rules(obj: dict) -> list[SchemaProblem]:
     elif not isinstance(name, str) or not name:
         problems.append(SchemaProblem(("metadata", "name"), "missing: every object needs a name"))
     elif kind == "Namespace":
-        if len(name) > 63 or not _DNS_LABEL.fullmatch(name):
+        # `_`: a component's placeholder Namespace, renamed by the including kustomization's `namespace:`.
+        if name != COMPONENT_NAMESPACE and not _is_label(name):
             problems.append(SchemaProblem(("metadata", "name"), _DNS_LABEL_HELP))
-    elif kind in _SUBDOMAIN_NAMES and (len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name)):
+    elif kind in _SUBDOMAIN_NAMES and not _is_subdomain(name):
         problems.append(SchemaProblem(("metadata", "name"), _DNS_SUBDOMAIN_HELP))
     namespace = meta.get("namespace")
-    if isinstance(namespace, str) and namespace and (len(namespace) > 63 or not _DNS_LABEL.fullmatch(namespace)):
+    if isinstance(namespace, str) and namespace and not _is_label(namespace):
         problems.append(SchemaProblem(("metadata", "namespace"), _DNS_LABEL_HELP))
 
     if kind in ("ConfigMap", "Secret"):
@@ -408,7 +437,7 @@ def _api_rules(obj: dict) -> list[SchemaProblem]:
             if not isinstance(values, dict):
                 continue
             for key in values:
-                if not isinstance(key, str) or len(key) > 253 or not _DATA_KEY.fullmatch(key):
+                if not isinstance(key, str) or len(key) > 253 or not _DATA_KEY.fullmatch(_known(key)):
                     problems.append(
                         SchemaProblem((field, str(key)), "key must be letters, digits, '-', '_' or '.' (at most 253)")
                     )
@@ -417,6 +446,24 @@ def _api_rules(obj: dict) -> list[SchemaProblem]:
         if ("chart" in spec) == ("chartRef" in spec):
             problems.append(SchemaProblem(("spec",), "set exactly one of spec.chart and spec.chartRef"))
     return problems
+
+
+COMPONENT_NAMESPACE = "_"
+
+
+def _known(value: str) -> str:
+    """A name with its substitution placeholders replaced by a valid stand-in: what can be checked now."""
+    return stand_in(value) if has_placeholder(value) else value
+
+
+def _is_label(name: str) -> bool:
+    name = _known(name)
+    return len(name) <= 63 and _DNS_LABEL.fullmatch(name) is not None
+
+
+def _is_subdomain(name: str) -> bool:
+    name = _known(name)
+    return len(name) <= 253 and _DNS_SUBDOMAIN.fullmatch(name) is not None
 
 
 _DNS_LABEL_HELP = "must be a DNS label: lowercase letters, digits and '-', starting and ending alphanumeric, at most 63"

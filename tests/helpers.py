@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from krm_fn import protocol, yamlio
+from krm_fn import components, protocol, report, yamlio
+from krm_fn import config as config_model
+from krm_fn.checks import CheckContext
 from krm_fn.items import Item
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,4 +84,101 @@ pipeline:
   mutators:
     - {function}
       configPath: {config_path}
+"""
+
+
+# --- rules: a CheckContext over files, and Gateway API fixtures -------------------------------
+
+
+def context(
+    files: dict[str, str] | None = None, config: dict | bool | None = None, sees_pipeline: bool = True
+) -> CheckContext:
+    """A CheckContext: the config (default: function-config/observability.yaml; False: none), what it
+    generates, and the files (name -> YAML text) as the user's objects."""
+    loaded = None
+    if config is not False:
+        loaded, errors = config_model.load(config if config is not None else default_config())
+        assert not errors, [e.message for e in errors]
+    generated = [Item.from_data(obj) for obj in components.generate(loaded)] if loaded else []
+    return CheckContext(loaded, generated, items_from(files or {}), sees_pipeline)
+
+
+def rule_run(check, files=None, config=None, sees_pipeline=True) -> list:
+    """The results of one rule function over `context(files, config, sees_pipeline)`."""
+    return list(check(context(files, config, sees_pipeline)))
+
+
+def lines(results: list) -> list[str]:
+    """Results as sorted text lines."""
+    return sorted(report.line(r) for r in results)
+
+
+def write(directory: Path, files: dict[str, str]) -> Path:
+    """Write dedented files into `directory`."""
+    for name, text in files.items():
+        (directory / name).write_text(textwrap.dedent(text).lstrip("\n"))
+    return directory
+
+
+def summary(results) -> list[tuple[str, str, str | None, str]]:
+    """(rule, severity, field, resource) of each result."""
+    return [(r.rule, r.severity.value, r.field, str(r.resource)) for r in results]
+
+
+def route_yaml(name: str, hostnames: list[str], namespace: str = "monitoring", extra: str = "") -> str:
+    """An HTTPRoute on Gateway traefik/traefik-gateway with these hostnames."""
+    hosts = "".join(f"\n    - {json.dumps(h)}" for h in hostnames)  # double-quoted, as users write them
+    return f"""
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  parentRefs:
+    - name: traefik-gateway
+      namespace: traefik
+  hostnames:{hosts}
+  rules:
+    - backendRefs:
+        - name: {name}
+          port: 8080
+{extra}"""
+
+
+def user_route(name: str, body: str, namespace: str = "monitoring") -> str:
+    """An HTTPRoute with `body` (YAML text) as its spec."""
+    return f"""
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+{textwrap.indent(textwrap.dedent(body).strip(), "  ")}
+"""
+
+
+GATEWAY = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: traefik-gateway
+  namespace: traefik
+spec:
+  gatewayClassName: traefik
+  listeners:
+    - name: web
+      port: 80
+      protocol: HTTP
+      allowedRoutes:
+        namespaces:
+          from: All
+    - name: websecure
+      port: 443
+      protocol: HTTPS
+      hostname: "*.catinthehack.ca"
+      allowedRoutes:
+        namespaces:
+          from: All
 """

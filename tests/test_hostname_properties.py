@@ -9,12 +9,15 @@ import re
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import krm_fn.checks.routes  # noqa: F401 - registers the route rules (also listed in krm_fn.checks)
 from krm_fn.checks import RULES, CheckContext, run_rules
-from krm_fn.checks.hostnames import check_hostnames, intersect, is_valid, problems
-from krm_fn.checks.routes import PathMatch, check_attachment, check_backends, check_overlap, paths_overlap
+from krm_fn.checks.hostnames import check_hostnames
+from krm_fn.checks.route_attachment import check_attachment
+from krm_fn.checks.route_backend import check_backends
+from krm_fn.checks.route_overlap import check_overlap
+from krm_fn.gateway.hostnames import intersect, is_valid, problems
+from krm_fn.gateway.model import PathMatch, paths_overlap
 from krm_fn.items import Item
-from tests.test_rule_hostnames import context
+from tests.helpers import context
 
 # The CRD's Hostname pattern (gateway-api v1.6.1), anchored with fullmatch.
 CRD_PATTERN = re.compile(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")

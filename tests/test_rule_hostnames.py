@@ -2,58 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import textwrap
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
-from krm_fn import components
-from krm_fn import config as config_model
-from krm_fn.checks import CheckContext
-from krm_fn.checks.hostnames import check_hostnames, describe, intersect, matches, within
-from krm_fn.items import Item
-from krm_fn.results import Result, Severity
-from tests.helpers import DEFAULT_CONFIG_FILE, config_with, default_config, items_from, run_cli
-
-# --- helpers shared with test_rule_routes.py and test_hostname_properties.py -----------------
-
-
-def context(files: dict[str, str] | None = None, config: dict | None = None, sees_pipeline: bool = True):
-    """A CheckContext: the config (default: function-config/observability.yaml), what it generates, the files."""
-    loaded = None
-    if config is not False:
-        loaded, errors = config_model.load(config if config is not None else default_config())
-        assert not errors, [e.message for e in errors]
-    generated = [Item.from_data(obj) for obj in components.generate(loaded)] if loaded else []
-    return CheckContext(loaded, generated, items_from(files or {}), sees_pipeline)
-
-
-def run(check: Callable[[CheckContext], Iterable[Result]], files=None, config=None, sees_pipeline=True):
-    return list(check(context(files, config, sees_pipeline)))
-
-
-def route_yaml(name: str, hostnames: list[str], namespace: str = "monitoring", extra: str = "") -> str:
-    hosts = "".join(f"\n    - {json.dumps(h)}" for h in hostnames)  # double-quoted, as users write them
-    return f"""
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: {name}
-  namespace: {namespace}
-spec:
-  parentRefs:
-    - name: traefik-gateway
-      namespace: traefik
-  hostnames:{hosts}
-  rules:
-    - backendRefs:
-        - name: {name}
-          port: 8080
-{extra}"""
-
+from krm_fn.checks.hostnames import check_hostnames
+from krm_fn.gateway.hostnames import describe, intersect, matches, within
+from krm_fn.results import Severity
+from tests.helpers import DEFAULT_CONFIG_FILE, config_with, route_yaml, run_cli
+from tests.helpers import rule_run as run
 
 # --- user routes -----------------------------------------------------------------------------
 
@@ -307,3 +266,27 @@ def test_check_command_reports_hostnames_with_file_and_line(tmp_path: Path):
         "hostname 'Home.CatInTheHack.ca' is invalid: uppercase letters: use home.catinthehack.ca"
     )
     assert expected in out.splitlines(), out
+
+
+# --- Flux post-build substitution placeholders ------------------------------------------------
+
+
+def test_placeholder_hostnames_are_unknown_not_invalid():
+    hosts = ["${APP}.example.com", "${APP:=grafana}.${DOMAIN}", "*.${DOMAIN:-example.com}", "${HOST}"]
+    assert run(check_hostnames, {"r.yaml": route_yaml("r", hosts, namespace="${NAMESPACE}")}) == []
+
+
+@pytest.mark.parametrize(
+    ("hostname", "problem"),
+    [
+        ("${APP}.Example.com", "uppercase letters"),
+        ("${APP}_ui.example.com", "invalid characters '_'"),
+        ("${APP}..example.com", "an empty label"),
+        ("grafana.${DOMAIN}.", "a trailing dot"),
+    ],
+)
+def test_the_known_part_of_a_placeholder_hostname_is_still_checked(hostname, problem):
+    results = run(check_hostnames, {"r.yaml": route_yaml("r", [hostname], namespace="apps")})
+    assert [(r.severity, r.field) for r in results] == [(Severity.ERROR, "spec.hostnames[0]")]
+    assert "whatever its ${...} placeholders become after Flux's substitution" in results[0].message
+    assert problem in results[0].message

@@ -3,41 +3,15 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from krm_fn import components, report, yamlio
-from krm_fn import config as config_model
-from krm_fn.checks import CheckContext
+from krm_fn import yamlio
 from krm_fn.checks.schemas import check_schemas
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
-from tests.helpers import UPSTREAM, default_config, items_from, resource_list, run_cli, run_krm
-
-# --- helpers shared with test_rule_values.py and test_rule_templates.py --------------------------
-
-
-def context(files: dict[str, str] | None = None, config: dict | bool | None = None) -> CheckContext:
-    """The config (default: function-config/observability.yaml; False: none), what it generates, the files."""
-    loaded = None
-    if config is not False:
-        loaded, errors = config_model.load(config if config is not None else default_config())
-        assert not errors, [e.message for e in errors]
-    generated = [Item.from_data(obj) for obj in components.generate(loaded)] if loaded else []
-    return CheckContext(loaded, generated, items_from(files or {}), True)
-
-
-def lines(results: list[Result]) -> list[str]:
-    return sorted(report.line(r) for r in results)
-
-
-def write(directory: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (directory / name).write_text(textwrap.dedent(text).lstrip("\n"))
-    return directory
-
+from tests.helpers import UPSTREAM, context, default_config, lines, resource_list, run_cli, run_krm, write
 
 SECRET_WITH_TYPO = """
 apiVersion: v1

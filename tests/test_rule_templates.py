@@ -9,8 +9,7 @@ import pytest
 
 from krm_fn.checks.templates import check_templates, has_helm_escape, has_raw_alertmanager_template, truthy
 from krm_fn.results import Severity
-from tests.helpers import config_with, run_cli
-from tests.test_rule_schemas import context, write
+from tests.helpers import config_with, context, run_cli, write
 from tests.tools import tool
 
 KPS = "kube-prometheus-stack"

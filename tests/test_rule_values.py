@@ -10,8 +10,7 @@ import yaml
 from krm_fn.charts import paths
 from krm_fn.checks.values import check_values
 from krm_fn.results import Severity
-from tests.helpers import REPO, UPSTREAM, config_with, run_cli, run_krm
-from tests.test_rule_schemas import context, lines, write
+from tests.helpers import REPO, UPSTREAM, config_with, context, lines, run_cli, run_krm, write
 
 KPS = "kube-prometheus-stack"
 

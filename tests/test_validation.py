@@ -257,3 +257,52 @@ def yaml_load(path) -> dict:
     from krm_fn import yamlio
 
     return yamlio.load_one(path.read_text())
+
+
+# --- Flux post-build substitution placeholders and component placeholders ------------------------
+
+
+def deployment(name: str = "web", namespace: str | None = "apps", **spec) -> dict:
+    metadata = {"name": name} | ({"namespace": namespace} if namespace is not None else {})
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "web:1"}]}}
+    body = {"selector": {"matchLabels": {"app": "web"}}, "template": template} | spec
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": body}
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        deployment(name="${APP}-proxy"),
+        deployment(name="${APP:=web}"),
+        deployment(namespace="${NAMESPACE:-default}"),
+        deployment(namespace="${NAMESPACE}"),
+        deployment(replicas="${REPLICAS}"),  # Flux substitutes before parsing: the number comes later
+        configmap(metadata={"name": "${APP}-config", "namespace": "${NS}"}, data={"${KEY}.yaml": "x"}),
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "_"}},  # renamed by kustomize `namespace:`
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "${NAMESPACE}"}},
+    ],
+)
+def test_placeholders_are_unknown_never_wrong(obj):
+    assert problems(obj) == []
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        (deployment(name="${APP}_proxy"), ("metadata.name", "must be a DNS subdomain")),  # `_` is known
+        (deployment(name="My-App"), ("metadata.name", "must be a DNS subdomain")),
+        (deployment(namespace="${NS}_x"), ("metadata.namespace", "must be a DNS label")),
+        ({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "__"}}, ("metadata.name", "must be a DNS")),
+        (deployment(name="${APP}", replicas="three"), ("spec.replicas", "must be an integer, not a string")),
+        (deployment(name="${APP}", paused="${X}", minReadySeconds=[1]), ("spec.minReadySeconds", "must be")),
+    ],
+)
+def test_placeholders_do_not_hide_what_is_known(obj, expected):
+    found = problems(obj)
+    assert len(found) == 1 and found[0][0] == expected[0] and found[0][1].startswith(expected[1]), found
+
+
+def test_a_missing_required_field_is_caught_next_to_placeholders():
+    obj = deployment(name="${APP}", namespace="${NS}")
+    del obj["spec"]["selector"]
+    assert problems(obj) == [("spec", "missing required field 'selector'")]

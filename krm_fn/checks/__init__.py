@@ -1,6 +1,11 @@
 """The rules. Each module registers its rules with @rule; importing this package loads them all."""
 
-from krm_fn.checks import base, hostnames, routes, schemas, secrets, templates, values  # noqa: F401 - registers rules
+# The import order is the order the rules run in, and so the order of their results.
+# isort: off
+from krm_fn.checks import base, hostnames, route_overlap, route_attachment, route_backend  # noqa: F401 - registers rules
+from krm_fn.checks import schemas, secrets, templates, values  # noqa: F401 - registers rules
+
+# isort: on
 from krm_fn.checks.base import RULES, CheckContext, Rule, rule, run_rules
 
 __all__ = ["RULES", "CheckContext", "Rule", "rule", "run_rules"]

@@ -1,0 +1,37 @@
+"""Flux post-build substitution placeholders: `${VAR}`, `${VAR:=default}`, `${VAR:-default}` and the rest.
+
+Flux's kustomize-controller runs `postBuild.substitute`/`substituteFrom` over the text kustomize
+built (drone/envsubst syntax: a variable name of letters, digits and `_` not starting with a
+digit, optionally followed by an operator such as `:=`, `:-`, `=`, `-`, `:pos:len`, `/a/b`,
+`^^`, `,,`; `$${VAR}` is an escaped literal). So a field holding one is UNKNOWN until Flux
+runs: the rules check the known rest (a stand-in replaces each placeholder) and never report a
+problem that only the placeholder causes.
+"""
+
+from __future__ import annotations
+
+import re
+
+# `${NAME}` or `${NAME<operator and argument>}`; `$${...}` is envsubst's escape for a literal `${`.
+_PLACEHOLDER = re.compile(r"(?<!\$)\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:=\-+?/#%^,][^{}]*)?\}")
+STAND_IN = "x"  # a stand-in valid in any DNS label, name or path segment, and as short as a value can be
+
+
+def has_placeholder(value: object) -> bool:
+    """Does this string hold a substitution placeholder (so its final value is not known yet)?"""
+    return isinstance(value, str) and "${" in value and _PLACEHOLDER.search(value) is not None
+
+
+def is_placeholder(value: object) -> bool:
+    """Is this string one placeholder and nothing else (`${VAR}`, `${VAR:=x}`)?"""
+    return isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip()) is not None
+
+
+def stand_in(value: str, fill: str = STAND_IN) -> str:
+    """`value` with each placeholder replaced by `fill`: what to check of a partly known value."""
+    return _PLACEHOLDER.sub(fill, value)
+
+
+def placeholders(value: str) -> list[str]:
+    """The placeholders in `value`, in order."""
+    return _PLACEHOLDER.findall(value)

@@ -1,0 +1,124 @@
+"""kustomize hands the function what Flux resolves later: substitution placeholders, component placeholders
+(a Namespace named `_`), objects without a namespace. As transformer and as validator: no finding, and a
+planted real problem still fails the build (real `kustomize build --enable-alpha-plugins --enable-exec`)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import FUNCTION, UPSTREAM, default_config
+from tests.tools import tool
+
+pytestmark = pytest.mark.e2e
+
+SECRET_FILE = UPSTREAM / "sops" / "monitoring-secrets.enc.yaml"
+
+# A shared component as homelab repositories write it: the including kustomization's `namespace:`
+# renames `_`, Flux's postBuild.substitute fills the ${...}.
+COMPONENT = {
+    "namespace.yaml": """
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: _
+""",
+    "gateway.yaml": """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: gw-external
+spec:
+  gatewayClassName: cilium
+  listeners:
+    - name: https
+      port: 443
+      protocol: HTTPS
+      hostname: "*.example.com"
+      allowedRoutes:
+        namespaces:
+          from: Same
+""",
+    "route.yaml": """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: ${APP}
+spec:
+  parentRefs:
+    - name: gw-external
+      namespace: network
+      sectionName: https
+  hostnames:
+    - "${APP}.example.com"
+  rules:
+    - backendRefs:
+        - name: ${APP}
+          port: ${PORT:=8080}
+""",
+    "deployment.yaml": """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${APP}-proxy
+  namespace: ${NAMESPACE:-default}
+spec:
+  replicas: ${REPLICAS:=1}
+  selector:
+    matchLabels: {app: "${APP}"}
+  template:
+    metadata:
+      labels: {app: "${APP}"}
+    spec:
+      containers:
+        - name: proxy
+          image: ghcr.io/example/${APP}:${VERSION}
+""",
+}
+
+
+def layout(root: Path, field: str, files: dict[str, str]) -> Path:
+    """A kustomization with `files` and the stack's Secret as resources, the function under `field`."""
+    root.mkdir(parents=True)
+    config = default_config()
+    annotations = config["metadata"].setdefault("annotations", {})
+    annotations["config.kubernetes.io/function"] = yaml.safe_dump({"exec": {"path": FUNCTION}})
+    if field == "validators":
+        annotations["observability.catinthehack.ca/mode"] = "validate"
+    (root / "observability.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    files = {**files, "secret.yaml": SECRET_FILE.read_text()}
+    for name, text in files.items():
+        (root / name).write_text(text.lstrip("\n"))
+    kustomization = {"resources": sorted(files), field: ["observability.yaml"]}
+    (root / "kustomization.yaml").write_text(yaml.safe_dump(kustomization, sort_keys=False))
+    return root
+
+
+def build(root: Path) -> subprocess.CompletedProcess:
+    argv = [tool("kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", str(root)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+
+
+def findings(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if " error [" in line or " warning [" in line]
+
+
+@pytest.mark.parametrize("field", ["transformers", "validators"])
+def test_placeholders_and_namespaces_set_later_give_no_finding(tmp_path: Path, field: str) -> None:
+    proc = build(layout(tmp_path / "k", field, COMPONENT))
+    assert proc.returncode == 0, proc.stderr
+    assert findings(proc.stderr) == [], proc.stderr
+    built = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+    assert {"Namespace", "Gateway", "HTTPRoute", "Deployment"} <= {doc["kind"] for doc in built}
+
+
+@pytest.mark.parametrize("field", ["transformers", "validators"])
+def test_a_real_problem_next_to_placeholders_still_fails_the_build(tmp_path: Path, field: str) -> None:
+    files = {**COMPONENT, "route.yaml": COMPONENT["route.yaml"].replace("${APP}.example.com", "${APP}.Example.com")}
+    proc = build(layout(tmp_path / "k", field, files))
+    assert proc.returncode != 0
+    errors = findings(proc.stderr)
+    assert len(errors) == 1 and "[hostname]" in errors[0] and "uppercase letters" in errors[0], proc.stderr
