@@ -101,6 +101,10 @@ class Walk:
             return not any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(path, p) for p in self.include)
         return False
 
+    def roots(self) -> list[str]:
+        """Where a Flux spec.path may start: the source root, then each directory given."""
+        return [self.root, *(b for b in self.bases if os.path.isdir(b))]
+
     def relative(self, path: str) -> str:
         for base in self.bases:
             if path == base or path.startswith(base.rstrip("/") + "/"):
@@ -250,7 +254,10 @@ def walk(paths: list[str], include: list[str] | None = None, exclude: list[str] 
     """Read the repository below `paths` the way Flux and kustomize would."""
     repo = Repository()
     bases = [os.path.normpath(p) for p in paths]
-    w = Walk(os.path.normpath(os.path.relpath(source_root(paths))), include or [], exclude or [], bases)
+    root = source_root(paths)
+    if paths and not os.path.isabs(paths[0]):
+        root = os.path.relpath(root)  # shown paths keep the form they were given in
+    w = Walk(os.path.normpath(root), include or [], exclude or [], bases)
     files = _list(bases, w, repo)
 
     kfiles = [f for f in files if os.path.basename(f) in FILE_NAMES]
@@ -260,8 +267,9 @@ def walk(paths: list[str], include: list[str] | None = None, exclude: list[str] 
         if kustomization is not None:
             referenced.update(references(kustomization, os.path.dirname(kfile) or "."))
     flux_paths = {
-        os.path.normpath(os.path.join(w.root, flux.FluxKustomization(item).path))
+        os.path.normpath(os.path.join(root, flux.FluxKustomization(item).path))
         for item in _flux_objects(files, w, set(kfiles))
+        for root in w.roots()
     }
 
     nodes: list[_Node] = []
@@ -375,8 +383,9 @@ def _flux_objects(files: list[str], w: Walk, kfiles: set[str]) -> list[Item]:
 
 
 def _flux_build(ks: flux.FluxKustomization, w: Walk) -> Build | None:
-    base = os.path.normpath(os.path.join(w.root, ks.path))
-    if "${" in ks.path or not os.path.isdir(base):
+    # spec.path is relative to the source's root: the git work tree, or else a directory given
+    base = next((b for b in (os.path.normpath(os.path.join(r, ks.path)) for r in w.roots()) if os.path.isdir(b)), "")
+    if "${" in ks.path or not base:
         w.skip("Flux Kustomizations whose path is not in this repository")
         return None
     build = build_dir(base, w) if kustomization_file(base) is not None else _generated(base, w)
