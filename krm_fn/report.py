@@ -145,15 +145,14 @@ def _counts(results: list[Result]) -> dict[str, dict[str, int]]:
 def summary_text(summary: Summary, results: list[Result]) -> str:
     """The lines a person reads at the end of `check`: what was checked, counts, what was not."""
     out = [
-        f"{summary.objects} objects checked in {summary.files} files "
-        f"({summary.builds} kustomize builds, {summary.flux} Flux Kustomizations followed)"
+        f"{_n(summary.objects, 'object')} checked in {_n(summary.files, 'file')} "
+        f"({_n(summary.builds, 'kustomize build')}, {_n(summary.flux, 'Flux Kustomization')} followed)"
     ]
     counts = _counts(results)
-    plural = {"error": "errors", "warning": "warnings", "info": "info"}
     for sev, per in counts.items():
         total = sum(per.values())
         detail = f": {', '.join(f'{rule} {n}' for rule, n in per.items())}" if per else ""
-        out.append(f"  {total} {plural[sev]}{detail}")
+        out.append(f"  {_n(total, sev) if sev != Severity.INFO.value else f'{total} info'}{detail}")
     if summary.skipped:
         total = sum(summary.skipped.values())
         detail = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.skipped.items()))
@@ -161,6 +160,10 @@ def summary_text(summary: Summary, results: list[Result]) -> str:
     if summary.suppressed:
         out.append(f"  {suppressed_text(summary.suppressed)}")
     return "".join(f"{text}\n" for text in out)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def check_output(fmt: str, results: list[Result], summary: Summary, notes: list[str]) -> tuple[str, str]:

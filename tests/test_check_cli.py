@@ -56,8 +56,8 @@ def test_text_format_one_line_per_finding_and_a_summary(tmp_path: Path):
     outcome = lint.run([str(tmp_path)])
     assert outcome.exit_code == 1
     assert outcome.stdout.startswith(f"{tmp_path}/route.yaml:8: error [hostname] HTTPRoute apps/web spec.hostnames[0]:")
-    assert "1 objects checked in 1 files" in outcome.stderr
-    assert "1 errors: hostname 1" in outcome.stderr
+    assert "1 object checked in 1 file (0 kustomize builds, 0 Flux Kustomizations followed)" in outcome.stderr
+    assert "  1 error: hostname 1\n  0 warnings\n  0 info\n" in outcome.stderr
     assert "not checked: 1 (1 files that are not Kubernetes objects" in outcome.stderr
 
 
@@ -69,7 +69,7 @@ def test_github_format_is_workflow_annotations(tmp_path: Path):
     assert line.startswith(
         f"::error file={tmp_path}/route.yaml,line=8,title=[hostname] HTTPRoute apps/web spec.hostnames[0]::hostname "
     )
-    assert "errors: hostname 1" in proc.stderr.decode()
+    assert "1 error: hostname 1" in proc.stderr.decode()
 
 
 def test_github_format_escapes_what_would_end_a_property(tmp_path: Path):
