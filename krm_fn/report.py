@@ -155,8 +155,8 @@ def summary_text(summary: Summary, results: list[Result]) -> str:
         out.append(f"  {_n(total, sev) if sev != Severity.INFO.value else f'{total} info'}{detail}")
     if summary.skipped:
         total = sum(summary.skipped.values())
-        detail = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.skipped.items()))
-        out.append(f"  not checked: {total} ({detail})")
+        detail = ", ".join(f"{reason} {n}" for reason, n in sorted(summary.skipped.items()))
+        out.append(f"  not checked: {total}: {detail}")
     if summary.suppressed:
         out.append(f"  {suppressed_text(summary.suppressed)}")
     return "".join(f"{text}\n" for text in out)

@@ -58,7 +58,9 @@ def test_text_format_one_line_per_finding_and_a_summary(tmp_path: Path):
     assert outcome.stdout.startswith(f"{tmp_path}/route.yaml:8: error [hostname] HTTPRoute apps/web spec.hostnames[0]:")
     assert "1 object checked in 1 file (0 kustomize builds, 0 Flux Kustomizations followed)" in outcome.stderr
     assert "  1 error: hostname 1\n  0 warnings\n  0 info\n" in outcome.stderr
-    assert "not checked: 1 (1 files that are not Kubernetes objects" in outcome.stderr
+    assert (
+        "not checked: 1: files that are not Kubernetes objects (app configs, templates, helmfiles) 1" in outcome.stderr
+    )
 
 
 def test_github_format_is_workflow_annotations(tmp_path: Path):

@@ -71,7 +71,7 @@ def test_files_that_are_not_kubernetes_objects_are_counted_not_reported(homelab)
     assert findings_in(homelab, "apps/base/whoami/config", "apps/charts", "helmfile.yaml", ".sops.yaml") == []
     skipped = homelab["summary"]["skipped"]
     assert skipped["generator inputs (data, not manifests)"] == 2
-    assert skipped["files of Helm chart folders (Chart.yaml)"] == 3
+    assert skipped["files in Helm chart folders (Chart.yaml)"] == 3
     assert skipped["files that are not Kubernetes objects (app configs, templates, helmfiles)"] == 2  # helmfile, .sops
 
 

@@ -276,10 +276,15 @@ def test_the_legacy_plugin_with_hostile_stdin(tmp_path: Path):
 def test_check_over_files_with_hostile_yaml(tmp_path: Path):
     (tmp_path / "nul.yaml").write_bytes(b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\x00\n")
     (tmp_path / "bomb.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata:\n" + BILLION_LAUGHS)
-    (tmp_path / "deep.yaml").write_text("a: " + "[" * 50_000)
+    (tmp_path / "deep.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: " + "[" * 50_000)
+    (tmp_path / "deeper.yaml").write_text("a: " + "[" * 50_000)  # not a Kubernetes object: counted, not reported
     proc = run(b"", "check", str(tmp_path))
     stdout = proc.stdout.decode()
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr.decode()
+    assert (
+        "deeper.yaml" not in stdout
+        and "files that are not Kubernetes objects (app configs, templates, helmfiles) 1" in proc.stderr.decode()
+    )
     for name, words in (("nul.yaml", "U+0000"), ("bomb.yaml", "alias bomb"), ("deep.yaml", "invalid YAML")):
         assert any(name in line and words in line for line in stdout.splitlines()), stdout

@@ -137,7 +137,7 @@ def build_dir(directory: str, walk: Walk, stack: tuple[str, ...] = (), into: Bui
     _generators(kustomization, directory, kfile, walk, build)
     charts = dicts(kustomization.get("helmCharts"))
     if charts:
-        walk.skip("Helm charts of helmCharts: (not rendered)", len(charts))
+        walk.skip("helmCharts entries (not rendered)", len(charts))
         build.complete = False
     for entry in strings(kustomization.get("components")):
         if is_remote(entry):

@@ -187,7 +187,7 @@ def _list(paths: list[str], walk: Walk, repo: Repository) -> list[str]:
             continue
         for root, dirs, files in os.walk(path):
             if _is_chart(root):
-                walk.skip("files of Helm chart folders (Chart.yaml)", len(_files_below(root)))
+                walk.skip("files in Helm chart folders (Chart.yaml)", len(_files_below(root)))
                 dirs[:] = []
                 continue
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
