@@ -115,6 +115,7 @@ class Flux(Record):
     namespace: str
     event_severity: str
     event_sources: tuple[str, ...]
+    distribution: str  # auto, upstream or flux-operator: which Flux CRD schemas apply
 
 
 class Config(Record):
@@ -209,7 +210,7 @@ def _build(obj: dict, location: Location | None) -> Config:
             ),
             heartbeat=Heartbeat(heartbeat["url"], heartbeat["repeatInterval"]) if heartbeat else None,
         ),
-        flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"])),
+        flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"]), flux["distribution"]),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
         rule_severities=tuple(sorted(spec["checks"].get("rules", {}).items())),
         location=location,

@@ -11,6 +11,8 @@ from krm_fn.results import Location, ResourceRef
 
 PATH_ANNOTATIONS = ("config.kubernetes.io/path", "internal.config.kubernetes.io/path")
 INDEX_ANNOTATIONS = ("config.kubernetes.io/index", "internal.config.kubernetes.io/index")
+# kustomize `buildMetadata: [originAnnotations]`: "path: <file relative to the kustomization>\n..."
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
 _UNPARSED = object()
 
@@ -141,12 +143,23 @@ class Item:
             return Location()
         annotations = self.annotations()
         path = next((str(annotations[a]) for a in PATH_ANNOTATIONS if annotations.get(a)), None)
+        if path is None and isinstance(annotations.get(ORIGIN_ANNOTATION), str):
+            path = _origin_path(annotations[ORIGIN_ANNOTATION])
         index = next((annotations[a] for a in INDEX_ANNOTATIONS if annotations.get(a) is not None), None)
         try:
             index = int(index) if index is not None else None
         except (TypeError, ValueError):
             index = None
         return Location(path, None, index)
+
+
+def _origin_path(origin: str) -> str | None:
+    """The `path:` of a kustomize origin annotation (a local file; not for a remote resource)."""
+    fields = dict(line.split(":", 1) for line in origin.splitlines() if ":" in line and not line.startswith(" "))
+    if "repo" in fields:
+        return None  # a remote base: the path is inside another repository
+    path = fields.get("path", "").strip().strip("'\"")
+    return path or None
 
 
 def _field_line(raw: yamlio.RawItem, path: list[str | int]) -> int | None:

@@ -129,13 +129,22 @@ def _group_version(api_version: str) -> tuple[str, str]:
 
 
 @cache
-def schema_for(api_version: str, kind: str, kubernetes_version: str) -> SchemaRef | None:
-    """The schema of this apiVersion and kind, or None when the package has none."""
+def schema_for(api_version: str, kind: str, kubernetes_version: str, variant: str = "") -> SchemaRef | None:
+    """The schema of this apiVersion and kind, or None when the package has none.
+
+    `variant` names a distribution whose CRDs differ (flux-operator): its schema file
+    `<kind>_<version>.<variant>.json` is used where there is one.
+    """
     if not api_version or not kind or not re.fullmatch(r"[A-Za-z0-9]+", kind):
         return None
     group, version = _group_version(api_version)
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", group or "x") or not re.fullmatch(r"v[a-z0-9]+", version):
         return None
+    if variant and group:
+        variant_name = f"{kind.lower()}_{version}.{variant}.json"
+        crd = os.path.join(_CRD_SCHEMAS, group, variant_name)
+        if os.path.isfile(crd):
+            return SchemaRef("crd", f"{group}/{variant_name}", crd)
     crd_name = f"{kind.lower()}_{version}.json"
     crd = os.path.join(_CRD_SCHEMAS, group, crd_name)
     if group and os.path.isfile(crd):
@@ -154,10 +163,10 @@ def schema_for(api_version: str, kind: str, kubernetes_version: str) -> SchemaRe
 # --- validation ----------------------------------------------------------------------------------
 
 
-def validate(obj: dict, kubernetes_version: str) -> list[SchemaProblem]:
+def validate(obj: dict, kubernetes_version: str, variant: str = "") -> list[SchemaProblem]:
     """Every problem of `obj` against its schema; [] when valid or when no schema is known
-    (ask `schema_for` to tell those apart)."""
-    ref = schema_for(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""), kubernetes_version)
+    (ask `schema_for` to tell those apart). `variant`: see `schema_for`."""
+    ref = schema_for(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""), kubernetes_version, variant)
     if ref is None:
         return []
     subject = _subject(obj)

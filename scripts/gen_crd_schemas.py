@@ -17,6 +17,13 @@ krm_fn/schemas/crds/<group>/<kind>_<version>.json (kind lowercased). The convers
   dropped: no JSON Schema validator enforces them. Patterns are kept as written; the validator
   (krm_fn/validation.py) makes their `$` reject a trailing newline.
 
+Distribution variants: flux-operator installs Flux with an Alert CRD whose
+`spec.eventSources[].kind` also takes FluxInstance, ResourceSet and ResourceSetInputProvider.
+The kinds come from the flux-operator build of that schema vendored from datreeio/CRDs-catalog
+(third_party/upstream/crds/json-schema/notification.toolkit.fluxcd.io/alert_v1beta3.json; see
+the README there); the rest of the variant is the pinned upstream CRD, converted as above, and
+written next to it as <kind>_<version>.flux-operator.json.
+
     scripts/gen_crd_schemas.py           # regenerate
     scripts/gen_crd_schemas.py --check   # exit 1 when a checked-in file is stale
 """
@@ -123,6 +130,30 @@ def crd_documents() -> list[tuple[Path, dict]]:
     return docs
 
 
+FLUX_OPERATOR = "flux-operator"
+FLUX_OPERATOR_ALERT = REPO / "third_party/upstream/crds/json-schema/notification.toolkit.fluxcd.io/alert_v1beta3.json"
+EVENT_SOURCE_KIND = ("properties", "spec", "properties", "eventSources", "items", "properties", "kind")
+
+
+def _at(schema: dict, path: tuple[str, ...]) -> dict:
+    for key in path:
+        schema = schema[key]
+    return schema
+
+
+def flux_operator_alert(upstream: dict) -> dict:
+    """The upstream Alert schema with the event source kinds of flux-operator's build added."""
+    variant = json.loads(json.dumps(upstream))
+    operator_kinds = _at(json.loads(FLUX_OPERATOR_ALERT.read_text()), EVENT_SOURCE_KIND)["enum"]
+    kinds = _at(variant, EVENT_SOURCE_KIND)
+    kinds["enum"] = kinds["enum"] + [kind for kind in operator_kinds if kind not in kinds["enum"]]
+    return variant
+
+
+def _text(schema: dict) -> str:
+    return json.dumps(schema, separators=(",", ":"), sort_keys=True) + "\n"
+
+
 def outputs() -> dict[Path, str]:
     out: dict[Path, str] = {}
     for _, crd in crd_documents():
@@ -131,8 +162,11 @@ def outputs() -> dict[Path, str]:
         for version in crd["spec"]["versions"]:
             if not version.get("served", True):
                 continue
-            text = json.dumps(root_schema(crd, version), separators=(",", ":"), sort_keys=True) + "\n"
-            out[OUT_DIR / group / f"{kind}_{version['name']}.json"] = text
+            schema = root_schema(crd, version)
+            out[OUT_DIR / group / f"{kind}_{version['name']}.json"] = _text(schema)
+            if group == "notification.toolkit.fluxcd.io" and kind == "alert" and version["name"] == "v1beta3":
+                name = f"{kind}_{version['name']}.{FLUX_OPERATOR}.json"
+                out[OUT_DIR / group / name] = _text(flux_operator_alert(schema))
     return out
 
 

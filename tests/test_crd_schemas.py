@@ -38,6 +38,7 @@ def test_one_schema_per_served_version_of_each_pinned_crd():
         "gateway.networking.k8s.io/httproute_v1.json",
         "gateway.networking.k8s.io/httproute_v1beta1.json",
         "helm.toolkit.fluxcd.io/helmrelease_v2.json",
+        "notification.toolkit.fluxcd.io/alert_v1beta3.flux-operator.json",
         "notification.toolkit.fluxcd.io/alert_v1beta3.json",
         "notification.toolkit.fluxcd.io/provider_v1beta3.json",
         "source.toolkit.fluxcd.io/helmrepository_v1.json",
@@ -208,3 +209,23 @@ def test_a_typo_and_a_bad_enum_fail():
         for e in _validator("helm.toolkit.fluxcd.io/helmrelease_v2").iter_errors(release)
     }
     assert errors == {("additionalProperties", ("spec",)), ("enum", ("spec", "chart", "spec", "sourceRef", "kind"))}
+
+
+def test_the_flux_operator_alert_is_upstreams_with_three_more_event_source_kinds():
+    """Derived from the vendored flux-operator build (datreeio): only the eventSources kind enum differs."""
+    group = SCHEMAS / "notification.toolkit.fluxcd.io"
+    upstream = json.loads((group / "alert_v1beta3.json").read_text())
+    operator = json.loads((group / "alert_v1beta3.flux-operator.json").read_text())
+    path = ("properties", "spec", "properties", "eventSources", "items", "properties", "kind")
+    kinds = {}
+    for name, schema in (("upstream", upstream), ("operator", operator)):
+        node = schema
+        for key in path:
+            node = node[key]
+        kinds[name] = node.pop("enum")
+    assert upstream == operator
+    assert kinds["operator"] == [*kinds["upstream"], "FluxInstance", "ResourceSet", "ResourceSetInputProvider"]
+    vendored = json.loads((UPSTREAM / "crds/json-schema/notification.toolkit.fluxcd.io/alert_v1beta3.json").read_text())
+    assert set(kinds["operator"]) == set(
+        vendored["properties"]["spec"]["properties"]["eventSources"]["items"]["properties"]["kind"]["enum"]
+    )

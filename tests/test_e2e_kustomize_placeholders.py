@@ -122,3 +122,34 @@ def test_a_real_problem_next_to_placeholders_still_fails_the_build(tmp_path: Pat
     assert proc.returncode != 0
     errors = findings(proc.stderr)
     assert len(errors) == 1 and "[hostname]" in errors[0] and "uppercase letters" in errors[0], proc.stderr
+
+
+# --- messages name the object, and the file when kustomize says it --------------------------------
+
+APP_SECRET = """
+apiVersion: v1
+kind: Secret
+metadata:
+  name: app
+  namespace: apps
+stringData:
+  password: hunter2-not-shown
+"""
+
+
+@pytest.mark.parametrize("origin", [False, True])
+def test_kustomize_mode_errors_name_the_object_and_its_file_when_known(tmp_path: Path, origin: bool) -> None:
+    root = layout(tmp_path / "k", "transformers", {"app.yaml": APP_SECRET})
+    if origin:
+        kustomization = yaml.safe_load((root / "kustomization.yaml").read_text())
+        kustomization["buildMetadata"] = ["originAnnotations"]
+        (root / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    proc = build(root)
+    assert proc.returncode != 0
+    errors = findings(proc.stderr)
+    assert len(errors) == 1 and "[secret-plaintext] Secret apps/app stringData:" in errors[0], proc.stderr
+    if origin:
+        assert errors[0].startswith("app.yaml: error") and "--in-place app.yaml`" in errors[0]
+    else:
+        assert "--in-place <the file of Secret apps/app>`" in errors[0]
+    assert "FILE" not in errors[0] and "hunter2" not in proc.stderr

@@ -246,3 +246,60 @@ def test_through_kpt_fn_eval(tmp_path: Path):
     ) in output
     assert (package / "apps" / "route.yaml").read_bytes() == before
     assert not (package / "monitoring").exists()  # on failure kpt writes nothing
+
+
+# --- hostnames that HelmRelease values make charts render -------------------------------------
+
+
+def release_with_values(values: str, name: str = "media") -> str:
+    return f"""
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: {name}
+  namespace: apps
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: app-template
+      sourceRef: {{kind: HelmRepository, name: bjw-s, namespace: flux-system}}
+  values:
+{textwrap.indent(textwrap.dedent(values).strip(), "    ")}
+"""
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ("route: {main: {hostnames: [grafana.catinthehack.ca]}}", "spec.values.route.main.hostnames[0]"),
+        (
+            "ingress: {main: {hosts: [{host: grafana.catinthehack.ca, paths: [{path: /}]}]}}",
+            "spec.values.ingress.main.hosts[0].host",
+        ),
+        ("ingress: {enabled: true, hosts: [grafana.catinthehack.ca]}", "spec.values.ingress.hosts[0]"),
+        ("ingress: {enabled: true, hosts: [{host: Grafana.catinthehack.ca}]}", "spec.values.ingress.hosts[0].host"),
+    ],
+)
+def test_a_ui_hostname_a_chart_will_also_render_is_a_warning_naming_the_release_and_path(values, field):
+    results = run(check_overlap, {"media.yaml": release_with_values(values)})
+    assert [(r.severity, r.field, str(r.resource)) for r in results] == [
+        (Severity.WARNING, field, "HelmRelease apps/media")
+    ]
+    assert "the generated HTTPRoute monitoring/grafana also claims" in results[0].message
+    assert "spec.ui.grafana.hostname" in results[0].message
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        "route: {main: {hostnames: [media.catinthehack.ca]}}",
+        "route: {main: {enabled: false, hostnames: [grafana.catinthehack.ca]}}",
+        "ingress: {hosts: [grafana.catinthehack.ca]}",  # ingress.enabled defaults to false in such charts
+        "ingress: {main: {enabled: false, hosts: [{host: grafana.catinthehack.ca}]}}",
+        'route: {main: {hostnames: ["{{ .Release.Name }}.catinthehack.ca", "${APP}.catinthehack.ca"]}}',
+        "persistence: {config: {enabled: true}}",
+    ],
+)
+def test_chart_values_that_render_no_colliding_name_pass(values):
+    assert run(check_overlap, {"media.yaml": release_with_values(values)}) == []

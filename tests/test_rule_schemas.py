@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from krm_fn import config as config_model
 from krm_fn import yamlio
 from krm_fn.checks.schemas import check_schemas
 from krm_fn.items import Item
@@ -203,3 +205,84 @@ def test_the_rules_never_raise_on_arbitrary_objects(head, body):
         for check in (check_schemas, check_values, check_templates):
             for found in check(ctx):
                 assert isinstance(found, Result)
+
+
+# --- the Flux distribution decides the Alert schema ---------------------------------------------
+
+OPERATOR_ALERT = """
+apiVersion: notification.toolkit.fluxcd.io/v1beta3
+kind: Alert
+metadata:
+  name: flux-operator
+  namespace: flux-system
+spec:
+  providerRef:
+    name: alertmanager
+  eventSources:
+    - kind: FluxInstance
+      name: flux
+    - kind: ResourceSet
+      name: "*"
+"""
+FLUX_INSTANCE = """
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution:
+    version: "2.x"
+    registry: ghcr.io/fluxcd
+"""
+UPSTREAM_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: alerts.notification.toolkit.fluxcd.io
+spec: {}
+"""
+
+
+def distribution_config(distribution: str) -> dict:
+    config = default_config()
+    config["spec"].setdefault("flux", {})["distribution"] = distribution
+    return config
+
+
+def kind_errors(results: list[Result]) -> list[str | None]:
+    return [r.field for r in results if r.severity is Severity.ERROR]
+
+
+@pytest.mark.parametrize(
+    ("files", "distribution"),
+    [
+        ({"fi.yaml": FLUX_INSTANCE}, "auto"),  # FluxInstance in the pipeline: flux-operator
+        ({}, "auto"),  # no evidence: the more permissive schema, never a false alarm
+        ({"crd.yaml": UPSTREAM_CRD}, "flux-operator"),  # the config says so
+    ],
+)
+def test_flux_operator_event_source_kinds_pass_under_flux_operator(files, distribution):
+    results = list(check_schemas(context({"alert.yaml": OPERATOR_ALERT, **files}, distribution_config(distribution))))
+    assert kind_errors(results) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "distribution"),
+    [({}, "upstream"), ({"crd.yaml": UPSTREAM_CRD}, "auto")],  # set, or Flux's own CRDs (gotk-components)
+)
+def test_flux_operator_event_source_kinds_fail_under_upstream_flux(files, distribution):
+    results = list(check_schemas(context({"alert.yaml": OPERATOR_ALERT, **files}, distribution_config(distribution))))
+    assert kind_errors(results) == ["spec.eventSources[0].kind", "spec.eventSources[1].kind"]
+
+
+def test_flux_operator_detected_without_a_config():
+    assert kind_errors(list(check_schemas(context({"a.yaml": OPERATOR_ALERT, "f.yaml": FLUX_INSTANCE}, False)))) == []
+    typo = OPERATOR_ALERT.replace("kind: FluxInstance", "kind: FluxInstanse")
+    results = list(check_schemas(context({"a.yaml": typo, "f.yaml": FLUX_INSTANCE}, False)))
+    assert kind_errors(results) == ["spec.eventSources[0].kind"]
+
+
+def test_an_unknown_distribution_is_a_config_error():
+    _, errors = config_model.load(distribution_config("flux-operater"))
+    assert [e.field for e in errors] == ["spec.flux.distribution"]

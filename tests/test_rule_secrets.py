@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sops_fixtures import DECRYPT_RC, NAMESPACE, SECRET_NAME, Sops, make_sops, secret_text, upstream_values
 
 from krm_fn import config as config_model
-from krm_fn import lint
+from krm_fn import lint, yamlio
 from krm_fn.checks import RULES, CheckContext, run_rules
 from krm_fn.checks import secrets as rules
 from krm_fn.files import read_items
@@ -251,15 +251,52 @@ def test_object_encrypted_whole_is_an_error(sops: Sops, tmp_path: Path) -> None:
     assert whole.location is not None and whole.location.path == str(path)
 
 
-def test_other_secret_with_a_sops_block_is_held_to_the_format(sops: Sops, files: dict[str, Path], tmp_path: Path):
-    """A sops block means "meant to be encrypted": a value left in clear is an error, whatever plaintextSecrets says."""
+def test_a_value_the_files_encrypted_regex_leaves_clear_is_a_warning(
+    sops: Sops, files: dict[str, Path], tmp_path: Path
+):
+    """encrypted_regex: ^token$ leaves `password` in clear on purpose (the sops metadata says so): a warning."""
     text = secret_text({"token": "t0ken-value", "password": "pa55word"}, name="app", namespace="apps")
     path = sops.encrypt_text(text, tmp_path / "app.enc.yaml", encrypted_regex="^token$")
     relaxed = config_with(checks={"plaintextSecrets": "warning"})
     results = check([files["good"], path], relaxed)
     assert [(r.rule, r.severity, r.field) for r in results] == [
+        (rules.ENCRYPTED, Severity.WARNING, "stringData.password")
+    ]
+    assert "encrypted_regex does not match it" in results[0].message and "pa55word" not in results[0].message
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "left_clear"),
+    [
+        ("unencrypted_regex", "^(password)$", "password"),
+        ("encrypted_suffix", "_enc", "password"),
+        ("unencrypted_suffix", "_clear", "note_clear"),
+    ],
+)
+def test_every_sops_selector_leaving_a_value_clear_is_a_warning(files, tmp_path, option, value, left_clear):
+    doc = yaml.safe_load(files["good"].read_text())
+    doc["metadata"] = {"name": "app", "namespace": "apps"}
+    enc = doc["stringData"]["grafana-admin-password"]
+    doc["stringData"] = {"token_enc" if option == "encrypted_suffix" else "token": enc, left_clear: "not-shown-1"}
+    doc["sops"][option] = value
+    path = write(tmp_path / "app.enc.yaml", yaml.safe_dump(doc, sort_keys=False, width=1 << 20))
+    results = check([files["good"], path])
+    assert [(r.rule, r.severity, r.field) for r in results] == [
+        (rules.ENCRYPTED, Severity.WARNING, f"stringData.{left_clear}")
+    ]
+
+
+def test_a_value_the_files_encrypted_regex_covers_left_clear_is_still_an_error(sops, files, tmp_path):
+    text = secret_text({"token": "t0ken-value", "password": "pa55word"}, name="app", namespace="apps")
+    path = sops.encrypt_text(text, tmp_path / "app.enc.yaml", encrypted_regex="^(token|password)$")
+    doc = yaml.safe_load(path.read_text())
+    doc["stringData"]["password"] = "pasted-by-hand"
+    path = write(path, yaml.safe_dump(doc, sort_keys=False, width=1 << 20))
+    results = check([files["good"], path], config_with(checks={"plaintextSecrets": "warning"}))
+    assert [(r.rule, r.severity, r.field) for r in results] == [
         (rules.ENCRYPTED, Severity.ERROR, "stringData.password")
     ]
+    assert "edited after encryption" in results[0].message
 
 
 def test_every_value_the_real_sops_writes_is_accepted(sops: Sops, tmp_path: Path) -> None:
@@ -471,6 +508,46 @@ def test_check_command_over_a_repository_without_a_config(files: dict[str, Path]
     assert lint.run([str(repo)]).exit_code == 0
 
 
+REFERENCES = {
+    "op": ("op://homelab/cloudflare/token", "1Password reference (op://)"),
+    "vault": ("vault:secret/data/app#password", "Vault reference"),
+    "avp": ("<path:kv/data/app#password>", "argocd-vault-plugin placeholder"),
+    "vals": ("ref+awssecrets://app/db#/password", "vals reference"),
+    "flux": ("${DB_PASSWORD}", "Flux substitution placeholder"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_a_secret_of_references_is_not_plaintext_and_says_what_was_recognised(tmp_path: Path, name: str) -> None:
+    value, kind = REFERENCES[name]
+    text = secret_text({"token": value}, name="bootstrap", namespace="flux-system")
+    results = check([write(tmp_path / "s.yaml", text)], no_config=True)
+    assert [(r.rule, r.severity) for r in results] == [(rules.PLAINTEXT, Severity.INFO)]
+    assert kind in results[0].message and value not in results[0].message
+
+
+def test_references_under_data_are_read_through_base64(tmp_path: Path) -> None:
+    encoded = base64.b64encode(b"op://homelab/github/token").decode()
+    text = f"apiVersion: v1\nkind: Secret\nmetadata: {{name: gh, namespace: apps}}\ndata:\n  token: {encoded}\n"
+    results = check([write(tmp_path / "s.yaml", text)], no_config=True)
+    assert [(r.rule, r.severity) for r in results] == [(rules.PLAINTEXT, Severity.INFO)]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"token": "op://homelab/github/token", "password": "hunter2-shown-nowhere"},  # one real secret next to it
+        {"token": "prefix op://homelab/github/token"},  # text around a reference may be a secret
+        {"token": "${A}${B}x"},  # not a lone placeholder
+        {"token": "op://"},
+    ],
+)
+def test_a_secret_with_any_plaintext_value_is_still_an_error(tmp_path: Path, values: dict) -> None:
+    text = secret_text(values, name="mixed", namespace="apps")
+    results = check([write(tmp_path / "s.yaml", text)], no_config=True)
+    assert [(r.rule, r.severity) for r in results] == [(rules.PLAINTEXT, Severity.ERROR)]
+
+
 def test_secret_with_no_values_is_not_plaintext(tmp_path: Path) -> None:
     token = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sa-token\n  namespace: apps\n  annotations:\n"
     token += "    kubernetes.io/service-account.name: app\ntype: kubernetes.io/service-account-token\n"
@@ -577,3 +654,39 @@ def test_rules_never_raise_on_odd_secrets() -> None:
         ctx = CheckContext(config, [], [Item.from_data(obj, generated=False)], True)
         results = list(run_rules(ctx, [r for r in RULES if r.id in SECRET_RULES]))
         assert results and not [r for r in results if r.rule == "internal-error"], obj
+
+
+# --- messages when the file is not known (kustomize hands objects over without their files) ------
+
+
+def stream_check(texts: list[str], config: dict | None = None) -> list[Result]:
+    """The secret rules over objects as kustomize passes them: no file, in stream order."""
+    items = [Item(raw=raw) for text in texts for raw in yamlio.split_documents(text)]
+    loaded, problems = config_model.load(default_config() if config is None else config)
+    assert problems == []
+    return list(run_rules(CheckContext(loaded, [], items, True), [r for r in RULES if r.id in SECRET_RULES]))
+
+
+def test_without_a_file_the_fix_names_the_object_not_FILE() -> None:
+    results = only(stream_check([APP_SECRET]), rules.PLAINTEXT)
+    assert len(results) == 1 and "--in-place <the file of Secret apps/app-db>" in results[0].message
+    assert "FILE" not in results[0].message
+
+
+def test_a_kustomize_origin_annotation_gives_the_real_file() -> None:
+    doc = yaml.safe_load(APP_SECRET)
+    doc["metadata"]["annotations"] = {"config.kubernetes.io/origin": "path: apps/app-db.yaml\n"}
+    results = only(stream_check([yaml.safe_dump(doc)]), rules.PLAINTEXT)
+    assert "--in-place apps/app-db.yaml" in results[0].message
+    assert results[0].to_line().startswith("apps/app-db.yaml: error [secret-plaintext] Secret apps/app-db")
+    doc["metadata"]["annotations"]["config.kubernetes.io/origin"] = "path: app.yaml\nrepo: https://example.com/r\n"
+    remote = only(stream_check([yaml.safe_dump(doc)]), rules.PLAINTEXT)
+    assert "<the file of Secret apps/app-db>" in remote[0].message  # a remote base's path is not ours to name
+
+
+def test_an_object_encrypted_whole_is_named_by_its_position_in_the_input(sops: Sops, tmp_path: Path) -> None:
+    path = write(tmp_path / "whole.enc.yaml", secret_text(upstream_values()))
+    assert sops.with_rule(tmp_path / "cfg").run("encrypt", "--in-place", str(path)).returncode == 0
+    results = only(stream_check([APP_SECRET, path.read_text()]), rules.ENCRYPTED)
+    assert len(results) == 1 and results[0].message.startswith("item 2 of the input (its file is not known here)")
+    assert "--in-place <the file of item 2 of the input>" in results[0].message

@@ -3,7 +3,7 @@
 # The import order is the order the rules run in, and so the order of their results.
 # isort: off
 from krm_fn.checks import base, hostnames, route_overlap, route_attachment, route_backend  # noqa: F401 - registers rules
-from krm_fn.checks import schemas, secrets, templates, values  # noqa: F401 - registers rules
+from krm_fn.checks import schemas, secrets, templates, values, existing  # noqa: F401 - registers rules
 
 # isort: on
 from krm_fn.checks.base import RULES, CheckContext, Rule, rule, run_rules

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, result, rule
 from krm_fn.config import Config
+from krm_fn.gateway.chart_hosts import chart_hostnames
 from krm_fn.gateway.hostnames import intersect
 from krm_fn.gateway.model import ParentRef, PathMatch, Route, paths_overlap, routes, ui_of
 from krm_fn.record import Record
@@ -78,6 +79,45 @@ def check_overlap(ctx: CheckContext) -> Iterator[Result]:
         clash = _clash(route, other)
         if clash is not None:
             yield _overlap_result(ctx.config, route, other, clash)
+    yield from _against_chart_values(ctx, [route for route in everything if route.generated])
+
+
+def _against_chart_values(ctx: CheckContext, generated: list[Route]) -> Iterator[Result]:
+    """The UIs' hostnames against the routes and ingresses HelmRelease values make charts render.
+
+    A warning: which Gateway (or ingress controller) and paths the chart's objects use is not
+    known here, only that the same name is asked for twice.
+    """
+    config = ctx.config
+    if config is None or not generated:
+        return
+    ours = {route.item.identity for route in generated} | {item.identity for item in ctx.generated}
+    for release in ctx.user_objects("HelmRelease"):
+        spec = release.obj.get("spec")
+        if release.identity in ours or not isinstance(spec, dict):
+            continue
+        for path, host in chart_hostnames(spec.get("values")):
+            for route in generated:
+                if not any(intersect(host, name) for _, name in route.hostnames):
+                    continue
+                ui = ui_of(config, route.item)
+                fix = (
+                    f"give one of them another hostname (spec.ui.{ui}.hostname in {config.ref})"
+                    if ui
+                    else ("give one of them another hostname")
+                )
+                if ui:
+                    fix += f", or set spec.ui.{ui}.enabled: false"
+                kind = "an HTTPRoute" if path[0] == "route" else "an Ingress"
+                yield result(
+                    OVERLAP_RULE,
+                    Severity.WARNING,
+                    f"values ask the chart for {kind} for {host}, which {route.label} also claims: requests for it "
+                    f"would reach only one of them; {fix}",
+                    release,
+                    ["spec", "values", *path],
+                )
+                break
 
 
 def _overlap_result(config: Config | None, route: Route, other: Route, clash: _Clash) -> Result:

@@ -5,6 +5,9 @@ pipeline, the user's objects of the kinds the stack works with are validated too
 ObservabilityConfig (`observability-fn check` over a repository), every object whose schema the
 package has. Objects of kinds with no schema are skipped: a PodMonitor, for one, since the
 prometheus-operator CRD is not vendored.
+
+Flux objects are checked against the CRDs of the Flux distribution in use (`flux_distribution`):
+flux-operator's Alert takes more event source kinds than upstream Flux's.
 """
 
 from __future__ import annotations
@@ -35,6 +38,30 @@ STACK_KINDS = (
 )
 
 
+FLUX_OPERATOR = "flux-operator"
+FLUX_OPERATOR_GROUP = "fluxcd.controlplane.io"  # FluxInstance, FluxReport, ResourceSet, ResourceSetInputProvider
+# Flux's own CRDs in the pipeline mean `flux bootstrap`'s gotk-components.yaml: upstream Flux.
+UPSTREAM_CRD = "alerts.notification.toolkit.fluxcd.io"
+
+
+def flux_distribution(ctx: CheckContext) -> str:
+    """upstream or flux-operator: from spec.flux.distribution, else from what the pipeline holds.
+
+    With no evidence either way, flux-operator: its schemas accept everything upstream's do, and
+    a false alarm fails the user's build.
+    """
+    if ctx.config is not None and ctx.config.flux.distribution != "auto":
+        return ctx.config.flux.distribution
+    upstream = False
+    for item in ctx.pipeline:
+        api_version = item.api_version or ""
+        if api_version.startswith(FLUX_OPERATOR_GROUP + "/"):
+            return FLUX_OPERATOR
+        if item.kind == "CustomResourceDefinition" and item.name == UPSTREAM_CRD:
+            upstream = True
+    return "upstream" if upstream else FLUX_OPERATOR
+
+
 def default_kubernetes_version() -> str:
     """The config schema's default Kubernetes version (used when there is no config)."""
     return config_model.schema()["properties"]["spec"]["properties"]["kubernetesVersion"]["default"]
@@ -47,8 +74,9 @@ def default_kubernetes_version() -> str:
 )
 def check_schemas(ctx: CheckContext) -> Iterator[Result]:
     version = ctx.config.kubernetes_version if ctx.config is not None else default_kubernetes_version()
+    variant = FLUX_OPERATOR if flux_distribution(ctx) == FLUX_OPERATOR else ""
     for item in ctx.generated:
-        for problem in validation.validate(item.obj, version):
+        for problem in validation.validate(item.obj, version, variant):
             yield result(
                 RULE,
                 Severity.ERROR,
@@ -57,7 +85,7 @@ def check_schemas(ctx: CheckContext) -> Iterator[Result]:
                 list(problem.path),
             )
     for item in _user_objects(ctx, version):
-        for problem in validation.validate(item.obj, version):
+        for problem in validation.validate(item.obj, version, variant):
             if not _hostname_problem(item, problem.path):
                 yield result(RULE, Severity.ERROR, problem.message, item, list(problem.path))
 

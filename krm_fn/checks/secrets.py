@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from krm_fn.checks.base import CheckContext, dotted, result, rule
 from krm_fn.config import Config
 from krm_fn.items import Item
+from krm_fn.placeholders import is_placeholder
 from krm_fn.results import Result, Severity
 
 PRESENT = "sops-secret-present"
@@ -98,14 +99,26 @@ def _sops_block(item: Item) -> object:
     return item.obj.get("sops")
 
 
-def _file(item: Item | None) -> str:
-    """The item's file for a command in a message, when known and safe to paste into a shell; else FILE."""
+def _file(item: Item | None, position: int | None = None) -> str:
+    """The item's file for a command in a message, when known and safe to paste into a shell.
+
+    Else what stands for it: the object's kind and name (kustomize hands objects over without
+    their files unless the kustomization sets `buildMetadata: [originAnnotations]`), or, when
+    sops encrypted the metadata too, the object's position in the input.
+    """
     path = item.location().path if item is not None else None
-    return path if path and _SHELL_SAFE_PATH.fullmatch(path) else "FILE"
+    if path and _SHELL_SAFE_PATH.fullmatch(path):
+        return path
+    if item is not None and position is None and item.kind and item.name and not item.kind.startswith("ENC["):
+        ref = f"{item.namespace}/{item.name}" if item.namespace else item.name
+        return f"<the file of {item.kind} {ref}>"
+    if position is not None:
+        return f"<the file of item {position} of the input>"
+    return "FILE"
 
 
-def _encrypt(item: Item) -> str:
-    return ENCRYPT_HINT.replace("FILE", _file(item))
+def _encrypt(item: Item, position: int | None = None) -> str:
+    return ENCRYPT_HINT.replace("FILE", _file(item, position))
 
 
 def _generated_by_kustomize(item: Item) -> bool:
@@ -170,6 +183,46 @@ def _parse_enc(value: object) -> tuple[str | None, bytes]:
     if match["type"] not in VALUE_TYPES:
         return f"has an ENC[...] type that sops does not know (known: {', '.join(sorted(VALUE_TYPES))})", data
     return None, data
+
+
+# Values that name a secret kept elsewhere, filled in by a tool before the Secret reaches the cluster.
+# Each is recognised only as the whole (one-line) value: text around it could be a secret.
+_REFERENCES = (
+    (re.compile(r"op://[^\s/]+/[^\s/]+(/[^\s]+)+"), "1Password reference (op://)"),
+    (re.compile(r"vault:[^\s]+"), "Vault reference (vault:, as bank-vaults injects)"),
+    (re.compile(r"<path:[^\s<>]+>"), "argocd-vault-plugin placeholder (<path:...>)"),
+    (re.compile(r"ref\+[a-z0-9]+://[^\s]+"), "vals reference (ref+...)"),
+)
+
+
+def reference_kind(value: object) -> str | None:
+    """What kind of reference to a secret kept elsewhere `value` is, or None when it is not one.
+
+    A `data` value is read as base64 first. A value that is only a Flux substitution placeholder
+    (`${TOKEN}`) is filled in by Flux's postBuild.substituteFrom, usually from a Secret.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if is_placeholder(text):
+        return "Flux substitution placeholder (${...})"
+    for pattern, kind in _REFERENCES:
+        if pattern.fullmatch(text):
+            return kind
+    return None
+
+
+def _reference(path: list[str | int], value: object) -> str | None:
+    """reference_kind of a Secret value, decoding `data` values (base64) first."""
+    if path[0] == "data" and isinstance(value, str) and not is_placeholder(value.strip()):
+        decoded = _b64(value.strip())
+        if decoded is None:
+            return None
+        try:
+            value = decoded.decode()
+        except UnicodeDecodeError:
+            return None
+    return reference_kind(value)
 
 
 def _is_plaintext(problem: str) -> bool:
@@ -313,23 +366,30 @@ def _has_values(item: Item) -> bool:
 
 def _encrypted_whole(ctx: CheckContext) -> Iterator[Result]:
     """Objects whose apiVersion or kind sops encrypted too (no encrypted_regex): no tool can read them."""
-    for item in ctx.pipeline:
+    for position, item in enumerate(ctx.pipeline, start=1):
         if not (item.mentions("ENC[AES256_GCM") and item.mentions("sops")) or item.parse_error() is not None:
             continue
         header = [item.obj.get("apiVersion"), item.obj.get("kind")]
         if "sops" in item.obj and any(isinstance(v, str) and v.startswith("ENC[") for v in header):
+            location = item.location()
+            which = "an object" if location.path else f"item {position} of the input (its file is not known here)"
             yield result(
                 ENCRYPTED,
                 Severity.ERROR,
-                "an object with its apiVersion, kind and metadata encrypted (sops ran without encrypted_regex), "
+                f"{which} has its apiVersion, kind and metadata encrypted (sops ran without encrypted_regex), "
                 "so kustomize, kpt and Flux cannot tell what it is; decrypt it and encrypt it again with "
-                f"`{_encrypt(item)}`",
+                f"`{_encrypt(item, position)}`",
                 None,
-                location=item.location(),
+                location=location,
             )
 
 
-@rule(ENCRYPTED, Severity.ERROR, "the stack's Secret, and every Secret with a sops block, has every value encrypted")
+@rule(
+    ENCRYPTED,
+    Severity.ERROR,
+    "every value of the stack's Secret is encrypted, and of other sops Secrets every value their selector covers "
+    "(values it leaves clear on purpose: a warning)",
+)
 def secret_encrypted(ctx: CheckContext) -> Iterator[Result]:
     """The stack Secret, and every Secret with a sops block, has every value in ENC[...] form."""
     config = ctx.config
@@ -362,6 +422,9 @@ def secret_encrypted(ctx: CheckContext) -> Iterator[Result]:
                 continue
             if _is_plaintext(problem):
                 reason = _selector_reason(selector, path)
+                if reason and not stack:
+                    yield _left_clear(item, path, reason)
+                    continue
                 fix = (
                     f"{reason}; decrypt the file and encrypt it again with `{_encrypt(item)}`"
                     if reason
@@ -375,11 +438,30 @@ def secret_encrypted(ctx: CheckContext) -> Iterator[Result]:
             yield result(ENCRYPTED, Severity.ERROR, message, item, path)
 
 
+def _left_clear(item: Item, path: list[str | int], reason: str) -> Result:
+    """A value the file's sops selector leaves in clear on purpose: a warning (the stack's Secret: an error)."""
+    return result(
+        ENCRYPTED,
+        Severity.WARNING,
+        f"value is in clear: {reason}, so sops leaves it in clear on purpose; fine for a value that is not secret, "
+        f"otherwise widen the selector and encrypt the file again with `{_encrypt(item)}`",
+        item,
+        path,
+    )
+
+
 @rule(
-    PLAINTEXT, Severity.ERROR, "every other Secret is SOPS-encrypted (spec.checks.plaintextSecrets: warning relaxes it)"
+    PLAINTEXT,
+    Severity.ERROR,
+    "every other Secret is SOPS-encrypted unless its values are references (op://, vault:, <path:...>, ref+..., "
+    "${VAR}; an info line); spec.checks.plaintextSecrets: warning relaxes it",
 )
 def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
-    """Every other Secret that holds values has a sops block at all."""
+    """Every other Secret that holds values has a sops block at all.
+
+    Values that are references to a secret kept elsewhere (op://, vault:, <path:...>, ref+...,
+    a lone ${VAR}) are not plaintext secrets: a Secret holding only those gets one info line.
+    """
     config = ctx.config
     severity = Severity.ERROR if config is None else config.plaintext_secrets_severity
     for item in _checked_secrets(ctx):
@@ -387,7 +469,26 @@ def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
             continue
         if not _has_values(item):
             continue
-        field = next(s for s in SECTIONS if any(not _holds_nothing(v) for p, v in _values(item) if p[0] == s))
+        plain: list[list[str | int]] = []
+        references: dict[str, int] = {}
+        for path, value in _values(item):
+            if _holds_nothing(value):
+                continue
+            kind = _reference(path, value)
+            if kind is None:
+                plain.append(path)
+            else:
+                references[kind] = references.get(kind, 0) + 1
+        if not plain:
+            kinds = ", ".join(f"{kind} x{count}" if count > 1 else kind for kind, count in sorted(references.items()))
+            yield result(
+                PLAINTEXT,
+                Severity.INFO,
+                f"holds references to secrets kept elsewhere, not secrets: {kinds}; not checked for encryption",
+                item,
+            )
+            continue
+        field = str(plain[0][0])
         relax = (
             "(no ObservabilityConfig in these files, so every Secret must be encrypted)"
             if config is None
