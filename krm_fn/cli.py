@@ -3,7 +3,7 @@
 observability-fn                      KRM function: ResourceList on stdin (kpt, kustomize)
 observability-fn CONFIG_FILE          legacy kustomize exec plugin (kubectl kustomize)
 observability-fn render PATH...       the stack as YAML, or files for Flux (--output DIR)
-observability-fn check PATH...        the rules over a directory of manifests
+observability-fn check PATH...        the rules over a repository, read as Flux and kustomize read it
 observability-fn schema               the ObservabilityConfig JSON Schema
 observability-fn install-plugin       make kubectl kustomize find the legacy plugin
 """
