@@ -238,15 +238,15 @@ def _union(a: _Node, b: _Node) -> None:
         ra.flux = ra.flux or rb.flux
 
 
-def _items(build: Build, substitution: flux.Substitution | None = None, shown=lambda p: p) -> list[Item]:
+def _items(build: Build, substitution: flux.Substitution | None = None) -> list[Item]:
+    """The build's objects as Flux applies them: substituted, with the namespace (or name) the build gave."""
     items: list[Item] = []
     for piece in build.pieces:
         raw = flux.substituted(piece.raw, substitution)
-        kind = head(piece.raw).get("kind")
-        if kind == "Namespace" and piece.namespace is not None:
-            items.append(BuiltItem(raw, shown(piece.file), name=piece.namespace))
+        if head(piece.raw).get("kind") == "Namespace" and piece.namespace is not None:
+            items.append(BuiltItem(raw, piece.file, name=piece.namespace))
         else:
-            items.append(BuiltItem(raw, shown(piece.file), namespace=piece.namespace))
+            items.append(BuiltItem(raw, piece.file, namespace=piece.namespace))
     return items
 
 
@@ -259,94 +259,15 @@ def walk(paths: list[str], include: list[str] | None = None, exclude: list[str] 
         root = os.path.relpath(root)  # shown paths keep the form they were given in
     w = Walk(os.path.normpath(root), include or [], exclude or [], bases)
     files = _list(bases, w, repo)
-
-    kfiles = [f for f in files if os.path.basename(f) in FILE_NAMES]
-    referenced: set[str] = set()
-    for kfile in kfiles:
-        kustomization = w.kustomization(kfile)
-        if kustomization is not None:
-            referenced.update(references(kustomization, os.path.dirname(kfile) or "."))
-    flux_paths = {
-        os.path.normpath(os.path.join(root, flux.FluxKustomization(item).path))
-        for item in _flux_objects(files, w, set(kfiles))
-        for root in w.roots()
-    }
-
-    nodes: list[_Node] = []
-    queue: list[tuple[Item, _Node]] = []
-    for kfile in kfiles:
-        directory = os.path.dirname(kfile) or "."
-        if directory in referenced or directory in flux_paths or kfile in w.visited:
-            continue
-        node = _Node(f"kustomize:{directory}")
-        node.items = _items(build_dir(directory, w))
-        repo.builds += 1
-        nodes.append(node)
-        queue.extend((item, node) for item in node.items if _flux_candidate(item))
-
-    built: dict[tuple, _Node] = {}
-    loose_nodes: dict[str, _Node] = {}
+    walker = _Walker(w, repo)
+    walker.kustomize_roots(files)
     while True:
-        while queue:
-            item, parent = queue.pop(0)
-            if item.parse_error() is not None or not flux.is_flux_kustomization(item):
-                continue
-            ks = flux.FluxKustomization(item)
-            parent.find().flux = True
-            key = (ks.key, id(parent.find()))  # per cluster: the same path in two clusters is built twice
-            if key in built:
-                _union(parent, built[key])
-                continue
-            node = built[key] = _Node(f"flux:{item.file}:{item.name}", flux=True)
-            _union(parent, node)
-            nodes.append(node)
-            build = _flux_build(ks, w)
-            if build is None:
-                continue
-            repo.flux += 1
-            repo.builds += 1
-            node.items = _items(build, ks.substitution)
-            queue.extend((found, node) for found in node.items if _flux_candidate(found))
-        # Flux Kustomizations in files no build read (e.g. clusters/<name>/*.yaml with no kustomization)
-        for path in files:
-            if path in w.visited:
-                continue
-            raws = w.documents(path, report=False)
-            if not raws or not any(flux.GROUP in raw.text for raw in raws):
-                continue
-            candidates = [BuiltItem(raw, path) for raw in raws]
-            found = [
-                i
-                for i in candidates
-                if _flux_candidate(i) and i.parse_error() is None and flux.is_flux_kustomization(i)
-            ]
-            if not found:
-                continue
-            w.visited.add(path)
-            directory = os.path.dirname(path)
-            node = loose_nodes.setdefault(directory, _Node(f"files:{directory}"))
-            node.items.extend(candidates)
-            queue.extend((i, node) for i in found)
-        if not queue:
+        walker.follow_flux()
+        walker.flux_in_loose_files(files)  # may queue more
+        if not walker.queue:
             break
-
-    for item in _loose(files, w):
-        directory = os.path.dirname(item.file or "")
-        loose_nodes.setdefault(directory, _Node(f"files:{directory}")).items.append(item)
-    nodes.extend(loose_nodes.values())
-
-    groups: dict[int, tuple[_Node, list[Item]]] = {}
-    rest: list[Item] = []
-    for node in nodes:
-        root = node.find()
-        if root.flux:
-            groups.setdefault(id(root), (root, []))[1].extend(node.items)
-        else:
-            rest.extend(node.items)
-    for root, items in groups.values():
-        repo.groups.append(Group(root.name, _unique(items)))
-    if rest:
-        repo.groups.append(Group("the rest", _unique(rest)))
+    walker.loose(files)
+    walker.group()
 
     repo.files = len({item.file for group in repo.groups for item in group.items})
     repo.results.extend(w.results)
@@ -356,6 +277,104 @@ def walk(paths: list[str], include: list[str] | None = None, exclude: list[str] 
     if data:
         repo.skipped["generator inputs (data, not manifests)"] = data
     return repo
+
+
+class _Walker:
+    """The steps of `walk`, sharing the builds made so far and how they connect."""
+
+    def __init__(self, w: Walk, repo: Repository):
+        self.w = w
+        self.repo = repo
+        self.nodes: list[_Node] = []
+        self.queue: list[tuple[Item, _Node]] = []  # Flux Kustomizations found, and the build they are in
+        self.built: dict[tuple, _Node] = {}
+        self.loose_nodes: dict[str, _Node] = {}  # directory -> files no build read
+
+    def kustomize_roots(self, files: list[str]) -> None:
+        """Build each kustomization that no kustomization builds and no Flux Kustomization names."""
+        w = self.w
+        kfiles = [f for f in files if os.path.basename(f) in FILE_NAMES]
+        referenced: set[str] = set()
+        for kfile in kfiles:
+            kustomization = w.kustomization(kfile)
+            if kustomization is not None:
+                referenced.update(references(kustomization, os.path.dirname(kfile) or "."))
+        flux_paths = {
+            os.path.normpath(os.path.join(base, flux.FluxKustomization(item).path))
+            for item in _flux_objects(files, w, set(kfiles))
+            for base in w.roots()
+        }
+        for kfile in kfiles:
+            directory = os.path.dirname(kfile) or "."
+            if directory in referenced or directory in flux_paths or kfile in w.visited:
+                continue
+            node = _Node(f"kustomize:{directory}")
+            node.items = _items(build_dir(directory, w))
+            self.repo.builds += 1
+            self.nodes.append(node)
+            self.queue.extend((item, node) for item in node.items if _flux_candidate(item))
+
+    def follow_flux(self) -> None:
+        """Build every queued Flux Kustomization once per cluster, and those its build holds."""
+        while self.queue:
+            item, parent = self.queue.pop(0)
+            if not _is_flux(item):
+                continue
+            ks = flux.FluxKustomization(item)
+            parent.find().flux = True
+            key = (ks.key, id(parent.find()))  # per cluster: the same path in two clusters is built twice
+            if key in self.built:
+                _union(parent, self.built[key])
+                continue
+            node = self.built[key] = _Node(f"flux:{item.file}:{item.name}", flux=True)
+            _union(parent, node)
+            self.nodes.append(node)
+            build = _flux_build(ks, self.w)
+            if build is None:
+                continue
+            self.repo.flux += 1
+            self.repo.builds += 1
+            node.items = _items(build, ks.substitution)
+            self.queue.extend((found, node) for found in node.items if _flux_candidate(found))
+
+    def flux_in_loose_files(self, files: list[str]) -> None:
+        """Flux Kustomizations in files no build read (clusters/<name>/*.yaml with no kustomization):
+        the files of one directory go together, as Flux's generated kustomization would take them."""
+        for path in files:
+            if path in self.w.visited:
+                continue
+            raws = self.w.documents(path, report=False)
+            if not raws or not any(flux.GROUP in raw.text for raw in raws):
+                continue
+            candidates = [BuiltItem(raw, path) for raw in raws]
+            found = [i for i in candidates if _flux_candidate(i) and _is_flux(i)]
+            if not found:
+                continue
+            self.w.visited.add(path)
+            self._loose_node(os.path.dirname(path)).items.extend(candidates)
+            self.queue.extend((i, self._loose_node(os.path.dirname(path))) for i in found)
+
+    def loose(self, files: list[str]) -> None:
+        for item in _loose(files, self.w):
+            self._loose_node(os.path.dirname(item.file or "")).items.append(item)
+
+    def _loose_node(self, directory: str) -> _Node:
+        return self.loose_nodes.setdefault(directory, _Node(f"files:{directory}"))
+
+    def group(self) -> None:
+        """One group per cluster Flux ties together; everything else in one more."""
+        groups: dict[int, tuple[_Node, list[Item]]] = {}
+        rest: list[Item] = []
+        for node in [*self.nodes, *self.loose_nodes.values()]:
+            root = node.find()
+            if root.flux:
+                groups.setdefault(id(root), (root, []))[1].extend(node.items)
+            else:
+                rest.extend(node.items)
+        for root, items in groups.values():
+            self.repo.groups.append(Group(root.name, _unique(items)))
+        if rest:
+            self.repo.groups.append(Group("the rest", _unique(rest)))
 
 
 def _is_flux(item: Item) -> bool:
