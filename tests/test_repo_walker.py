@@ -211,3 +211,55 @@ def test_a_file_no_kustomization_lists_is_checked_when_it_is_kubernetes(tmp_path
         },
     )
     assert results(tmp_path) == [("yaml-parse", "error", "stray.yaml", 5)]
+
+
+def test_a_cluster_of_per_app_flux_kustomizations_is_one_group(tmp_path: Path):
+    """The layout of many homelabs: kubernetes/flux/cluster/ks.yaml builds kubernetes/apps (no
+    kustomization there: Flux generates one listing each namespace's kustomization), which lists each
+    app's ks.yaml, each building the app's directory. A Gateway in one app and a route in another
+    are in one cluster: the route is checked against the Gateway."""
+    ks = """
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {{name: {name}, namespace: flux-system}}
+    spec:
+      path: {path}
+      targetNamespace: network
+      sourceRef: {{kind: GitRepository, name: flux-system}}
+    """
+    route = """
+    apiVersion: gateway.networking.k8s.io/v1
+    kind: HTTPRoute
+    metadata: {name: echo}
+    spec:
+      parentRefs: [{name: external, sectionName: nope}]
+      hostnames: [echo.example.org]
+    """
+    gateway = """
+    apiVersion: gateway.networking.k8s.io/v1
+    kind: Gateway
+    metadata: {name: external}
+    spec:
+      gatewayClassName: envoy
+      listeners: [{name: https, protocol: HTTPS, port: 443, hostname: "*.example.org"}]
+    """
+    put(
+        tmp_path,
+        {
+            "kubernetes/flux/cluster/ks.yaml": ks.format(name="cluster-apps", path="./kubernetes/apps"),
+            "kubernetes/apps/network/kustomization.yaml": "resources: [./gateway/ks.yaml, ./echo/ks.yaml]\n",
+            "kubernetes/apps/network/gateway/ks.yaml": ks.format(
+                name="gw", path="./kubernetes/apps/network/gateway/app"
+            ),
+            "kubernetes/apps/network/gateway/app/kustomization.yaml": "resources: [gateway.yaml]\n",
+            "kubernetes/apps/network/gateway/app/gateway.yaml": gateway,
+            "kubernetes/apps/network/echo/ks.yaml": ks.format(name="echo", path="./kubernetes/apps/network/echo/app"),
+            "kubernetes/apps/network/echo/app/kustomization.yaml": "resources: [route.yaml]\n",
+            "kubernetes/apps/network/echo/app/route.yaml": route,
+        },
+    )
+    repo = walk([str(tmp_path)])
+    assert len(repo.groups) == 1
+    found = results(tmp_path)
+    # the route names a listener the Gateway does not have: found only because both are in one group
+    assert [(r[0], r[2]) for r in found] == [("route-attachment", "route.yaml")], found

@@ -76,6 +76,8 @@ class FluxKustomization:
         self.path = path if isinstance(path, str) and path else "./"
         namespace = spec.get("targetNamespace")
         self.target_namespace = namespace if isinstance(namespace, str) and namespace else None
+        source = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
+        self.source_kind = source.get("kind") if isinstance(source.get("kind"), str) else "GitRepository"
         components = spec.get("components")
         self.components = [c for c in components if isinstance(c, str)] if isinstance(components, list) else []
         post = spec.get("postBuild") if isinstance(spec.get("postBuild"), dict) else {}

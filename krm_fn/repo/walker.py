@@ -304,6 +304,9 @@ class _Walker:
             for item in _flux_objects(files, w, set(kfiles))
             for base in w.roots()
         }
+        for path in flux_paths:
+            if os.path.isdir(path) and kustomization_file(path) is None:
+                referenced.update(_generated_references(path))
         for kfile in kfiles:
             directory = os.path.dirname(kfile) or "."
             if directory in referenced or directory in flux_paths or kfile in w.visited:
@@ -338,21 +341,30 @@ class _Walker:
             self.queue.extend((found, node) for found in node.items if _flux_candidate(found))
 
     def flux_in_loose_files(self, files: list[str]) -> None:
-        """Flux Kustomizations in files no build read (clusters/<name>/*.yaml with no kustomization):
-        the files of one directory go together, as Flux's generated kustomization would take them."""
+        """Flux Kustomizations in files no build read (clusters/<name>/*.yaml with no kustomization).
+
+        Only the shallowest directory holding any is taken per call: what its Kustomizations build
+        (the apps' own ks.yaml files, typically) is then no longer loose. The files of one
+        directory go together, as Flux's generated kustomization would take them."""
+        found: dict[str, list[tuple[str, list[Item], list[Item]]]] = {}
         for path in files:
             if path in self.w.visited:
                 continue
             raws = self.w.documents(path, report=False)
             if not raws or not any(flux.GROUP in raw.text for raw in raws):
                 continue
-            candidates = [BuiltItem(raw, path) for raw in raws]
-            found = [i for i in candidates if _flux_candidate(i) and _is_flux(i)]
-            if not found:
-                continue
+            candidates: list[Item] = [BuiltItem(raw, path) for raw in raws]
+            kustomizations = [i for i in candidates if _flux_candidate(i) and _is_flux(i)]
+            if kustomizations:
+                found.setdefault(os.path.dirname(path), []).append((path, candidates, kustomizations))
+        if not found:
+            return
+        directory = min(found, key=lambda d: (d.count(os.sep), d))
+        node = self._loose_node(directory)
+        for path, candidates, kustomizations in found[directory]:
             self.w.visited.add(path)
-            self._loose_node(os.path.dirname(path)).items.extend(candidates)
-            self.queue.extend((i, self._loose_node(os.path.dirname(path))) for i in found)
+            node.items.extend(candidates)
+            self.queue.extend((i, node) for i in kustomizations)
 
     def loose(self, files: list[str]) -> None:
         for item in _loose(files, self.w):
@@ -402,6 +414,9 @@ def _flux_objects(files: list[str], w: Walk, kfiles: set[str]) -> list[Item]:
 
 
 def _flux_build(ks: flux.FluxKustomization, w: Walk) -> Build | None:
+    if ks.source_kind != "GitRepository":
+        w.skip("Flux Kustomizations of another source (OCIRepository, Bucket, ExternalArtifact)")
+        return None
     # spec.path is relative to the source's root: the git work tree, or else a directory given
     base = next((b for b in (os.path.normpath(os.path.join(r, ks.path)) for r in w.roots()) if os.path.isdir(b)), "")
     if "${" in ks.path or not base:
@@ -413,6 +428,20 @@ def _flux_build(ks: flux.FluxKustomization, w: Walk) -> Build | None:
     if ks.target_namespace:
         build.set_namespace(ks.target_namespace)
     return build
+
+
+def _generated_references(directory: str) -> list[str]:
+    """The kustomization directories Flux's generated kustomization for `directory` builds."""
+    found = []
+    for root, dirs, _ in os.walk(directory):
+        if root != directory and kustomization_file(root) is not None:
+            found.append(os.path.normpath(root))
+            dirs[:] = []
+        elif _is_chart(root):
+            dirs[:] = []
+        else:
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+    return found
 
 
 def _generated(directory: str, w: Walk) -> Build:
