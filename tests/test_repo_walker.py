@@ -263,3 +263,79 @@ def test_a_cluster_of_per_app_flux_kustomizations_is_one_group(tmp_path: Path):
     found = results(tmp_path)
     # the route names a listener the Gateway does not have: found only because both are in one group
     assert [(r[0], r[2]) for r in found] == [("route-attachment", "route.yaml")], found
+
+
+FLUX_KS = """
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {{name: {name}, namespace: flux-system}}
+spec:
+  path: {path}
+  sourceRef: {{kind: {kind}, name: {source}}}
+"""
+
+
+def test_flux_kustomizations_of_another_repository_are_skipped_and_counted(tmp_path: Path):
+    """Most Kustomizations build from this repository's GitRepository; one that names another
+    GitRepository (a project's CRDs) or an OCIRepository builds files that are not here."""
+    own = "flux-system"
+    put(
+        tmp_path,
+        {
+            "clusters/home/apps.yaml": FLUX_KS.format(name="apps", path="./apps", kind="GitRepository", source=own),
+            "clusters/home/infra.yaml": FLUX_KS.format(name="infra", path="./infra", kind="GitRepository", source=own),
+            "clusters/home/crds.yaml": FLUX_KS.format(name="crds", path="./", kind="GitRepository", source="crds-src"),
+            "clusters/home/oci.yaml": FLUX_KS.format(name="oci", path="./apps", kind="OCIRepository", source="x"),
+            "apps/a.yaml": CM.format(name="a"),
+            "infra/i.yaml": CM.format(name="i"),
+            "docs/mkdocs.yml": "nav: !!python/name:material.extensions\n",
+        },
+    )
+    doc = json.loads(lint.run([str(tmp_path)], "json").stdout)
+    assert doc["results"] == []
+    assert doc["summary"]["skipped"]["Flux Kustomizations of another source (another repository, OCI, a bucket)"] == 2
+    assert doc["summary"]["fluxKustomizations"] == 2
+
+
+def test_a_cluster_directory_whose_flux_system_builds_it_is_one_group(tmp_path: Path):
+    """cluster/flux/*.yaml with no kustomization, and cluster/flux/flux-system/ (a kustomization)
+    holding the Kustomization that builds ./cluster/flux: one cluster, each object once."""
+    own = "flux-cluster"
+    put(
+        tmp_path,
+        {
+            "cluster/flux/flux-system/kustomization.yaml": "resources: [sync.yaml]\n",
+            "cluster/flux/flux-system/sync.yaml": FLUX_KS.format(
+                name="flux-cluster", path="./cluster/flux", kind="GitRepository", source=own
+            ),
+            "cluster/flux/apps.yaml": FLUX_KS.format(
+                name="apps", path="./cluster/apps", kind="GitRepository", source=own
+            ),
+            "cluster/apps/kustomization.yaml": "resources: [a.yaml]\n",
+            "cluster/apps/a.yaml": CM.format(name="a"),
+        },
+    )
+    repo = walk([str(tmp_path)])
+    assert len(repo.groups) == 1
+    names = [i.name for i in repo.groups[0].items]
+    assert sorted(names) == ["a", "apps", "flux-cluster"]
+
+
+def test_an_empty_placeholder_resource_makes_patch_targets_unknown(tmp_path: Path):
+    """`flux bootstrap` fills gotk-components.yaml later: a patch of its Deployments is no finding."""
+    put(
+        tmp_path,
+        {
+            "kustomization.yaml": """
+            resources: [gotk-components.yaml, cm.yaml]
+            patches:
+              - target: {kind: Deployment, name: kustomize-controller}
+                patch: '[{"op": "add", "path": "/spec/replicas", "value": 2}]'
+            """,
+            "gotk-components.yaml": "# This file will be generated automatically by flux bootstrap.\n",
+            "cm.yaml": CM.format(name="a"),
+        },
+    )
+    assert results(tmp_path) == []
+    (tmp_path / "gotk-components.yaml").write_text(CM.format(name="b"))
+    assert [r[:2] for r in results(tmp_path)] == [("patch-target", "warning")]

@@ -78,6 +78,7 @@ class FluxKustomization:
         self.target_namespace = namespace if isinstance(namespace, str) and namespace else None
         source = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
         self.source_kind = source.get("kind") if isinstance(source.get("kind"), str) else "GitRepository"
+        self.source_name = source.get("name") if isinstance(source.get("name"), str) else None
         components = spec.get("components")
         self.components = [c for c in components if isinstance(c, str)] if isinstance(components, list) else []
         post = spec.get("postBuild") if isinstance(spec.get("postBuild"), dict) else {}
@@ -91,6 +92,8 @@ class FluxKustomization:
     def key(self) -> tuple:
         """What makes two Kustomizations build the same thing."""
         return (
+            self.source_kind,
+            self.source_name,
             self.path.strip("/").removeprefix("./"),
             self.target_namespace,
             tuple(self.components),

@@ -180,7 +180,7 @@ def _resource(entry: str, directory: str, kfile: str, key: str, walk: Walk, buil
         walk.visited.add(path)
         raws = walk.documents(path)
         build.pieces.extend(Piece(path, raw) for raw in raws or [])
-        if raws is None:
+        if not raws:  # unreadable, or empty: a placeholder filled in later (`flux bootstrap`'s gotk files)
             build.complete = False
     else:
         walk.missing(kfile, key, entry, "a file or directory")
@@ -196,6 +196,9 @@ def _generators(kustomization: dict, directory: str, kfile: str, walk: Walk, bui
                 inputs.append(generator["env"])
             for entry in inputs:
                 source = entry.split("=", 1)[1] if "=" in entry else entry
+                if is_remote(source):
+                    walk.skip("remote resources (not fetched)")
+                    continue
                 path = os.path.normpath(os.path.join(directory, source))
                 if os.path.exists(path):
                     walk.data(path)

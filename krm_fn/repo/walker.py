@@ -68,6 +68,7 @@ class Walk:
         self._documents: dict[str, list[yamlio.RawItem] | None] = {}
         self._errors: dict[str, Result] = {}
         self._kustomizations: dict[str, dict | None] = {}
+        self.own_sources: set[str] = set()  # GitRepository names taken to be this repository
 
     # -- findings and counts --
 
@@ -260,12 +261,17 @@ def walk(paths: list[str], include: list[str] | None = None, exclude: list[str] 
     w = Walk(os.path.normpath(root), include or [], exclude or [], bases)
     files = _list(bases, w, repo)
     walker = _Walker(w, repo)
-    walker.kustomize_roots(files)
+    deferred = walker.kustomize_roots(files)
     while True:
         walker.follow_flux()
         walker.flux_in_loose_files(files)  # may queue more
-        if not walker.queue:
+        if walker.queue:
+            continue
+        # roots that a Flux-generated kustomization would build, when no Flux Kustomization did
+        deferred = [d for d in deferred if kustomization_file(d) not in w.visited]
+        if not deferred:
             break
+        walker.root(deferred.pop(0))
     walker.loose(files)
     walker.group()
 
@@ -290,8 +296,9 @@ class _Walker:
         self.built: dict[tuple, _Node] = {}
         self.loose_nodes: dict[str, _Node] = {}  # directory -> files no build read
 
-    def kustomize_roots(self, files: list[str]) -> None:
-        """Build each kustomization that no kustomization builds and no Flux Kustomization names."""
+    def kustomize_roots(self, files: list[str]) -> list[str]:
+        """Build each kustomization that no kustomization builds and no Flux Kustomization names; the
+        directories a Flux-generated kustomization would build are returned for later instead."""
         w = self.w
         kfiles = [f for f in files if os.path.basename(f) in FILE_NAMES]
         referenced: set[str] = set()
@@ -299,23 +306,32 @@ class _Walker:
             kustomization = w.kustomization(kfile)
             if kustomization is not None:
                 referenced.update(references(kustomization, os.path.dirname(kfile) or "."))
+        written = [flux.FluxKustomization(item) for item in _flux_objects(files, w, set(kfiles))]
+        w.own_sources = _own_sources(written)
         flux_paths = {
-            os.path.normpath(os.path.join(base, flux.FluxKustomization(item).path))
-            for item in _flux_objects(files, w, set(kfiles))
-            for base in w.roots()
+            os.path.normpath(os.path.join(base, ks.path)) for ks in written if _own(ks, w) for base in w.roots()
         }
+        generated: set[str] = set()
         for path in flux_paths:
             if os.path.isdir(path) and kustomization_file(path) is None:
-                referenced.update(_generated_references(path))
+                generated.update(_generated_references(path))
+        deferred = []
         for kfile in kfiles:
             directory = os.path.dirname(kfile) or "."
             if directory in referenced or directory in flux_paths or kfile in w.visited:
                 continue
-            node = _Node(f"kustomize:{directory}")
-            node.items = _items(build_dir(directory, w))
-            self.repo.builds += 1
-            self.nodes.append(node)
-            self.queue.extend((item, node) for item in node.items if _flux_candidate(item))
+            if directory in generated:
+                deferred.append(directory)
+                continue
+            self.root(directory)
+        return deferred
+
+    def root(self, directory: str) -> None:
+        node = _Node(f"kustomize:{directory}")
+        node.items = _items(build_dir(directory, self.w))
+        self.repo.builds += 1
+        self.nodes.append(node)
+        self.queue.extend((item, node) for item in node.items if _flux_candidate(item))
 
     def follow_flux(self) -> None:
         """Build every queued Flux Kustomization once per cluster, and those its build holds."""
@@ -360,11 +376,11 @@ class _Walker:
         if not found:
             return
         directory = min(found, key=lambda d: (d.count(os.sep), d))
+        # What Flux builds from a directory with no kustomization: everything below it
         node = self._loose_node(directory)
-        for path, candidates, kustomizations in found[directory]:
-            self.w.visited.add(path)
-            node.items.extend(candidates)
-            self.queue.extend((i, node) for i in kustomizations)
+        node.items.extend(_items(_generated(directory, self.w)))
+        self.repo.builds += 1
+        self.queue.extend((item, node) for item in node.items if _flux_candidate(item))
 
     def loose(self, files: list[str]) -> None:
         for item in _loose(files, self.w):
@@ -413,9 +429,27 @@ def _flux_objects(files: list[str], w: Walk, kfiles: set[str]) -> list[Item]:
     return out
 
 
-def _flux_build(ks: flux.FluxKustomization, w: Walk) -> Build | None:
+def _own_sources(kustomizations: list[flux.FluxKustomization]) -> set[str]:
+    """The GitRepository names that stand for this repository: those most Kustomizations build from
+    (a repository's Kustomizations nearly all use the one `flux bootstrap` made; others name
+    another repository, such as a project's CRDs)."""
+    counts: dict[str, int] = {}
+    for ks in kustomizations:
+        if ks.source_kind == "GitRepository" and ks.source_name:
+            counts[ks.source_name] = counts.get(ks.source_name, 0) + 1
+    most = max(counts.values(), default=0)
+    return {name for name, count in counts.items() if count == most}
+
+
+def _own(ks: flux.FluxKustomization, w: Walk) -> bool:
     if ks.source_kind != "GitRepository":
-        w.skip("Flux Kustomizations of another source (OCIRepository, Bucket, ExternalArtifact)")
+        return False
+    return not w.own_sources or ks.source_name is None or ks.source_name in w.own_sources
+
+
+def _flux_build(ks: flux.FluxKustomization, w: Walk) -> Build | None:
+    if not _own(ks, w):
+        w.skip("Flux Kustomizations of another source (another repository, OCI, a bucket)")
         return None
     # spec.path is relative to the source's root: the git work tree, or else a directory given
     base = next((b for b in (os.path.normpath(os.path.join(r, ks.path)) for r in w.roots()) if os.path.isdir(b)), "")
