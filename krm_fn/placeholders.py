@@ -14,6 +14,7 @@ import re
 
 # `${NAME}` or `${NAME<operator and argument>}`; `$${...}` is envsubst's escape for a literal `${`.
 _PLACEHOLDER = re.compile(r"(?<!\$)\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:=\-+?/#%^,][^{}]*)?\}")
+_PARTS = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:=|:-|=|-)(?P<default>[^{}]*))?\}")
 STAND_IN = "x"  # a stand-in valid in any DNS label, name or path segment, and as short as a value can be
 
 
@@ -35,3 +36,28 @@ def stand_in(value: str, fill: str = STAND_IN) -> str:
 def placeholders(value: str) -> list[str]:
     """The placeholders in `value`, in order."""
     return _PLACEHOLDER.findall(value)
+
+
+def substitute(value: str, variables: dict[str, str], use_defaults: bool = False) -> str:
+    """`value` with the placeholders Flux would resolve from `variables` replaced; the rest left as they are.
+
+    `${VAR}` and its default forms take the variable's value when it is known. With `use_defaults`
+    (no `substituteFrom` could still supply the variable), an unknown variable's `:=`/`:-`/`=`/`-`
+    default is used, as envsubst does. Other operators (`:pos:len`, `/a/b`, ...) are left unknown.
+    """
+
+    def replace(match: re.Match) -> str:
+        parts = _PARTS.fullmatch(match.group(0))
+        if parts is None:
+            return match.group(0)
+        name, op = parts["name"], parts["op"]
+        if name in variables:
+            known = variables[name]
+            if op in (":=", ":-") and known == "":
+                return parts["default"]
+            return known
+        if use_defaults and op is not None:
+            return parts["default"]
+        return match.group(0)
+
+    return _PLACEHOLDER.sub(replace, value)

@@ -14,7 +14,7 @@ from krm_fn.checks.hostnames import check_hostnames
 from krm_fn.checks.route_attachment import check_attachment
 from krm_fn.checks.route_backend import check_backends
 from krm_fn.checks.route_overlap import check_overlap
-from krm_fn.gateway.hostnames import intersect, is_valid, problems
+from krm_fn.gateway.hostnames import describe, intersect, is_valid, problems
 from krm_fn.gateway.model import PathMatch, paths_overlap
 from krm_fn.items import Item
 from tests.helpers import context
@@ -264,3 +264,31 @@ def test_garbage_shapes_are_not_reported_by_these_rules():
     ctx.pipeline = [Item.from_data(o, generated=False) for o in garbage]
     found = [r for check in (check_hostnames, check_overlap, check_attachment, check_backends) for r in check(ctx)]
     assert found == []  # Gateway traefik/traefik-gateway is present, but has no listeners to check against
+
+
+# --- Flux substitution placeholders: unknown, never wrong; the known rest still judged -------------
+
+PLACEHOLDERS = st.builds(
+    lambda name, operator: f"${{{name}{operator}}}",
+    st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True),
+    st.sampled_from(["", ":=grafana", ":-Default.Example.com", ":=x_y"]),
+)
+
+
+@FAST
+@given(hostnames(wildcard=False), PLACEHOLDERS, st.data())
+def test_a_placeholder_for_any_label_of_a_valid_hostname_passes(host: str, placeholder: str, data):
+    labels = host.split(".")
+    i = data.draw(st.integers(0, len(labels) - 1))
+    assert describe(".".join([*labels[:i], placeholder, *labels[i + 1 :]])) is None
+
+
+@FAST
+@given(hostnames(wildcard=False), PLACEHOLDERS)
+def test_a_placeholder_never_hides_an_invalid_known_part(host: str, placeholder: str):
+    broken = [f"{placeholder}.{host}.", f"{placeholder}..{host}", f"{placeholder}_x.{host}"]
+    if host != host.upper():
+        broken.append(f"{placeholder}.{host.upper()}")
+    for name in broken:
+        message = describe(name)
+        assert message is not None and "placeholders become after Flux's substitution" in message, name

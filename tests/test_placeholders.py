@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from krm_fn.placeholders import has_placeholder, is_placeholder, placeholders, stand_in
+from krm_fn.placeholders import has_placeholder, is_placeholder, placeholders, stand_in, substitute
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,21 @@ def test_any_placeholder_in_any_text_is_found_and_replaced(name, operator, aroun
     text = f"{around}${{{name}{operator}}}{around}"
     assert has_placeholder(text)
     assert stand_in(text) == f"{around}x{around}"
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "use_defaults", "expected"),
+    [
+        ("${APP}.example.com", {"APP": "grafana"}, False, "grafana.example.com"),
+        ("${APP}.example.com", {}, False, "${APP}.example.com"),  # substituteFrom may still set it: unknown
+        ("${NS:=default}", {}, False, "${NS:=default}"),
+        ("${NS:=default}", {}, True, "default"),
+        ("${NS:-default}", {"NS": ""}, False, "default"),  # `:` also replaces an empty value
+        ("${NS-default}", {"NS": ""}, False, ""),
+        ("${A}-${B:=b}", {"A": "a"}, True, "a-b"),
+        ("${V:0:3}", {}, True, "${V:0:3}"),  # other operators: left unknown
+        ("$${APP}", {"APP": "x"}, True, "$${APP}"),  # escaped
+    ],
+)
+def test_substitute_resolves_what_flux_would_and_leaves_the_rest(text, variables, use_defaults, expected):
+    assert substitute(text, variables, use_defaults) == expected

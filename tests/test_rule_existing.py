@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from krm_fn.checks.existing import check_existing
 from krm_fn.results import Severity
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM
 from tests.helpers import rule_run as run
+from tests.tools import tool
 
 
 def helm_release(name: str, namespace: str, chart: str) -> str:
@@ -102,3 +108,26 @@ def test_without_a_config_nothing_is_being_added():
 def test_the_stacks_own_release_is_not_existing_monitoring():
     own = helm_release("kube-prometheus-stack", "monitoring", "kube-prometheus-stack")
     assert run(check_existing, {"own.yaml": own}) == []
+
+
+@pytest.mark.e2e
+def test_through_kpt_fn_eval(tmp_path: Path):
+    """The real kpt: a warning with the user's file, and the package still rendered (warnings do not fail)."""
+    package = tmp_path / "pkg"
+    (package / "observability").mkdir(parents=True)
+    shutil.copy(DEFAULT_CONFIG_FILE, package / "obs.yaml")
+    shutil.copy(UPSTREAM / "sops" / "monitoring-secrets.enc.yaml", package / "secret.enc.yaml")
+    (package / "observability" / "kps.yaml").write_text(
+        helm_release("kps", "observability", "kube-prometheus-stack").lstrip("\n")
+    )
+    proc = subprocess.run(
+        [tool("kpt"), "fn", "eval", str(package), "--exec", FUNCTION, "--fn-config", str(package / "obs.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "observability/kps.yaml: warning [existing-monitoring] HelmRelease observability/kps spec.chart:" in output
+    assert (package / "generated" / "monitoring" / "helmrelease-kube-prometheus-stack.yaml").exists()  # rendered

@@ -372,3 +372,17 @@ def test_parent_refs_named_by_placeholders_are_unknown():
     assert run(check_attachment, {"gateway.yaml": GATEWAY, "route.yaml": route}, config=False) == []
     placeholder_namespace = route.replace("${GATEWAY:=traefik-gw}", "traefik-gateway")
     assert run(check_attachment, {"gateway.yaml": GATEWAY, "route.yaml": placeholder_namespace}, config=False) == []
+
+
+def test_a_placeholder_hostname_may_be_the_one_a_listener_takes():
+    gateway = GATEWAY.replace(
+        "    - name: web\n      port: 80\n      protocol: HTTP\n",
+        '    - name: web\n      port: 80\n      protocol: HTTP\n      hostname: "*.internal.example"\n',
+    )
+    assert 'hostname: "*.internal.example"' in gateway
+    mixed = route_yaml("app", ["${APP}.catinthehack.ca", "app.other.example"], namespace="apps")
+    results = run(check_attachment, {"gateway.yaml": gateway, "route.yaml": mixed}, config=False)
+    assert [r.severity for r in results if r.severity is Severity.ERROR] == []
+    known = route_yaml("app", ["app.other.example"], namespace="apps")  # no listener takes it: still an error
+    results = run(check_attachment, {"gateway.yaml": gateway, "route.yaml": known}, config=False)
+    assert [r.severity for r in results] == [Severity.ERROR]

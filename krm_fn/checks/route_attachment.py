@@ -142,7 +142,12 @@ def _verdict(route: Route, listener: Listener, gateway_namespace: str | None, na
                 f"allowedRoutes.namespaces.selector does not match the labels of Namespace {route.namespace}",
             )
 
-    if listener.hostname and route.hostnames and not any(intersect(h, listener.hostname) for _, h in route.hostnames):
+    if (
+        listener.hostname
+        and route.hostnames
+        and not route.unknown_hostnames  # a placeholder hostname may be the one the listener takes
+        and not any(intersect(h, listener.hostname) for _, h in route.hostnames)
+    ):
         names = ", ".join(h for _, h in route.hostnames[:3])
         return _Verdict(listener, "rejected", f"its hostname {listener.hostname} does not match the route's {names}")
     return _Verdict(listener, "ok")

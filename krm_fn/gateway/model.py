@@ -108,6 +108,7 @@ class Route(Record):
     parents: tuple[ParentRef, ...]
     paths: tuple[PathMatch, ...]
     backends: tuple[BackendRef, ...]
+    unknown_hostnames: bool = False  # some hostname is a substitution placeholder: known only after Flux runs
 
     @property
     def generated(self) -> bool:
@@ -198,7 +199,8 @@ def read_route(item: Item) -> Route:
                         _int(ref.get("port")),
                     )
                 )
-    return Route(item, namespace, hostnames, tuple(parents), tuple(paths), tuple(backends))
+    unknown = any(has_placeholder(host) for host in _list(spec.get("hostnames")))
+    return Route(item, namespace, hostnames, tuple(parents), tuple(paths), tuple(backends), unknown)
 
 
 def _paths(matches: object) -> list[PathMatch]:

@@ -1,6 +1,11 @@
-"""kustomize hands the function what Flux resolves later: substitution placeholders, component placeholders
-(a Namespace named `_`), objects without a namespace. As transformer and as validator: no finding, and a
-planted real problem still fails the build (real `kustomize build --enable-alpha-plugins --enable-exec`)."""
+"""What kustomize hands the function, judged as `check` judges it (real `kustomize build --enable-alpha-plugins
+--enable-exec`, the function as transformer and as validator).
+
+Placeholders Flux resolves later (substitution `${...}`, a component's Namespace `_`, objects without a
+namespace): no finding, and a planted real problem still fails the build. Existing monitoring and chart-rendered
+hostnames: warnings that do not fail it. The Flux distribution picks the Alert schema. Messages name the object,
+and its file when kustomize's origin annotations say it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import FUNCTION, UPSTREAM, default_config
+from tests.helpers import FUNCTION, UPSTREAM, default_config, run_cli
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
@@ -153,3 +158,97 @@ def test_kustomize_mode_errors_name_the_object_and_its_file_when_known(tmp_path:
     else:
         assert "--in-place <the file of Secret apps/app>`" in errors[0]
     assert "FILE" not in errors[0] and "hunter2" not in proc.stderr
+
+
+# --- what already runs, and the Flux distribution, through kustomize and `check` ------------------
+
+KPS_ELSEWHERE = """
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: kps
+  namespace: observability
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: kube-prometheus-stack
+      sourceRef: {kind: HelmRepository, name: prometheus-community, namespace: flux-system}
+"""
+MEDIA = """
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: media
+  namespace: apps
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: app-template
+      sourceRef: {kind: HelmRepository, name: bjw-s, namespace: flux-system}
+  values:
+    route:
+      main:
+        hostnames: [grafana.catinthehack.ca]
+"""
+OPERATOR_ALERT = """
+apiVersion: notification.toolkit.fluxcd.io/v1beta3
+kind: Alert
+metadata:
+  name: flux-operator
+  namespace: flux-system
+spec:
+  providerRef: {name: alertmanager}
+  eventSources:
+    - kind: FluxInstance
+      name: flux
+"""
+FLUX_INSTANCE = """
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution: {version: "2.x", registry: ghcr.io/fluxcd}
+"""
+
+
+@pytest.mark.parametrize("field", ["transformers", "validators"])
+def test_existing_monitoring_and_chart_hostnames_are_warnings_that_do_not_fail_the_build(tmp_path, field) -> None:
+    proc = build(layout(tmp_path / "k", field, {"kps.yaml": KPS_ELSEWHERE, "media.yaml": MEDIA}))
+    assert proc.returncode == 0, proc.stderr
+    found = findings(proc.stderr)
+    assert len(found) == 2, proc.stderr
+    assert any("warning [existing-monitoring] HelmRelease observability/kps" in line for line in found)
+    assert any(
+        "warning [route-overlap] HelmRelease apps/media spec.values.route.main.hostnames[0]" in line for line in found
+    )
+
+
+@pytest.mark.parametrize("field", ["transformers", "validators"])
+def test_flux_operator_alert_kinds_pass_with_a_flux_instance_and_fail_under_upstream(tmp_path, field) -> None:
+    files = {"alert.yaml": OPERATOR_ALERT, "flux.yaml": FLUX_INSTANCE}
+    ok = build(layout(tmp_path / "ok", field, files))
+    assert ok.returncode == 0 and findings(ok.stderr) == [], ok.stderr
+    root = layout(tmp_path / "upstream", field, files)
+    config = yaml.safe_load((root / "observability.yaml").read_text())
+    config["spec"].setdefault("flux", {})["distribution"] = "upstream"
+    (root / "observability.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    failed = build(root)
+    assert failed.returncode != 0
+    assert [line for line in findings(failed.stderr) if "[schema] Alert flux-system/flux-operator" in line], (
+        failed.stderr
+    )
+
+
+def test_check_over_a_directory_judges_the_same(tmp_path: Path) -> None:
+    repo = layout(
+        tmp_path / "repo", "transformers", {**COMPONENT, "kps.yaml": KPS_ELSEWHERE, "alert.yaml": OPERATOR_ALERT}
+    )
+    proc = run_cli("check", str(repo))
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, (out, proc.stderr.decode())
+    assert [line for line in out.splitlines() if " error [" in line] == []
+    assert len([line for line in out.splitlines() if "warning [existing-monitoring]" in line]) == 1, out
