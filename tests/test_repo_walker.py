@@ -49,7 +49,7 @@ data:
         ({}, False, "${B}", "${B}"),  # no variables at all: Flux does not substitute
         ({"A": "x"}, False, "${B:-d} ${B}", "d ${B}"),  # unset: the default; no default: left as a placeholder
         ({"A": "x"}, True, "${B:-d} ${B}", "${B:-d} ${B}"),  # substituteFrom may set B: unknown
-        ({"A": "x"}, False, "$${A} $A", "${A} $A"),  # $$ is a literal $; only the braced form is a variable
+        ({"A": "x"}, False, "$${A} $A", "$${A} $A"),  # $${A} is an escaped literal; only ${A} is a variable
         ({"A": "x"}, False, "${A:0:1} ${A^^}", "${A:0:1} ${A^^}"),  # operators we do not evaluate stay
     ],
 )

@@ -8,7 +8,8 @@ substitutes variables in each object (`postBuild`):
 
 - only when the Kustomization has variables at all (`substitute` or `substituteFrom`);
 - `${VAR}` is replaced with the value; `${VAR:-default}`/`${VAR:=default}` give the default when
-  VAR is unset or empty, `${VAR-default}`/`${VAR=default}` when it is unset; `$$` is a literal `$`;
+  VAR is unset or empty, `${VAR-default}`/`${VAR=default}` when it is unset (krm_fn.placeholders
+  does the substituting, for the rules and here alike; `$${VAR}` is an escaped literal);
 - values lose their newlines; an object labelled or annotated
   `kustomize.toolkit.fluxcd.io/substitute: disabled` is left alone.
 (fluxcd/pkg kustomize/kustomize_varsub.go, with drone/envsubst.) Values from `substituteFrom`
@@ -19,15 +20,11 @@ a placeholder (Flux would substitute an empty string; the placeholder says more)
 
 from __future__ import annotations
 
-import re
-
-from krm_fn import yamlio
+from krm_fn import placeholders, yamlio
 from krm_fn.items import Item
 
 GROUP = "kustomize.toolkit.fluxcd.io"
 DISABLE = "kustomize.toolkit.fluxcd.io/substitute"
-
-_VAR = re.compile(r"\$\$|\$\{([_A-Za-z][_A-Za-z0-9]*)(?:(:?[-=])([^}]*))?\}")
 
 
 def is_flux_kustomization(item: Item) -> bool:
@@ -47,23 +44,9 @@ class Substitution:
 
     def apply(self, text: str) -> str:
         """The text with every known variable substituted; unknown ones left as they are."""
-        if not self.active or "$" not in text:
+        if not self.active or "${" not in text:
             return text
-
-        def replace(match: re.Match) -> str:
-            whole, name, operator, default = match.group(0), match.group(1), match.group(2), match.group(3)
-            if whole == "$$":
-                return "$"
-            if name in self.values:
-                value = self.values[name]
-                if operator and operator.startswith(":") and value == "":
-                    return default
-                return value
-            if operator and not self.open_ended:
-                return default
-            return whole
-
-        return _VAR.sub(replace, text)
+        return placeholders.substitute(text, self.values, use_defaults=not self.open_ended)
 
 
 class FluxKustomization:
