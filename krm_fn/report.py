@@ -5,6 +5,8 @@ plugin, `render`, `check`) formats through here. Nothing here knows about Promet
 
 from __future__ import annotations
 
+import os
+
 from krm_fn.results import Location, Result, Severity
 
 FORMATS = ("text", "github", "json")
@@ -45,7 +47,7 @@ def github(result: Result) -> str:
     props = []
     loc = result.location or Location()
     if loc.path:
-        props.append(f"file={_escape_property(loc.path)}")
+        props.append(f"file={_escape_property(_from_workspace(loc.path))}")
         if loc.line is not None:
             props.append(f"line={loc.line}")
     subject = _subject(result)
@@ -61,6 +63,16 @@ def as_json(result: Result) -> dict:
     out["resource"] = result.resource.to_krm() if result.resource else None
     out["field"] = result.field
     return out
+
+
+def _from_workspace(path: str) -> str:
+    """GitHub places an annotation by the file's path in the checkout: an absolute path below the
+    working directory (where a workflow runs) is made relative to it."""
+    if os.path.isabs(path):
+        cwd = os.getcwd()
+        if path.startswith(cwd.rstrip(os.sep) + os.sep):
+            return os.path.relpath(path, cwd)
+    return path
 
 
 def _subject(result: Result) -> str:
@@ -171,7 +183,12 @@ def check_output(fmt: str, results: list[Result], summary: Summary, notes: list[
     if fmt == "json":
         import json  # deferred: only this format needs it
 
-        doc = {"results": [as_json(r) for r in results], "summary": summary.to_json(results), "notes": notes}
+        doc = {
+            "version": 1,  # of this document's shape
+            "results": [as_json(r) for r in results],
+            "summary": summary.to_json(results),
+            "notes": notes,
+        }
         return json.dumps(doc, indent=2, sort_keys=False) + "\n", ""
     tail = summary_text(summary, results) + "".join(f"{n}\n" for n in notes)
     if fmt == "github":

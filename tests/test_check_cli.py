@@ -133,3 +133,10 @@ def test_cli_accepts_the_options(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     bad = run_cli("check", "--format", "xml", str(tmp_path))
     assert bad.returncode == 2 and b"invalid choice" in bad.stderr
+
+
+def test_github_annotations_name_files_relative_to_the_checkout(tmp_path: Path, monkeypatch):
+    write(tmp_path, {"route.yaml": BAD_ROUTE})
+    monkeypatch.chdir(tmp_path)
+    outcome = lint.run([str(tmp_path)], "github")
+    assert outcome.stdout.startswith("::error file=route.yaml,line=8,")
