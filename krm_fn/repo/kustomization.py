@@ -275,7 +275,7 @@ def _check_patch(
                 rules.PATCH,
                 f"the patch target {what} matches no object of the build of {directory}; the patch changes "
                 "nothing (check the target's kind and name)",
-                Location(kfile, _line_of(walk, kfile, source if not inline else "target")),
+                Location(kfile, _line_of(walk, kfile, source if not inline else str(name or kind))),
                 severity=Severity.WARNING,
             )
         return
