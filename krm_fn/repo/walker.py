@@ -25,11 +25,14 @@ from krm_fn.protocol import decode
 from krm_fn.repo import flux
 from krm_fn.repo.kustomization import FILE_NAMES, Build, build_dir, kustomization_file, missing_result, references
 from krm_fn.repo.objects import BuiltItem, Piece, head
+from krm_fn.repo.sourceignore import Ignore
 from krm_fn.results import Location, Result, Severity
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tools"}
 NOT_OBJECTS = "files that are not Kubernetes objects (app configs, templates, helmfiles)"
+EXCLUDED = "files excluded by --include/--exclude"
+IGNORED = "files Flux leaves out (.sourceignore and its defaults)"
 _LOOKS_KUBERNETES = re.compile(r"^apiVersion:.*\n(?:.*\n)*?kind:|^kind:.*\n(?:.*\n)*?apiVersion:", re.M)
 
 
@@ -69,6 +72,15 @@ class Walk:
         self._errors: dict[str, Result] = {}
         self._kustomizations: dict[str, dict | None] = {}
         self.own_sources: set[str] = set()  # GitRepository names taken to be this repository
+        self.ignore = Ignore(root)
+        for base in bases:  # the .sourceignore files between the root and each directory given
+            directory = os.path.abspath(base if os.path.isdir(base) else os.path.dirname(base) or ".")
+            chain = []
+            while directory != os.path.dirname(directory) and not os.path.relpath(directory, root).startswith(".."):
+                chain.append(directory)
+                directory = os.path.dirname(directory)
+            for found in reversed(chain):
+                self.ignore.read(found)
 
     # -- findings and counts --
 
@@ -95,12 +107,19 @@ class Walk:
         self.data_files.add(path)
 
     def excluded(self, path: str) -> bool:
+        return self.exclusion(path) is not None
+
+    def exclusion(self, path: str) -> str | None:
+        """Why a file is not read (--include/--exclude, or Flux leaves it out), or None."""
         rel = self.relative(path)
         if any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path, pattern) for pattern in self.exclude):
-            return True
-        if self.include and os.path.isfile(path) and path.endswith(YAML_SUFFIXES):
-            return not any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(path, p) for p in self.include)
-        return False
+            return EXCLUDED
+        included = any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(path, p) for p in self.include)
+        if self.include and os.path.isfile(path) and path.endswith(YAML_SUFFIXES) and not included:
+            return EXCLUDED
+        if self.ignore.ignored(path):
+            return IGNORED
+        return None
 
     def roots(self) -> list[str]:
         """Where a Flux spec.path may start: the source root, then each directory given."""
@@ -192,13 +211,15 @@ def _list(paths: list[str], walk: Walk, repo: Repository) -> list[str]:
                 dirs[:] = []
                 continue
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            walk.ignore.read(root)
             for name in sorted(files):
                 if name.endswith(YAML_SUFFIXES) or name == "Kustomization":
                     found.append(os.path.normpath(os.path.join(root, name)))
     out = []
     for path in found:
-        if walk.excluded(path):
-            walk.skip("files excluded by --include/--exclude")
+        reason = walk.exclusion(path)
+        if reason is not None:
+            walk.skip(reason)
         else:
             out.append(path)
     return out
