@@ -93,6 +93,7 @@ class Ignore:
         self.root = root
         self.patterns = [Pattern(p) for p in DEFAULTS]
         self._read: set[str] = set()
+        self._decided: dict[tuple[tuple[str, ...], bool], bool] = {}
         self.read(root)
 
     def read(self, directory: str) -> None:
@@ -114,6 +115,7 @@ class Ignore:
             line = line.rstrip()
             if line and not line.startswith("#"):
                 self.patterns.append(Pattern(line, domain))
+        self._decided.clear()
 
     def ignored(self, path: str) -> bool:
         """Is this file (or a directory above it, below the root) left out of the artifact?"""
@@ -124,6 +126,12 @@ class Ignore:
         return any(self._decide(parts[:depth], is_dir=depth < len(parts)) for depth in range(1, len(parts) + 1))
 
     def _decide(self, parts: tuple[str, ...], is_dir: bool) -> bool:
+        key = (parts, is_dir)
+        if key not in self._decided:  # directories are asked about again for every file below them
+            self._decided[key] = self._match(parts, is_dir)
+        return self._decided[key]
+
+    def _match(self, parts: tuple[str, ...], is_dir: bool) -> bool:
         decision = False
         for pattern in self.patterns:
             if pattern.matches(parts, is_dir):

@@ -73,6 +73,7 @@ class Walk:
         self._kustomizations: dict[str, dict | None] = {}
         self.own_sources: set[str] = set()  # GitRepository names taken to be this repository
         self.ignore = Ignore(root)
+        self._exclusions: dict[str, str | None] = {}
         for base in bases:  # the .sourceignore files between the root and each directory given
             directory = os.path.abspath(base if os.path.isdir(base) else os.path.dirname(base) or ".")
             chain = []
@@ -111,6 +112,11 @@ class Walk:
 
     def exclusion(self, path: str) -> str | None:
         """Why a file is not read (--include/--exclude, or Flux leaves it out), or None."""
+        if path not in self._exclusions:
+            self._exclusions[path] = self._exclusion(path)
+        return self._exclusions[path]
+
+    def _exclusion(self, path: str) -> str | None:
         rel = self.relative(path)
         if any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path, pattern) for pattern in self.exclude):
             return EXCLUDED
