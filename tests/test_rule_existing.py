@@ -7,10 +7,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from krm_fn.checks.existing import check_existing
+from krm_fn.checks.route_overlap import check_overlap
+from krm_fn.gateway.chart_hosts import chart_hostnames
 from krm_fn.results import Severity
-from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, context
 from tests.helpers import rule_run as run
 from tests.tools import tool
 
@@ -131,3 +136,48 @@ def test_through_kpt_fn_eval(tmp_path: Path):
     assert proc.returncode == 0, output
     assert "observability/kps.yaml: warning [existing-monitoring] HelmRelease observability/kps spec.chart:" in output
     assert (package / "generated" / "monitoring" / "helmrelease-kube-prometheus-stack.yaml").exists()  # rendered
+
+
+JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
+    | st.sampled_from(["kube-prometheus-stack", "loki"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "chart",
+                    "spec",
+                    "chartRef",
+                    "name",
+                    "route",
+                    "ingress",
+                    "hosts",
+                    "host",
+                    "hostnames",
+                    "enabled",
+                    "main",
+                    "values",
+                    "namespace",
+                ]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(JSONISH)
+def test_the_rule_and_the_values_reader_never_raise_on_any_spec(spec):
+    release = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "metadata": {"name": "x"}}
+    ctx = context({"r.yaml": yaml.safe_dump({**release, "spec": spec})})
+    list(check_existing(ctx))
+    list(check_overlap(ctx))
+    for path, host in chart_hostnames(spec):
+        assert isinstance(host, str) and path
