@@ -56,7 +56,8 @@ class FluxKustomization:
         spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
         self.item = item
         path = spec.get("path")
-        self.path = path if isinstance(path, str) and path else "./"
+        # relative to the source's root, a leading `/` included (kustomize-controller joins it securely)
+        self.path = (path.lstrip("/") or "./") if isinstance(path, str) else "./"
         namespace = spec.get("targetNamespace")
         self.target_namespace = namespace if isinstance(namespace, str) and namespace else None
         source = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
