@@ -139,7 +139,16 @@ class Summary:
             "counts": _counts(results),
             "skipped": dict(sorted(self.skipped.items())),
             "suppressed": len(self.suppressed),
+            "suppressedBy": _suppressed_by(self.suppressed),
         }
+
+
+def _suppressed_by(suppressed: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """rule -> how (annotation, spec.checks.rules) -> count."""
+    out: dict[str, dict[str, int]] = {}
+    for rule, how in sorted(suppressed):
+        out.setdefault(rule, {})[how] = out.get(rule, {}).get(how, 0) + 1
+    return out
 
 
 def _counts(results: list[Result]) -> dict[str, dict[str, int]]:

@@ -68,6 +68,7 @@ def test_check_an_annotated_object_is_suppressed_and_counted(tmp_path: Path):
     doc = json.loads(outcome.stdout)
     assert (doc["results"], outcome.exit_code) == ([], 0)
     assert doc["summary"]["suppressed"] == 1
+    assert doc["summary"]["suppressedBy"] == {"hostname": {"annotation": 1}}
     text = lint.run([str(tmp_path)])
     assert "1 finding suppressed: hostname 1 (annotation)" in text.stderr
 
