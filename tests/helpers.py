@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from krm_fn import protocol, yamlio
+from krm_fn import protocol
+from krm_fn import yaml as yamlio
 from krm_fn.items import Item
 
 REPO = Path(__file__).resolve().parent.parent

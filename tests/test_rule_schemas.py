@@ -8,8 +8,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from krm_fn import components, yamlio
+from krm_fn import components
 from krm_fn import config as config_model
+from krm_fn import yaml as yamlio
 from krm_fn.checks import CheckContext
 from krm_fn.checks.schemas import check_schemas
 from krm_fn.items import Item
