@@ -9,8 +9,9 @@ Input and output are lists of Items; the protocol layer turns bytes into Items a
 
 from __future__ import annotations
 
-from krm_fn import components, rules, suppress, yamlio
+from krm_fn import components, rules, suppress
 from krm_fn import config as config_model
+from krm_fn import yaml as yamlio
 from krm_fn.checks import CheckContext, run_rules
 from krm_fn.items import PATH_ANNOTATIONS, Item
 from krm_fn.results import Location, Result, Severity, has_errors, sort_key

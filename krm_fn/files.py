@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
 from krm_fn.items import Item
 from krm_fn.protocol import decode
 from krm_fn.results import Location, Result, Severity

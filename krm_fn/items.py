@@ -6,7 +6,7 @@ few kinds (Secrets, routes, Gateways, its own objects); the rest are never parse
 
 from __future__ import annotations
 
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
 from krm_fn.results import Location, ResourceRef
 
 PATH_ANNOTATIONS = ("config.kubernetes.io/path", "internal.config.kubernetes.io/path")

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 
-from krm_fn import engine, report, rules, yamlio
+from krm_fn import engine, report, rules
+from krm_fn import yaml as yamlio
 from krm_fn.items import PATH_ANNOTATIONS, Item
 from krm_fn.results import Location, Result, Severity, has_errors
 

@@ -30,7 +30,8 @@ import shlex
 from pathlib import Path
 
 from krm_fn import config as config_model
-from krm_fn import engine, yamlio
+from krm_fn import engine
+from krm_fn import yaml as yamlio
 from krm_fn.files import read_items, yaml_files
 from krm_fn.items import Item
 from krm_fn.protocol import Outcome, shown_results, stderr_lines

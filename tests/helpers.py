@@ -12,8 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from krm_fn import components, protocol, report, yamlio
+from krm_fn import components, protocol, report
 from krm_fn import config as config_model
+from krm_fn import yaml as yamlio
 from krm_fn.checks import CheckContext
 from krm_fn.items import Item
 

@@ -19,7 +19,8 @@ import yaml
 from helpers import DEFAULT_CONFIG_FILE, UPSTREAM, default_config, kptfile, run_cli
 from tools import IMAGE, docker_ready, tool
 
-from krm_fn import engine, yamlio
+from krm_fn import engine
+from krm_fn import yaml as yamlio
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 

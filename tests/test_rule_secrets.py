@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from sops_fixtures import DECRYPT_RC, NAMESPACE, SECRET_NAME, Sops, make_sops, secret_text, upstream_values
 
 from krm_fn import config as config_model
-from krm_fn import lint, report, yamlio
+from krm_fn import lint, report
+from krm_fn import yaml as yamlio
 from krm_fn.checks import RULES, CheckContext, run_rules
 from krm_fn.checks import secrets as rules
 from krm_fn.files import read_items

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
 from krm_fn.config import Config
 from krm_fn.items import Item
 from krm_fn.results import Location, ResourceRef, Result, Severity

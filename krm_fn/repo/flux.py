@@ -20,7 +20,8 @@ a placeholder (Flux would substitute an empty string; the placeholder says more)
 
 from __future__ import annotations
 
-from krm_fn import placeholders, yamlio
+from krm_fn import placeholders
+from krm_fn import yaml as yamlio
 from krm_fn.items import Item
 
 GROUP = "kustomize.toolkit.fluxcd.io"

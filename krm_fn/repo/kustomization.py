@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 import re
 
-from krm_fn import rules, yamlio
+from krm_fn import rules
+from krm_fn import yaml as yamlio
 from krm_fn.repo.objects import CLUSTER_SCOPED, Piece, head
 from krm_fn.results import Location, Result, Severity
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
 from krm_fn.items import Item
 
 # kustomize's namespace transformer leaves these alone (its built-in cluster-scoped kinds, the

@@ -19,7 +19,8 @@ import fnmatch
 import os
 import re
 
-from krm_fn import rules, yamlio
+from krm_fn import rules
+from krm_fn import yaml as yamlio
 from krm_fn.items import Item
 from krm_fn.protocol import decode
 from krm_fn.repo import flux
