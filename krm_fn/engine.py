@@ -197,10 +197,12 @@ def _generated_path(config_path: str, name: str) -> str:
 
 def _parse_result(item: Item, error: yamlio.YamlError) -> Result:
     location = item.location()
-    line = error.line
+    line, message = error.line, error.message
     if item.file is None:
+        if line is not None and item.raw is not None:
+            message += f" (line {line - item.raw.line + 1} of the object)"
         line = None  # a line of the ResourceList stream would only mislead
-    return Result(PARSE_RULE, Severity.ERROR, error.message, None, None, Location(location.path, line, location.index))
+    return Result(PARSE_RULE, Severity.ERROR, message, None, None, Location(location.path, line, location.index))
 
 
 def _conflicts(generated: list[Item], pipeline: list[Item], config: config_model.Config) -> list[Result]:

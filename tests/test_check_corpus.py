@@ -19,8 +19,6 @@ from krm_fn.repo import walk
 CORPUS = Path(__file__).parent / "corpus"
 HOMELAB = CORPUS / "homelab"
 
-NEEDS_H_YAML = pytest.mark.xfail(strict=True, reason="needs h-yaml: a redefined anchor read as go-yaml v3 reads it")
-
 
 def check_json(path: Path) -> tuple[dict, int]:
     outcome = lint.run([str(path)], "json")
@@ -59,7 +57,6 @@ def test_patches_are_checked_as_patches_not_objects(homelab):
     assert findings_in(homelab, "infrastructure/controllers/cert-manager") == []
 
 
-@NEEDS_H_YAML
 def test_a_redefined_anchor_gives_no_finding(homelab):
     """Class 4."""
     assert findings_in(homelab, "infrastructure/configs/anchors.yaml") == []
@@ -84,7 +81,6 @@ def test_secret_manager_references_are_not_plaintext_secrets(homelab):
     assert [(r["severity"], "op://" in r["message"]) for r in notes] == [("info", True)] * 2
 
 
-@NEEDS_H_YAML
 def test_the_whole_homelab_gives_no_finding_and_exit_0():
     doc, code = check_json(HOMELAB)
     assert ([r for r in doc["results"] if r["severity"] != "info"], code) == ([], 0)

@@ -73,11 +73,12 @@ def test_kpt_layout_takes_the_fast_path_and_keeps_the_text():
     assert split.top == {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList"}
 
 
-def test_an_unclosed_quote_running_into_the_next_item_takes_the_node_path():
+def test_a_quote_running_over_what_looks_like_the_next_item_is_one_item():
     # libyaml lets a double-quoted scalar continue at any indentation: this is ONE item.
     text = rl('- a: "one\n- b: two"\n')
     assert items_of(text) == [{"a": "one - b: two"}]
-    assert_split_agrees(text, fast_expected=False)
+    split = assert_split_agrees(text)
+    assert [raw.text for raw in split.items] == ['- a: "one\n- b: two"\n']
 
 
 def test_a_flow_collection_over_several_lines_is_parsed_alone():
@@ -91,10 +92,17 @@ def test_an_alias_to_another_items_anchor_takes_the_node_path():
     assert_split_agrees(text, fast_expected=False)
 
 
+def test_crlf_files_take_the_fast_path_and_keep_their_line_breaks():
+    text = rl("- kind: A\n  metadata:\n    name: a\n- kind: B\n  x: 'two\n\n    lines'\n").replace("\n", "\r\n")
+    split = assert_split_agrees(text)
+    assert "".join(raw.text for raw in split.items) == text[text.index("- kind: A") :]
+    assert split.items[0].header == {"apiVersion": None, "kind": "A", "name": "a", "namespace": None}
+
+
 @pytest.mark.parametrize(
     "text",
     [
-        rl("- kind: A\n  metadata:\n    name: a\n").replace("\n", "\r\n"),
+        rl("- kind: A\n  metadata:\n    name: a\n").replace("\n", "\r\n").replace("a\r", "a\r\r"),
         rl('- kind: A\n  note: "x\u2028y"\n'),
         rl("- kind: A\n  note: x\u0085\n"),
         "\ufeff" + rl("- kind: A\n"),

@@ -25,7 +25,9 @@ def _py() -> SimpleNamespace:
     if _PY is not None:
         return _PY
     import yaml
+    from yaml.composer import Composer
     from yaml.constructor import SafeConstructor
+    from yaml.events import AliasEvent
     from yaml.nodes import ScalarNode, SequenceNode
     from yaml.resolver import BaseResolver
 
@@ -33,7 +35,6 @@ def _py() -> SimpleNamespace:
         from yaml._yaml import CEmitter as Emitter
         from yaml._yaml import CParser as Parser
     except ImportError:  # PyYAML without libyaml: slower, same results
-        from yaml.composer import Composer
         from yaml.emitter import Emitter as PyEmitter
         from yaml.parser import Parser as PyParser
         from yaml.reader import Reader
@@ -97,7 +98,35 @@ def _py() -> SimpleNamespace:
             Constructor.__init__(self)
             GoYamlResolver.__init__(self)
 
-    _PY = SimpleNamespace(yaml=yaml, StrictLoader=StrictLoader, GoYamlResolver=GoYamlResolver, Emitter=Emitter)
+    class AnchorRedefiningComposer(Composer):
+        """go-yaml v3's anchors: a redefined anchor replaces the old one for the aliases after it.
+
+        PyYAML (and libyaml's composer) refuse a second `&name` in one document, which YAML 1.2
+        allows and kustomize, kpt and Flux accept. Only used when the fast composer refused one.
+        """
+
+        def compose_node(self, parent, index):  # type: ignore[override]
+            event = self.peek_event()
+            if event.anchor is not None and not isinstance(event, AliasEvent):
+                self.anchors.pop(event.anchor, None)
+            return super().compose_node(parent, index)
+
+    class RedefiningLoader(AnchorRedefiningComposer, Parser, Constructor, GoYamlResolver):
+        """StrictLoader with a Python composer over the same parser's events."""
+
+        def __init__(self, stream: str):
+            Parser.__init__(self, stream)
+            AnchorRedefiningComposer.__init__(self)
+            Constructor.__init__(self)
+            GoYamlResolver.__init__(self)
+
+    _PY = SimpleNamespace(
+        yaml=yaml,
+        StrictLoader=StrictLoader,
+        RedefiningLoader=RedefiningLoader,
+        GoYamlResolver=GoYamlResolver,
+        Emitter=Emitter,
+    )
     return _PY
 
 
@@ -163,9 +192,23 @@ class Document:
 
 
 def compose_documents(text: str, check: bool = True) -> list[Node]:
-    """Parse to nodes; checked (duplicate keys and alias bombs refused) unless told not to."""
+    """Parse to nodes; checked (duplicate keys and alias bombs refused) unless told not to.
+
+    Anchors are scoped per document and may be redefined, as in go-yaml v3.
+    """
     py = _py()
-    loader = py.StrictLoader(text)
+    try:
+        return _compose(py.StrictLoader(text), check)
+    except py.yaml.YAMLError as exc:
+        if "duplicate anchor" not in str(getattr(exc, "context", None)):
+            raise _yaml_error(exc) from None
+    try:
+        return _compose(py.RedefiningLoader(text), check)
+    except py.yaml.YAMLError as exc:
+        raise _yaml_error(exc) from None
+
+
+def _compose(loader: object, check: bool) -> list[Node]:
     nodes = []
     try:
         while loader.check_node():
@@ -173,8 +216,6 @@ def compose_documents(text: str, check: bool = True) -> list[Node]:
             if check:
                 _check_node(node)
             nodes.append(node)
-    except py.yaml.YAMLError as exc:
-        raise _yaml_error(exc) from None
     except RecursionError:
         raise YamlError("YAML nested too deeply") from None
     finally:

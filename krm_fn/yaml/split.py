@@ -8,7 +8,8 @@ How the split stays both fast and right. A ResourceList from kpt is ~900 bytes a
 lines per item; parsing all of it with libyaml costs more than kpt itself, so the split
 works on text with regular expressions (C speed) and parses only what it must:
 
-1. Line breaks Python's `re` does not see as such (CR, NEL, LS, PS) or a BOM: fall back.
+1. CRLF files are split as LF and their items given back with CRLF; other line breaks
+   Python's `re` does not see as such (a lone CR, NEL, LS, PS) or a BOM: fall back.
 2. Top-level keys sit at column 0; items are the lines at the sequence's indent that start
    with `- `. This is exact for block YAML except where a line continues a quoted scalar or
    a flow collection opened on an earlier line (libyaml lets those continue at any
@@ -18,10 +19,14 @@ works on text with regular expressions (C speed) and parses only what it must:
    one-line closed form (`'..'`, `".."`, `[]`, `{}`, a block scalar header, then end of
    line), or with a tab or a character YAML forbids. One regular expression finds them
    all (those inside comments and block scalar contents do not count: nothing means
-   anything there); an item containing one is parsed on its own right away. If it does
-   not parse alone (an unclosed quote running into the next item, an alias to another
-   item's anchor), the whole list goes through the node round trip instead, which keeps
-   every scalar's text and style. So the fast path is exact or it is not taken.
+   anything there); an item containing one is parsed on its own right away. Quoted scalars
+   that span lines are followed to their closing quote, so a line inside one (kpt writes
+   the closing quote of a multi-line single-quoted string at column 0) is not structure.
+   If an item does not read alone as exactly one entry, only that item pays: the parser
+   cuts it when the scan glued several, it is glued to the next ones when a quote or a flow
+   collection really runs on, and one that reads no way at all is kept as it came and
+   reported (with its own path annotation) when read. Only an alias to another item's
+   anchor sends the whole list through the node round trip. So the fast path is exact.
 4. apiVersion, kind and metadata.name/namespace of the other items are found with
    `str.find` at the item's own indentation (only keys can sit there once step 3 has
    ruled out multi-line scalars), with plain or simply quoted values that resolve to
@@ -346,11 +351,20 @@ _CONTENT_INDENT = re.compile(r"^([ ]*)[^ \n#]", re.M)
 
 def _split_resource_list_fast(text: str) -> SplitResourceList | None:
     """The split described in the module docstring, or None to take the node round trip."""
-    if _OTHER_BREAKS.search(text):
+    lf = _lf_only(text)
+    if lf is None:
         return None
+    if lf is not text:
+        split = _split_resource_list_fast(lf)
+        if split is not None:
+            for raw in split.items:
+                raw.text = raw.text.replace("\n", "\r\n")
+        return split
     body = text[4:] if text.startswith("---\n") else text
     offset = len(text) - len(body)
-    starts = [0, *(m.start() + 1 for m in _TOP_LINE.finditer(body))]
+    suspicious = _suspicious_offsets(body)
+    quoted = _quoted_spans(body, suspicious)
+    starts = [0, *(m.start() + 1 for m in _TOP_LINE.finditer(body) if not _inside(quoted, m.start() + 1))]
     if _CONTENT.match(body) and not _TOP_KEY.match(body):
         return None  # content before the first key, or a first line that is not a key
     sections: dict[str, tuple[int, str | None, int, int]] = {}  # key -> (key offset, inline, body start, end)
@@ -381,7 +395,8 @@ def _split_resource_list_fast(text: str) -> SplitResourceList | None:
             if value:
                 return None  # flow-style items, or content after an empty list
             base_line = text.count("\n", 0, offset + body_start) + 1
-            split = _split_entries(body[body_start:end], base_line)
+            section = _Section(body[body_start:end], body_start, suspicious, quoted)
+            split = _split_entries(section, base_line)
             if split is None:
                 return None
             items = split
@@ -395,49 +410,178 @@ def _split_resource_list_fast(text: str) -> SplitResourceList | None:
     return SplitResourceList(items, function_config, top)
 
 
-def _split_entries(section: str, first_line: int) -> list[RawItem] | None:
+def _lf_only(text: str) -> str | None:
+    """`text` itself, or with CRLF line breaks made LF when that is its only other break; None to bail."""
+    if not _OTHER_BREAKS.search(text):
+        return text
+    if "\r\n" in text:
+        lf = text.replace("\r\n", "\n")
+        if not _OTHER_BREAKS.search(lf):
+            return lf
+    return None
+
+
+_SINGLE_QUOTED = re.compile(r"'(?:[^']|'')*'")
+_DOUBLE_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def _quoted_spans(text: str, suspicious: list[int]) -> list[tuple[int, int]]:
+    """Quoted scalars that span lines, from the flagged quotes: lines inside them are not structure.
+
+    A quote flagged by mistake (`rock 'n roll` in a plain scalar) makes a span too long, which
+    can only glue items together; the item holding the quote is parsed alone anyway, and one
+    that does not read as exactly one entry is cut again by the parser (`_resolve_chunk`).
+    """
+    spans: list[tuple[int, int]] = []
+    last = -1
+    for at in suspicious:
+        if at < last or text[at] not in "'\"":
+            continue
+        match = (_SINGLE_QUOTED if text[at] == "'" else _DOUBLE_QUOTED).match(text, at)
+        if match is None:
+            break  # unclosed: the item holding it fails alone and is resolved there
+        last = match.end()
+        if text.find("\n", at, last) >= 0:
+            spans.append((at, last))
+    return spans
+
+
+class _Section:
+    """The items section of a ResourceList, with the flags found on the whole text (shifted)."""
+
+    __slots__ = ("quoted", "suspicious", "text")
+
+    def __init__(self, text: str, shift: int, suspicious: list[int], quoted: list[tuple[int, int]]):
+        self.text = text
+        end = shift + len(text)
+        self.suspicious = [o - shift for o in suspicious if shift <= o < end]
+        self.quoted = [(a - shift, b - shift) for a, b in quoted if a < end and b > shift]
+
+
+def _split_entries(section: _Section, first_line: int) -> list[RawItem] | None:
     """The entries of the block sequence in `section`, each as a `- ` entry at column 0."""
-    first = _CONTENT_INDENT.search(section)
+    text, quoted = section.text, section.quoted
+    first = _CONTENT_INDENT.search(text)
     if first is None:
         return []
     indent = len(first.group(1))
-    if not section.startswith(("- ", "-\n"), first.end(1)) and section[first.end(1) :] != "-":
+    if not text.startswith(("- ", "-\n"), first.end(1)) and text[first.end(1) :] != "-":
         return None  # the first content is not an entry
     if indent:  # (at indent 0 the section ends at the first other line at column 0)
-        if re.compile(rf"\n {{{indent}}}(?!-(?:[ \n]|\Z))[^ \n#]").search(section):
-            return None  # content at the entries' indent that is not an entry
-        if re.compile(rf"\n {{0,{indent - 1}}}[^ \n#]").search(section):
-            return None  # content left of the entries
+        at_indent = re.compile(rf"\n {{{indent}}}(?!-(?:[ \n]|\Z))[^ \n#]")
+        left = re.compile(rf"\n {{0,{indent - 1}}}[^ \n#]")
+        for pattern in (at_indent, left):  # content at the entries' indent that is not an entry, or left of them
+            if any(not _inside(quoted, m.start() + 1) for m in pattern.finditer(text)):
+                return None
     entry = re.compile(rf"\n {{{indent}}}-(?=[ \n]|\Z)")
-    bounds = [0, *(m.start() + 1 for m in entry.finditer(section, first.end()))]
-    bounds.append(len(section))
-    suspicious = _suspicious_offsets(section)
-    items: list[RawItem] = []
+    bounds = [0, *(m.start() + 1 for m in entry.finditer(text, first.end()) if not _inside(quoted, m.start() + 1))]
+    bounds.append(len(text))
+    suspicious = section.suspicious
+    chunks: list[tuple[str, int, bool]] = []  # (text at column 0, first line, flagged)
     line = first_line
     for start, end in itertools.pairwise(bounds):
-        chunk = section[start:end]
+        chunk = text[start:end]
         number = line
         line += chunk.count("\n")
         if indent:
             # Dedent; a blank line shorter than the indent stays blank (it is empty either way).
             chunk = re.sub(rf"^(?: {{{indent}}}|[ ]+(?=\n|\Z))", "", chunk, flags=re.M)
-        text = _ended(chunk)
-        if text is None:
-            return None
-        raw = RawItem(text, "entry", number, None)
         at = bisect.bisect_left(suspicious, start)
-        if at < len(suspicious) and suspicious[at] < end:
-            try:
-                raw.parsed = _parse_entry(raw)
-                raw.header = _header_of(raw.parsed)
-            except YamlError:
-                if not _one_entry(raw.text):
-                    return None  # maybe not this item's text alone: let the node round trip decide
-                # The text is this item's alone but its content is wrong (a duplicate key, an
-                # unknown tag): keep it as is; the error is reported when a rule reads the item.
-        else:
-            raw.header = _scan_header(text, entry=True)
-        items.append(raw)
+        chunks.append((chunk, number, at < len(suspicious) and suspicious[at] < end))
+    items: list[RawItem] = []
+    index = 0
+    while index < len(chunks):
+        chunk, number, flagged = chunks[index]
+        ended = _ended(chunk)
+        if ended is None:
+            return None
+        if not flagged:
+            items.append(RawItem(ended, "entry", number, _scan_header(ended, entry=True)))
+            index += 1
+            continue
+        resolved = _resolve_chunk(chunks, index)
+        if resolved is None:
+            return None
+        new_items, index = resolved
+        items.extend(new_items)
+    return items
+
+
+_MAX_GLUED = 16  # chunks tried together when one does not read alone (a quote left open on purpose)
+
+
+def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int) -> tuple[list[RawItem], int] | None:
+    """Items for the flagged chunk at `index` (and the chunks it turns out to continue into).
+
+    Only these items pay: parsed alone right away when they read as exactly one entry; cut by
+    the parser when the scan glued several; glued to the following chunks when a quote or a
+    flow collection really runs on. A chunk that reads no way at all stays as it is, its error
+    reported with its own location when a rule reads it. None (the whole list through the node
+    round trip) only for an alias to another item's anchor, which only the whole list can resolve.
+    """
+    chunk, number, _ = chunks[index]
+    text = _ended(chunk)
+    raw = RawItem(text, "entry", number, None)
+    try:
+        raw.parsed = _parse_entry(raw)
+        raw.header = _header_of(raw.parsed)
+        return [raw], index + 1
+    except YamlError:
+        pass
+    nodes, error = _compose_quietly(text)
+    if nodes is not None:
+        if len(nodes) == 1 and nodes[0].id == "sequence" and len(nodes[0].value) == 1:
+            return [raw], index + 1  # this item's text alone, with wrong content: reported when read
+        return _cut(text, number, nodes), index + 1
+    if "undefined alias" in error:
+        return None
+    glued = text
+    for later in range(index + 1, min(len(chunks), index + 1 + _MAX_GLUED)):
+        glued = (glued if glued.endswith("\n") else glued + "\n") + chunks[later][0]
+        ended = _ended(glued)
+        if ended is None:
+            break
+        nodes, _ = _compose_quietly(ended)
+        if nodes is not None:
+            if len(nodes) == 1 and nodes[0].id == "sequence" and len(nodes[0].value) == 1:
+                item = RawItem(ended, "entry", number, None)
+                return [item], later + 1
+            return _cut(ended, number, nodes), later + 1
+    return [raw], index + 1  # reads no way: kept as it came, reported when read
+
+
+def _entry_node(node: object) -> object:
+    """A block sequence node holding `node`: what a `- ...` entry composes to."""
+    from yaml.nodes import SequenceNode
+
+    return SequenceNode("tag:yaml.org,2002:seq", [node], flow_style=False)
+
+
+def _compose_quietly(text: str) -> tuple[list | None, str]:
+    try:
+        return compose_documents(text, check=False), ""
+    except YamlError as err:
+        return None, err.message
+
+
+def _cut(text: str, number: int, nodes: list) -> list[RawItem]:
+    """Entries of composed `text` (entries at column 0), each as its exact slice when that reads alone."""
+    if len(nodes) != 1 or nodes[0].id != "sequence":
+        return [RawItem(text, "entry", number, None)]  # not a list of entries: kept, reported when read
+    entries = nodes[0].value
+    starts = [0]
+    for node in entries[1:]:
+        starts.append(text.rfind("\n-", 0, node.start_mark.index) + 1)
+    starts.append(len(text))
+    items = []
+    for k, node in enumerate(entries):
+        piece = text[starts[k] : starts[k + 1]]
+        line = number + text.count("\n", 0, starts[k])
+        if starts[k] < starts[k + 1] and _one_entry(piece):
+            items.append(RawItem(piece, "entry", line, None))
+        else:  # this item alone takes the node round trip
+            entry = serialize_node(_entry_node(node))
+            items.append(RawItem(entry, "entry", node.start_mark.line + number, None))
     return items
 
 
@@ -495,7 +639,7 @@ def _split_resource_list_nodes(text: str) -> SplitResourceList:
             if not isinstance(value_node, SequenceNode):
                 raise YamlError("ResourceList items must be a list", value_node.start_mark.line + 1)
             for item_node in value_node.value:
-                entry = serialize_node(SequenceNode("tag:yaml.org,2002:seq", [item_node], flow_style=False))
+                entry = serialize_node(_entry_node(item_node))
                 items.append(RawItem(entry, "entry", item_node.start_mark.line + 1, None))
         elif key == "functionConfig":
             function_config = construct(value_node)
