@@ -6,7 +6,7 @@ Run it with an interpreter that has the candidates (`pip install yaml-rs rapidya
 scratch venv: they are not dependencies); a missing one is skipped. Without a file it captures
 the ResourceList kpt sends for bench/packages.py's 2,000-resource package. Prints CPU medians
 of: PyYAML (C loader and dumper), yaml-rs, rapidyaml, json on the same data, the import time
-of each library, observability-fn's own split (krm_fn.yamlio, what the function really does),
+of each library, observability-fn's own split (krm_fn.yaml, what the function really does),
 and whether each parser reads the go-yaml v3 scalars the way kpt does.
 """
 
@@ -96,10 +96,10 @@ def main(argv: list[str]) -> int:
     except ImportError:
         print("(rapidyaml not installed: skipped)")
     try:
-        from krm_fn import yamlio
+        from krm_fn import yaml as yamlio
 
-        rows.append(("krm_fn.yamlio.split_resource_list", lambda: yamlio.split_resource_list(text), None))
-        rows.append(("krm_fn.yamlio.load_one (whole list)", lambda: yamlio.load_one(text), yamlio.load_one(SCALARS)))
+        rows.append(("krm_fn.yaml.split_resource_list", lambda: yamlio.split_resource_list(text), None))
+        rows.append(("krm_fn.yaml.load_one (whole list)", lambda: yamlio.load_one(text), yamlio.load_one(SCALARS)))
     except ImportError:
         pass
     for name, function, scalars in rows:
@@ -110,7 +110,7 @@ def main(argv: list[str]) -> int:
             verdict = scalars
         print(f"{name:44s} {cpu(function):7.1f} ms  {verdict}")
     print("\nimport cost (CPU, fresh interpreter):")
-    for module in ("yaml", "yaml_rs", "ryml", "json", "krm_fn.yamlio"):
+    for module in ("yaml", "yaml_rs", "ryml", "json", "krm_fn.yaml"):
         cost = import_cost(module)
         print(f"  {module:20s} {'not installed' if cost is None else f'{cost:6.1f} ms'}")
     return 0

@@ -3,7 +3,7 @@
 observability-fn                      KRM function: ResourceList on stdin (kpt, kustomize)
 observability-fn CONFIG_FILE          legacy kustomize exec plugin (kubectl kustomize)
 observability-fn render PATH...       the stack as YAML, or files for Flux (--output DIR)
-observability-fn check PATH...        the rules over a directory of manifests
+observability-fn check PATH...        the rules over a repository, read as Flux and kustomize read it
 observability-fn schema               the ObservabilityConfig JSON Schema
 observability-fn verify CONFIG        check the deployed stack in the live cluster (kubectl)
 observability-fn install-plugin       make kubectl kustomize find the legacy plugin
@@ -51,8 +51,29 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", metavar="DIR", help="write one file per resource and a kustomization.yaml")
     render.add_argument("--check", action="store_true", help="with --output: exit 1 and print a diff if DIR is stale")
 
-    check = sub.add_parser("check", help="run every rule over manifests in files and directories")
+    check = sub.add_parser(
+        "check",
+        help="run every rule over a repository, read the way Flux and kustomize read it",
+        description="Run every rule over the Kubernetes objects below PATH, built the way Flux and kustomize "
+        "build them. Exit 1 on any error (with --strict, on any warning too), or when nothing was checked.",
+    )
     check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument(
+        "--format",
+        choices=("text", "github", "json"),
+        default="text",
+        help="text: one line per finding; github: workflow annotations; json: one document for other tools",
+    )
+    check.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    check.add_argument(
+        "--allow-empty", action="store_true", help="exit 0 with a warning when no Kubernetes object was found"
+    )
+    check.add_argument(
+        "--include", action="append", default=[], metavar="GLOB", help="only files matching GLOB (repeatable)"
+    )
+    check.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB", help="skip files matching GLOB (repeatable)"
+    )
 
     verify = sub.add_parser("verify", help="check the deployed stack in the live cluster through kubectl")
     verify.add_argument("config", metavar="CONFIG", help="the ObservabilityConfig file the stack was rendered from")
@@ -149,7 +170,7 @@ def _main(argv: list[str]) -> int:
     if args.command == "check":
         from krm_fn import lint
 
-        return _write(lint.run(args.paths))
+        return _write(lint.run(args.paths, args.format, args.strict, args.allow_empty, args.include, args.exclude))
     if args.command == "verify":
         from krm_fn import verify
 

@@ -18,6 +18,7 @@ from krm_fn import cache as validation_cache
 from krm_fn import schemacheck
 from krm_fn.record import Record
 from krm_fn.results import Location, ResourceRef, Result, Severity
+from krm_fn.rules import CONFIG_SCHEMA
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` costs ~3 ms to import at run time
@@ -27,7 +28,7 @@ API_VERSION = "observability.catinthehack.ca/v1alpha1"
 KIND = "ObservabilityConfig"
 UI_NAMES = ("grafana", "prometheus", "alertmanager", "alloy")
 CHART_NAMES = ("kube-prometheus-stack", "loki", "alloy")
-RULE = "config-schema"
+RULE = CONFIG_SCHEMA
 
 
 # Next to this module (package data). Not importlib.resources: it costs ~10 ms of imports per run.
@@ -155,6 +156,7 @@ class Config(Record):
     alerting: Alerting
     flux: Flux
     plaintext_secrets_severity: Severity
+    rule_severities: tuple[tuple[str, str], ...] = ()  # spec.checks.rules: (rule id, severity or "off")
     location: Location | None = None
 
     @property
@@ -230,6 +232,7 @@ def _build(obj: dict, location: Location | None) -> Config:
         ),
         flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"]), flux["distribution"]),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
+        rule_severities=tuple(sorted(spec["checks"].get("rules", {}).items())),
         location=location,
     )
 

@@ -9,16 +9,17 @@ Input and output are lists of Items; the protocol layer turns bytes into Items a
 
 from __future__ import annotations
 
-from krm_fn import components, yamlio
+from krm_fn import components, rules, suppress
 from krm_fn import config as config_model
+from krm_fn import yaml as yamlio
 from krm_fn.checks import CheckContext, run_rules
 from krm_fn.items import PATH_ANNOTATIONS, Item
 from krm_fn.results import Location, Result, Severity, has_errors, sort_key
 
 MODE_ANNOTATION = "observability.catinthehack.ca/mode"  # "validate": check only, change nothing
-PARSE_RULE = "yaml-parse"
-CONFIG_RULE = "config"
-CONFLICT_RULE = "resource-conflict"
+PARSE_RULE = rules.PARSE
+CONFIG_RULE = rules.CONFIG
+CONFLICT_RULE = rules.CONFLICT
 
 
 # Plain classes rather than dataclasses, here and in the modules every run imports: `dataclasses`
@@ -42,10 +43,17 @@ class Request:
 
 
 class Response:
-    def __init__(self, items: list[Item], results: list[Result] | None = None, validate_only: bool = False):
+    def __init__(
+        self,
+        items: list[Item],
+        results: list[Result] | None = None,
+        validate_only: bool = False,
+        suppressed: list[tuple[str, str]] | None = None,
+    ):
         self.items = items
         self.results = [] if results is None else results
         self.validate_only = validate_only
+        self.suppressed = [] if suppressed is None else suppressed  # (rule, how) of each suppressed finding
 
     @property
     def failed(self) -> bool:
@@ -106,11 +114,13 @@ def run(request: Request) -> Response:
             error = item.parse_error()
             if error is not None:
                 results.append(_parse_result(item, error))
+    annotated = pipeline if config_item is None else [config_item, *pipeline]
+    results, suppressed = suppress.apply(results, annotated, config.rule_severities)
     results.sort(key=sort_key)
 
     if validate_only:
-        return Response(request.items, results, validate_only=True)
-    return Response(kept + generated, results)
+        return Response(request.items, results, validate_only=True, suppressed=suppressed)
+    return Response(kept + generated, results, suppressed=suppressed)
 
 
 def _find_config(request: Request) -> tuple[dict, Item | None, Location | None] | Result:
@@ -187,10 +197,12 @@ def _generated_path(config_path: str, name: str) -> str:
 
 def _parse_result(item: Item, error: yamlio.YamlError) -> Result:
     location = item.location()
-    line = error.line
+    line, message = error.line, error.message
     if item.file is None:
+        if line is not None and item.raw is not None:
+            message += f" (line {line - item.raw.line + 1} of the object)"
         line = None  # a line of the ResourceList stream would only mislead
-    return Result(PARSE_RULE, Severity.ERROR, error.message, None, None, Location(location.path, line, location.index))
+    return Result(PARSE_RULE, Severity.ERROR, message, None, None, Location(location.path, line, location.index))
 
 
 def _conflicts(generated: list[Item], pipeline: list[Item], config: config_model.Config) -> list[Result]:

@@ -6,14 +6,15 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
 from krm_fn.items import Item
 from krm_fn.protocol import decode
 from krm_fn.results import Location, Result, Severity
+from krm_fn.rules import PARSE
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tools"}
-READ_RULE = "yaml-parse"
+READ_RULE = PARSE
 
 
 def yaml_files(paths: Iterable[str]) -> list[Path]:

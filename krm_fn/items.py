@@ -6,7 +6,9 @@ few kinds (Secrets, routes, Gateways, its own objects); the rest are never parse
 
 from __future__ import annotations
 
-from krm_fn import yamlio
+import re
+
+from krm_fn import yaml as yamlio
 from krm_fn.results import Location, ResourceRef
 
 PATH_ANNOTATIONS = ("config.kubernetes.io/path", "internal.config.kubernetes.io/path")
@@ -141,7 +143,7 @@ class Item:
             return Location(self.file, line)
         if self.raw is None:
             return Location()
-        annotations = self.annotations()
+        annotations = self.annotations() if self.parse_error() is None else _annotations_in_text(self.raw.text)
         path = next((str(annotations[a]) for a in PATH_ANNOTATIONS if annotations.get(a)), None)
         if path is None and isinstance(annotations.get(ORIGIN_ANNOTATION), str):
             path = _origin_path(annotations[ORIGIN_ANNOTATION])
@@ -160,6 +162,25 @@ def _origin_path(origin: str) -> str | None:
         return None  # a remote base: the path is inside another repository
     path = fields.get("path", "").strip().strip("'\"")
     return path or None
+
+
+# An annotation line kpt writes (`config.kubernetes.io/path: 'apps/x.yaml'`), read from the text
+# of an object that does not parse, so that its error still names its own file.
+_LOCATION_LINE = re.compile(
+    r"""^[ ]+['"]?((?:internal\.)?config\.kubernetes\.io/(?:path|index))['"]?:[ ]+"""
+    r"""(?:'((?:[^'\n]|'')*)'|"([^"\\\n]*)"|([^'"\s#][^\n#]*?))[ ]*(?:[ ]\#[^\n]*)?$""",
+    re.M,
+)
+
+
+def _annotations_in_text(text: str) -> dict:
+    """The path and index annotations as they read in the text (the first of each)."""
+    found: dict = {}
+    for match in _LOCATION_LINE.finditer(text):
+        single, double, plain = match.group(2, 3, 4)
+        value = single.replace("''", "'") if single is not None else double if double is not None else plain
+        found.setdefault(match.group(1), value)
+    return found
 
 
 def _field_line(raw: yamlio.RawItem, path: list[str | int]) -> int | None:

@@ -1,27 +1,75 @@
-"""`observability-fn check`: every rule over a directory of manifests, no kustomize needed."""
+"""`observability-fn check`: every rule over a repository, read the way Flux and kustomize read it
+(krm_fn.repo), reported through krm_fn.report. No kustomize needed."""
 
 from __future__ import annotations
 
 from krm_fn import config as config_model
-from krm_fn import engine
+from krm_fn import engine, report, suppress
 from krm_fn.checks import CheckContext, run_rules
-from krm_fn.files import read_items
+from krm_fn.items import Item
 from krm_fn.protocol import Outcome
-from krm_fn.results import has_errors, sort_key
+from krm_fn.repo import walk
+from krm_fn.results import Location, Result, Severity, sort_key
+from krm_fn.rules import PARSE
 
 
-def run(paths: list[str]) -> Outcome:
-    items, results = read_items(paths)
+def run(
+    paths: list[str],
+    fmt: str = "text",
+    strict: bool = False,
+    allow_empty: bool = False,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> Outcome:
+    repo = walk(paths, include, exclude)
+    results = list(repo.results)
+    suppressed: list[tuple[str, str]] = []
+    objects = 0  # as built: a component's object in three builds counts three times
+    for group in repo.groups:
+        items = []
+        for item in group.items:
+            error = item.parse_error()
+            if error is not None:
+                location = item.location()
+                results.append(
+                    Result(PARSE, Severity.ERROR, error.message, location=Location(location.path, error.line))
+                )
+                continue
+            items.append(item)
+            objects += 1
+        found, hidden = _check(items)
+        results.extend(found)
+        suppressed.extend(hidden)
+    unique = sorted(set(results), key=sort_key)
+    summary = report.Summary(objects, repo.files, repo.builds, repo.flux, repo.skipped, suppressed)
+    notes = []
+    code = 1 if any(r.is_error or (strict and r.severity is Severity.WARNING) for r in unique) else 0
+    if not objects:
+        if allow_empty:
+            notes.append("warning: nothing was checked (no Kubernetes objects found); --allow-empty accepts that")
+        else:
+            notes.append(
+                "error: nothing was checked (no Kubernetes objects found below "
+                f"{' '.join(paths)}); check the paths and --include/--exclude, or pass --allow-empty"
+            )
+            code = 1
+    stdout, stderr = report.check_output(fmt, unique, summary, notes)
+    return Outcome(stdout, stderr, code)
+
+
+def _check(items: list[Item]) -> tuple[list[Result], list[tuple[str, str]]]:
+    """The rules over one group, with the stack of each ObservabilityConfig in it."""
     configs = [i for i in items if i.kind == config_model.KIND]
     if not configs:
-        results.extend(run_rules(CheckContext(None, [], items, sees_pipeline=True, check_all_kinds=True)))
+        results = list(run_rules(CheckContext(None, [], items, sees_pipeline=True, check_all_kinds=True)))
+        return suppress.apply(results, items)
+    results: list[Result] = []
+    suppressed: list[tuple[str, str]] = []
     for config_item in configs:
         request = engine.Request(
             items, function_config=config_item.obj, config_location=config_item.location(), check_all_kinds=True
         )
-        results.extend(engine.run(request).results)
-    unique = sorted(set(results), key=sort_key)
-    lines = "".join(r.to_line() + "\n" for r in unique)
-    errors = sum(r.is_error for r in unique)
-    summary = f"{len(items)} objects checked, {errors} errors, {len(unique) - errors} other findings\n"
-    return Outcome(lines, summary, 1 if has_errors(unique) else 0)
+        response = engine.run(request)
+        results.extend(response.results)
+        suppressed.extend(response.suppressed)
+    return results, suppressed

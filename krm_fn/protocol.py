@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import os
 
-from krm_fn import engine, yamlio
+from krm_fn import engine, report, rules
+from krm_fn import yaml as yamlio
 from krm_fn.items import PATH_ANNOTATIONS, Item
 from krm_fn.results import Location, Result, Severity, has_errors
 
 MAX_INPUT_BYTES = int(float(os.environ.get("OBSERVABILITY_FN_MAX_INPUT_MB", "64")) * 1024 * 1024)
 KUSTOMIZE_ID = "kustomize.config.k8s.io/id"
 RESOURCE_LIST = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList"}
-INPUT_RULE = "input"
+INPUT_RULE = rules.INPUT
 
 
 class Outcome:
@@ -48,7 +49,13 @@ def decode(data: bytes, what: str) -> str:
 
 
 def stderr_lines(results: list[Result]) -> str:
-    return "".join(r.to_line() + "\n" for r in results)
+    return report.lines(results)
+
+
+def shown_results(response: engine.Response) -> list[Result]:
+    """The response's results, and one info line counting what suppressions hid."""
+    note = report.suppression_result(response.suppressed)
+    return response.results if note is None else [*response.results, note]
 
 
 # --- KRM ResourceList ------------------------------------------------------------------------
@@ -79,7 +86,8 @@ def run_krm(data: bytes) -> Outcome:
     )
     response = engine.run(request)
     out_items = [] if response.validate_only and (kustomize or not request.sees_pipeline) else response.items
-    return Outcome(_resource_list(out_items, response.results), stderr_lines(response.results), _code(response))
+    results = shown_results(response)
+    return Outcome(_resource_list(out_items, results), stderr_lines(results), _code(response))
 
 
 def _only_the_config(items: list[Item], function_config: object) -> bool:
@@ -99,7 +107,7 @@ def _resource_list(items: list[Item], results: list[Result]) -> str:
     else:
         parts.append("items: []\n")
     if results:
-        parts.append(yamlio.dump_document({"results": [r.to_krm() for r in results]}))
+        parts.append(yamlio.dump_document({"results": [report.krm(r) for r in results]}))
     return "".join(parts)
 
 
@@ -135,6 +143,6 @@ def run_legacy(config_path: str, data: bytes) -> Outcome:
     request = engine.Request(items, function_config=config_obj, config_location=location, sees_pipeline=bool(raws))
     response = engine.run(request)
     if response.validate_only:
-        return Outcome("", stderr_lines(response.results), _code(response))
+        return Outcome("", stderr_lines(shown_results(response)), _code(response))
     docs = [yamlio.as_document(i.raw) if i.raw else yamlio.dump_document(i.data) for i in response.items]
-    return Outcome("---\n".join(docs), stderr_lines(response.results), _code(response))
+    return Outcome("---\n".join(docs), stderr_lines(shown_results(response)), _code(response))

@@ -1,8 +1,8 @@
 """Results: what every check and every parse or config error reports.
 
 A Result becomes a KRM `results` entry (kpt shows them, kustomize ignores them) and a
-one-line human message on stderr. Messages never carry secret values: a rule names the
-key that is wrong, never what it holds.
+one-line human message on stderr (krm_fn.report does every formatting). Messages never carry
+secret values: a rule names the key that is wrong, never what it holds.
 """
 
 from __future__ import annotations
@@ -74,28 +74,6 @@ class Result(Record):
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
-
-    def to_krm(self) -> dict:
-        """The KRM function spec's result item."""
-        out: dict = {"message": self.message, "severity": self.severity.value}
-        if self.resource:
-            out["resourceRef"] = self.resource.to_krm()
-        if self.field:
-            out["field"] = {"path": self.field}
-        if self.location and self.location.path:
-            file = {"path": self.location.path}
-            if self.location.index is not None:
-                file["index"] = self.location.index
-            out["file"] = file
-        out["tags"] = {"rule": self.rule}
-        return out
-
-    def to_line(self) -> str:
-        """`file:line: severity [rule] Kind ns/name field: message` on one line."""
-        where = str(self.location) if self.location else "<input>"
-        subject = " ".join(s for s in (str(self.resource) if self.resource else "", self.field or "") if s)
-        text = " ".join(self.message.split())  # one line, whatever the message holds
-        return f"{where}: {self.severity.value} [{self.rule}] {subject + ': ' if subject else ''}{text}"
 
 
 def sort_key(result: Result) -> tuple:

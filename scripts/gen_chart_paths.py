@@ -23,7 +23,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from krm_fn import yamlio  # noqa: E402 - after the path set-up
+from krm_fn import yaml as yamlio  # noqa: E402 - after the path set-up
 from scripts.generated import sync  # noqa: E402
 
 CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"

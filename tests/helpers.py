@@ -12,8 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from krm_fn import components, protocol, yamlio
+from krm_fn import components, protocol, report
 from krm_fn import config as config_model
+from krm_fn import yaml as yamlio
 from krm_fn.checks import CheckContext
 from krm_fn.items import Item
 
@@ -110,7 +111,7 @@ def rule_run(check, files=None, config=None, sees_pipeline=True) -> list:
 
 def lines(results: list) -> list[str]:
     """Results as sorted text lines."""
-    return sorted(r.to_line() for r in results)
+    return sorted(report.line(r) for r in results)
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:

@@ -7,8 +7,9 @@ import json
 import pytest
 import yaml
 
-from krm_fn import components, yamlio
+from krm_fn import components
 from krm_fn import config as config_model
+from krm_fn import yaml as yamlio
 from krm_fn.config import Config
 from tests.helpers import config_with, default_config
 

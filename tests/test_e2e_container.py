@@ -24,7 +24,8 @@ import yaml
 from helpers import DEFAULT_CONFIG_FILE, REPO, UPSTREAM, default_config, kptfile, resource_list, run_cli
 from tools import IMAGE, _missing, docker_ready, tool
 
-from krm_fn import engine, yamlio
+from krm_fn import engine
+from krm_fn import yaml as yamlio
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 

@@ -16,7 +16,7 @@ import yaml
 from helpers import DEFAULT_CONFIG_FILE, UPSTREAM, config_with, run_cli
 from tools import tool
 
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
 
 pytestmark = pytest.mark.e2e
 

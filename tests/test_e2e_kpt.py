@@ -13,7 +13,8 @@ import yaml
 from helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, config_with, kptfile, run_cli
 from tools import tool
 
-from krm_fn import engine, yamlio
+from krm_fn import engine
+from krm_fn import yaml as yamlio
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from krm_fn import components, engine, protocol, yamlio
+from krm_fn import components, engine, protocol
+from krm_fn import yaml as yamlio
 from tests.helpers import UPSTREAM, config_with, default_config, generated_of_kind, resource_list, run_krm
 
 SECRET = yaml.safe_load((UPSTREAM / "sops" / "monitoring-secrets.enc.yaml").read_text())

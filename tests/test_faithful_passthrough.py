@@ -1,7 +1,7 @@
 """Items the function does not own come out as they came in.
 
 Two levels:
-* properties (hypothesis) of krm_fn.yamlio over generated Kubernetes-like documents in many
+* properties (hypothesis) of krm_fn.yaml over generated Kubernetes-like documents in many
   layouts: the fast text split and the node round trip give the items a plain strict parse
   gives, the fast path's text is the input's own slice, and when the fast path bails it is
   for a construct it does not handle;
@@ -23,7 +23,8 @@ from helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
+from krm_fn.yaml import split as splitter
 
 RL_HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 TRICKY = [
@@ -131,7 +132,7 @@ def checked_items(split: yamlio.SplitResourceList) -> list[object]:
     for raw in split.items:
         data = yamlio.parse_raw_item(raw)
         if raw.header is not None:
-            assert raw.header == yamlio._header_of(data), raw.text
+            assert raw.header == splitter._header_of(data), raw.text
         out.append(data)
     return out
 
@@ -146,8 +147,8 @@ def assert_faithful(text: str) -> yamlio.SplitResourceList | None:
         return None
     expected = full.get("items") or []
     assume(all(isinstance(item, dict) for item in expected))
-    fast = yamlio._split_resource_list_fast(text)
-    nodes = yamlio._split_resource_list_nodes(text)
+    fast = splitter._split_resource_list_fast(text)
+    nodes = splitter._split_resource_list_nodes(text)
     for split in (fast, nodes):
         if split is None:
             continue
@@ -219,17 +220,17 @@ def test_split_documents_is_faithful(text: str):
         with pytest.raises(yamlio.YamlError):
             [yamlio.parse_raw_item(raw) for raw in yamlio.split_documents(text)]
         return
-    for split in (yamlio._split_documents_fast(text), yamlio._split_documents_nodes(text)):
+    for split in (splitter._split_documents_fast(text), splitter._split_documents_nodes(text)):
         if split is None:
             continue
         got = []
         for raw in split:
             data = yamlio.parse_raw_item(raw)
             if raw.header is not None:
-                assert raw.header == yamlio._header_of(data)
+                assert raw.header == splitter._header_of(data)
             got.append(data)
         assert got == expected
-    fast = yamlio._split_documents_fast(text)
+    fast = splitter._split_documents_fast(text)
     if fast is not None:
         for raw in fast:
             assert raw.text in text + "\n"
@@ -413,6 +414,6 @@ def test_the_function_changes_no_byte_of_the_items_it_passes(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr.decode()
     sent = proc.stdout.decode()
     entries = yamlio.split_resource_list(received).items
-    assert entries and yamlio._split_resource_list_fast(received) is not None
+    assert entries and splitter._split_resource_list_fast(received) is not None
     for raw in entries:
         assert raw.text in sent

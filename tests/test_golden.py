@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from krm_fn import components, yamlio
+from krm_fn import components
 from krm_fn import config as config_model
+from krm_fn import yaml as yamlio
 from tests.helpers import DEFAULT_CONFIG_FILE, REPO, default_config, run_cli
 
 GOLDEN = REPO / "tests" / "golden"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from krm_fn import engine, protocol, yamlio
+from krm_fn import engine, protocol
+from krm_fn import yaml as yamlio
 from tests.helpers import UPSTREAM, default_config
 
 SECRET_TEXT = (UPSTREAM / "sops" / "monitoring-secrets.enc.yaml").read_text()

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from krm_fn import config as config_model
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
 from krm_fn.checks.schemas import check_schemas
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from sops_fixtures import DECRYPT_RC, NAMESPACE, SECRET_NAME, Sops, make_sops, secret_text, upstream_values
 
 from krm_fn import config as config_model
-from krm_fn import lint, yamlio
+from krm_fn import lint, report
+from krm_fn import yaml as yamlio
 from krm_fn.checks import RULES, CheckContext, run_rules
 from krm_fn.checks import secrets as rules
 from krm_fn.files import read_items
@@ -678,7 +679,7 @@ def test_a_kustomize_origin_annotation_gives_the_real_file() -> None:
     doc["metadata"]["annotations"] = {"config.kubernetes.io/origin": "path: apps/app-db.yaml\n"}
     results = only(stream_check([yaml.safe_dump(doc)]), rules.PLAINTEXT)
     assert "--in-place apps/app-db.yaml" in results[0].message
-    assert results[0].to_line().startswith("apps/app-db.yaml: error [secret-plaintext] Secret apps/app-db")
+    assert report.line(results[0]).startswith("apps/app-db.yaml: error [secret-plaintext] Secret apps/app-db")
     doc["metadata"]["annotations"]["config.kubernetes.io/origin"] = "path: app.yaml\nrepo: https://example.com/r\n"
     remote = only(stream_check([yaml.safe_dump(doc)]), rules.PLAINTEXT)
     assert "<the file of Secret apps/app-db>" in remote[0].message  # a remote base's path is not ours to name

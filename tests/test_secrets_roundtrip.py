@@ -19,7 +19,7 @@ from helpers import DEFAULT_CONFIG_FILE, FUNCTION, run_cli
 from sops_fixtures import Sops, make_sops, secret_text, upstream_values
 from tools import tool
 
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
 
 pytestmark = pytest.mark.e2e
 

@@ -259,7 +259,7 @@ def test_failures_are_never_remembered(tmp_path):
 
 
 def yaml_load(path) -> dict:
-    from krm_fn import yamlio
+    from krm_fn import yaml as yamlio
 
     return yamlio.load_one(path.read_text())
 

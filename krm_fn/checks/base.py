@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from krm_fn import yamlio
+from krm_fn import yaml as yamlio
 from krm_fn.config import Config
 from krm_fn.items import Item
-from krm_fn.record import Record
 from krm_fn.results import Location, ResourceRef, Result, Severity
+from krm_fn.rules import INTERNAL, RULES, Rule, declare
 
 
 class CheckContext:
@@ -52,23 +52,12 @@ class CheckContext:
         return self.generated_objects(kind) + self.user_objects(kind)
 
 
-class Rule(Record):
-    id: str
-    severity: Severity
-    summary: str
-    check: Callable[[CheckContext], Iterable[Result]]
-
-
-RULES: list[Rule] = []
-
-
 def rule(rule_id: str, severity: Severity, summary: str):
-    """Register a rule. `severity` is the usual one; a rule may report other severities."""
+    """Register a rule in the one registry (krm_fn.rules). `severity` is the usual one; a rule may
+    report other severities."""
 
     def register(check: Callable[[CheckContext], Iterable[Result]]):
-        if any(r.id == rule_id for r in RULES):
-            raise ValueError(f"duplicate rule id {rule_id}")
-        RULES.append(Rule(rule_id, severity, summary, check))
+        declare(rule_id, severity, summary, check)
         return check
 
     return register
@@ -105,6 +94,8 @@ def dotted(path: list[str | int]) -> str:
 def run_rules(ctx: CheckContext, rules: Iterable[Rule] | None = None) -> Iterator[Result]:
     """Every rule's results; a rule that crashes becomes one error, never a traceback."""
     for current in RULES if rules is None else rules:
+        if current.check is None:
+            continue  # a pipeline rule: reported by the engine, the reader or the walker
         try:
             yield from current.check(ctx)
         except yamlio.YamlError as err:
@@ -112,7 +103,7 @@ def run_rules(ctx: CheckContext, rules: Iterable[Rule] | None = None) -> Iterato
         except Exception as exc:  # a rule bug must not hide the other results
             # Only the exception type: its text could quote an input value.
             yield Result(
-                "internal-error",
+                INTERNAL,
                 Severity.ERROR,
                 f"rule {current.id} failed with {type(exc).__name__}; please report this with the input that caused it",
             )
