@@ -4,7 +4,8 @@ kubectl has no `--enable-exec`, so under `kubectl kustomize --enable-alpha-plugi
 runs as a legacy exec plugin: kustomize looks for an executable at
 `<plugin home>/<group>/<version>/<lowercase kind>/<Kind>`. The plugin home is the first of
 `$KUSTOMIZE_PLUGIN_HOME`, `$XDG_CONFIG_HOME/kustomize/plugin`, `~/.config/kustomize/plugin`
-(kustomize 5 prints these in that order when it finds none; consumers.md section 2).
+(kustomize 5 prints these in that order when it finds none;
+docs/reference/consumers.md#2-kubectl-kustomize-legacy-exec-plugins).
 """
 
 from __future__ import annotations

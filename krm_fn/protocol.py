@@ -8,7 +8,9 @@
   transformer or validator; stdout is the new set of resources (empty stdout from a
   transformer deletes everything; a validator must print nothing).
 
-Facts behind each rule: shared/reference/consumers.md sections 1-3.
+Facts behind each rule: docs/reference/consumers.md#1-kpt,
+docs/reference/consumers.md#2-kubectl-kustomize-legacy-exec-plugins and
+docs/reference/consumers.md#3-standalone-kustomize-exec-functions.
 """
 
 from __future__ import annotations

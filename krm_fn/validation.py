@@ -4,7 +4,7 @@
   **strict** JSON Schemas for the newest bundled Kubernetes version not newer than the one asked
   for. One validator per schema, built once on a shared `referencing` registry that holds that
   version's `_definitions.json`: kubernetes_validate.validate() re-reads 1.8 MB on every call
-  (shared/reference/crds.md section 3), so it is never called here.
+  (docs/reference/crds.md#3-kubernetes-validate), so it is never called here.
 - Custom resources: the schemas scripts/gen_crd_schemas.py derives from the pinned CRDs
   (krm_fn/schemas/crds/<group>/<kind>_<version>.json).
 - Anything else has no schema: `schema_for()` returns None and `validate()` reports nothing.

@@ -4,7 +4,7 @@
 Reads every CustomResourceDefinition in third_party/upstream/crds/*.yaml (and
 third_party/prometheus-operator/*.yaml when present) and writes, for each served version,
 krm_fn/schemas/crds/<group>/<kind>_<version>.json (kind lowercased). The conversion
-(shared/reference/crds.md sections 2 and 4):
+(docs/reference/crds.md#2-datreeio-crds-catalog, docs/reference/crds.md#4-jsonschema-vs-fastjsonschema):
 
 - `additionalProperties: false` on every object with `properties`, the root included, except
   nodes marked `x-kubernetes-preserve-unknown-fields` or that set `additionalProperties`;

@@ -8,7 +8,7 @@ Input: third_party/upstream/flux-monitoring/kube-state-metrics-config.yaml (flux
 provenance in that folder's README). Only the structured facts are kept: the RBAC rule (API groups,
 resources, verbs) and, per Flux kind, its group/version/kind and the labels read from each object.
 Help texts are written by krm_fn.components.flux_metrics, not copied. The example's `collectors: []`
-and `--custom-resource-state-only` are deliberately dropped (charts.md section 8): they would turn
+and `--custom-resource-state-only` are deliberately dropped (docs/reference/charts.md#8-flux-metrics): they would turn
 off every standard kube-state-metrics metric.
 
 The script refuses input whose shape it does not understand, so an upstream change cannot slip

@@ -1,6 +1,7 @@
 """The generated Alertmanager config and Prometheus rules, run through the real amtool and promtool.
 
-amtool is Debian trixie's 0.28.1 (0.25 rejects user_key_file/token_file, consumers.md section 6);
+amtool is Debian trixie's 0.28.1 (0.25 rejects user_key_file/token_file,
+docs/reference/consumers.md#6-promtool-and-amtool);
 promtool comes from the same suite. Both are installed into .tools/bin by scripts/install-tools.sh.
 """
 

@@ -52,7 +52,9 @@ def test_data_is_small():
     assert sizes and sum(sizes.values()) < 150_000, sizes
 
 
-# --- the seed's defects (shared/reference/charts.md sections 4, 6, 7) --------------------------
+# --- the seed's defects ----------------------------------------------------------------------
+# docs/reference/charts.md#4-kube-prometheus-stack-audit, docs/reference/charts.md#6-loki-audit,
+# docs/reference/charts.md#7-alloy-audit
 
 
 @pytest.mark.parametrize(

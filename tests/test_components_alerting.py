@@ -1,4 +1,7 @@
-"""The Alertmanager configuration: inhibit rules, routing order, receivers, templates (charts.md 5)."""
+"""The Alertmanager configuration: inhibit rules, routing order, receivers, templates.
+
+Facts: docs/reference/charts.md#5-alertmanager-config.
+"""
 
 from __future__ import annotations
 

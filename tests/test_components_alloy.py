@@ -1,4 +1,7 @@
-"""Alloy values (charts.md section 7): the pipeline under alloy.configMap.content, resources under alloy."""
+"""Alloy values: the pipeline under alloy.configMap.content, resources under alloy.
+
+Facts: docs/reference/charts.md#7-alloy-audit.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""kube-prometheus-stack values: each correction of charts.md section 4, on the generated objects."""
+"""kube-prometheus-stack values: each correction of the audit, on the generated objects.
+
+Facts: docs/reference/charts.md#4-kube-prometheus-stack-audit.
+"""
 
 from __future__ import annotations
 
@@ -108,7 +111,8 @@ def test_prometheus_defaults_are_the_seed_values():
 
 def test_one_prometheus_block_holds_everything():
     prometheus = kps_values()["prometheus"]
-    assert set(prometheus) == {"prometheusSpec"}  # thanos keys are already false by default (charts.md 3)
+    # thanos keys are already false by default (docs/reference/charts.md#3-duplicate-yaml-keys)
+    assert set(prometheus) == {"prometheusSpec"}
 
 
 @pytest.mark.parametrize(
@@ -153,7 +157,10 @@ def test_alertmanager_resources_and_storage():
 
 
 def test_templates_are_plain_alertmanager_templates():
-    """tplConfig stays false, so Helm-escaped templates would reach Pushover literally (charts.md 4)."""
+    """tplConfig stays false, so Helm-escaped templates would reach Pushover literally.
+
+    Facts: docs/reference/charts.md#4-kube-prometheus-stack-audit.
+    """
     values = kps_values()
     assert values["alertmanager"].get("tplConfig", False) is False
     text = rendered(load(default_config()))

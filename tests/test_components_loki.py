@@ -1,4 +1,4 @@
-"""Loki single-binary values (charts.md section 6) and the Grafana datasource ConfigMap."""
+"""Loki single-binary values (docs/reference/charts.md#6-loki-audit) and the Grafana datasource ConfigMap."""
 
 from __future__ import annotations
 

@@ -113,7 +113,10 @@ def test_validate_mode_changes_nothing():
 
 
 def test_validate_mode_under_kustomize_prints_no_items():
-    """kustomize validators must not echo the resource map (consumers.md section 3)."""
+    """kustomize validators must not echo the resource map.
+
+    Facts: docs/reference/consumers.md#3-standalone-kustomize-exec-functions.
+    """
     config = default_config()
     config["metadata"]["annotations"][engine.MODE_ANNOTATION] = "validate"
     tagged = dict(CONFIGMAP, metadata={**CONFIGMAP["metadata"], "annotations": {protocol.KUSTOMIZE_ID: "x"}})

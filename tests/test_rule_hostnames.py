@@ -1,4 +1,7 @@
-"""The `hostname` rule: every HTTPRoute and listener hostname, generated or not (crds.md section 5)."""
+"""The `hostname` rule: every HTTPRoute and listener hostname, generated or not.
+
+Facts: docs/reference/crds.md#5-gateway-api-hostname-rules.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""route-attachment: routes against their Gateway's listeners (crds.md section 5)."""
+"""route-attachment: routes against their Gateway's listeners (docs/reference/crds.md#5-gateway-api-hostname-rules)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.helpers import (
 # --- route-attachment ----------------------------------------------------------------------
 
 # The listeners and routes of gateway-api's conformance test "httproute-hostname-intersection"
-# (v1.6.1, crds.md section 5), written out as a user would.
+# (v1.6.1, docs/reference/crds.md#5-gateway-api-hostname-rules), written out as a user would.
 CONFORMANCE = {
     "gateway.yaml": """
     apiVersion: gateway.networking.k8s.io/v1

@@ -1,4 +1,7 @@
-"""route-backend: backendRefs against the Services the charts create (charts.md section 2)."""
+"""route-backend: backendRefs against the Services the charts create.
+
+Facts: docs/reference/charts.md#2-service-names-and-ports.
+"""
 
 from __future__ import annotations
 

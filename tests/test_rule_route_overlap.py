@@ -1,4 +1,7 @@
-"""route-overlap: overlapping claims of HTTPRoutes on one listener, and path overlap (crds.md section 5)."""
+"""route-overlap: overlapping claims of HTTPRoutes on one listener, and path overlap.
+
+Facts: docs/reference/crds.md#5-gateway-api-hostname-rules.
+"""
 
 from __future__ import annotations
 

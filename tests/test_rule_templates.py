@@ -108,7 +108,7 @@ def test_tpl_config_is_read_with_go_template_truthiness(value, expected):
     assert truthy(value) is expected
 
 
-# --- the premise, with the real amtool (shared/reference/consumers.md section 6) -------------------
+# --- the premise, with the real amtool (docs/reference/consumers.md#6-promtool-and-amtool) -------------------
 
 # (template text, what Alertmanager renders it to for the alert below, reads Alertmanager data raw)
 CORPUS = [

@@ -176,7 +176,8 @@ def kubectl_kustomize(directory: Path, plugin_home: Path | None = None) -> subpr
 def test_kubectl_kustomize_with_the_function_emits_the_secret_as_without_it(
     files: dict[str, Path], plugin_home: Path, tmp_path: Path
 ) -> None:
-    """kustomize re-sorts every object's keys itself (consumers.md section 5), which breaks the MAC with
+    """kustomize re-sorts every object's keys itself (docs/reference/consumers.md#5-sops-and-age),
+    which breaks the MAC with
     or without a function; so the comparison is kustomize-with-the-function against kustomize-without:
     the function must add nothing to that damage."""
     with_fn = kubectl_kustomize(kustomization(tmp_path / "with", files["good"], with_function=True), plugin_home)

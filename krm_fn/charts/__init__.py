@@ -2,7 +2,7 @@
 
 Release names are the HelmRelease names (the function never sets `targetNamespace`,
 `releaseName` or `fullnameOverride`), so the Services below are what the charts create.
-Evidence for each name and port: shared/reference/charts.md section 2.
+Evidence for each name and port: docs/reference/charts.md#2-service-names-and-ports.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ UI_SERVICES: dict[str, Service] = {
 LOKI_SERVICE = Service("loki", 3100)
 
 # prometheus-operator mounts every `alertmanager.alertmanagerSpec.secrets` entry at <dir>/<secret name>/
-# (charts.md section 4: operator v0.89.0 statefulset.go).
+# (docs/reference/charts.md#4-kube-prometheus-stack-audit: operator v0.89.0 statefulset.go).
 ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
 
 # kube-prometheus-stack labels its own PrometheusRules and monitors `release: <release name>`, which
-# its default selectors match (charts.md section 8); objects we add for it carry the same label.
+# its default selectors match (docs/reference/charts.md#8-flux-metrics); objects we add for it carry the same label.
 KPS_RELEASE_LABEL = {"release": CHARTS["kube-prometheus-stack"].release}

@@ -1,4 +1,7 @@
-"""Rule: each HTTPRoute attaches to its Gateway (listener, hostname, allowed namespaces), crds.md section 5."""
+"""Rule: each HTTPRoute attaches to its Gateway (listener, hostname, allowed namespaces).
+
+Facts: docs/reference/crds.md#5-gateway-api-hostname-rules.
+"""
 
 from __future__ import annotations
 

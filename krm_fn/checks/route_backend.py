@@ -1,6 +1,6 @@
 """Rule: HTTPRoute backendRefs name the Services the charts really create, on their ports.
 
-Service names and ports: shared/reference/charts.md section 2, through `krm_fn.charts`.
+Service names and ports: docs/reference/charts.md#2-service-names-and-ports, through `krm_fn.charts`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def _known_services() -> dict[str, Service]:
 
 
 # Values that change the Service behind a UI (paths under the chart's values; evidence:
-# charts.md section 2 and the fullname helper every one of these charts uses; kps values.yaml
+# docs/reference/charts.md#2-service-names-and-ports and the fullname helper every one of these
+# charts uses; kps values.yaml
 # L7/L23 and prometheus|alertmanager.service.port, grafana values service.port and
 # service.enabled, alloy values nameOverride/fullnameOverride, alloy.listenPort, service.enabled).
 _RENAMES: dict[str, tuple[tuple[str, ...], ...]] = {

@@ -1,4 +1,7 @@
-"""Rule: no hostname and path is claimed by two HTTPRoutes on one Gateway listener (crds.md section 5)."""
+"""Rule: no hostname and path is claimed by two HTTPRoutes on one Gateway listener.
+
+Facts: docs/reference/crds.md#5-gateway-api-hostname-rules.
+"""
 
 from __future__ import annotations
 

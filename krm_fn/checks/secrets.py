@@ -13,7 +13,7 @@ What the rules can see without the age (or KMS, PGP...) key, and so check:
 What they cannot see: the MAC and each value's tag are keyed by the data key, which only a
 recipient's private key unwraps. So a ciphertext pasted onto another key, metadata edited after
 encryption, or a deleted key (beyond the required ones) pass these rules; only `sops decrypt`
-with the key finds them (shared/reference/consumers.md section 5). Nor can they see whether a
+with the key finds them (docs/reference/consumers.md#5-sops-and-age). Nor can they see whether a
 value ends in a newline (the ciphertext has the plaintext's length, not its bytes).
 
 Out of scope: the encryption of Secrets made at build time by a kustomize `secretGenerator` (their

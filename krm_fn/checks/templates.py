@@ -6,7 +6,8 @@ when it is true (`{{- if .Values.alertmanager.tplConfig }}`, so any Go-truthy va
 
 - tplConfig false + a Helm-escaped template (`{{ "{{" }} .CommonLabels.alertname {{ "}}" }}`):
   the escape reaches Alertmanager unchanged, Alertmanager renders it to literal braces, and
-  Pushover shows the template text (shared/reference/charts.md section 4, consumers.md section 6:
+  Pushover shows the template text (docs/reference/charts.md#4-kube-prometheus-stack-audit,
+  docs/reference/consumers.md#6-promtool-and-amtool:
   `amtool check-config` accepts it, `amtool template render` prints the literal text). Error.
 - tplConfig true + a raw Alertmanager template (`{{ .CommonLabels.alertname }}`): Helm evaluates
   it first, against the chart's values, and it never reaches Alertmanager ("If the Alertmanager

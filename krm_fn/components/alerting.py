@@ -1,6 +1,7 @@
 """The Alertmanager configuration (`alertmanager.config` of kube-prometheus-stack).
 
-Facts it rests on (charts.md sections 4 and 5):
+Facts it rests on (docs/reference/charts.md#4-kube-prometheus-stack-audit and
+docs/reference/charts.md#5-alertmanager-config):
 - `alertmanager.tplConfig` stays false, so the config reaches Alertmanager verbatim: the
   templates below are plain Alertmanager templates, never Helm-escaped.
 - Helm merges maps but replaces lists, so the chart's default inhibit rules are written out

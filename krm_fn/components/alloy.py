@@ -1,6 +1,6 @@
 """Alloy as a DaemonSet shipping the container logs of its node to Loki.
 
-`v:` lines are in third_party/upstream/charts/alloy-1.11.1/values.yaml; charts.md section 7.
+`v:` lines are in third_party/upstream/charts/alloy-1.11.1/values.yaml; docs/reference/charts.md#7-alloy-audit.
 The pipeline goes under `alloy.configMap.content` (with `content` empty the chart ships a demo
 config that sends nothing). The chart passes it through Helm `tpl`, so it must contain no `{{`.
 """

@@ -9,7 +9,8 @@ from krm_fn.config import Config
 NOTIFICATION_API = "notification.toolkit.fluxcd.io/v1beta3"
 PROVIDER_NAME = "alertmanager"
 ALERT_NAME = "flux-alerts"
-ALERTMANAGER_ALERTS_PATH = "/api/v2/alerts"  # Alertmanager's v2 API, route prefix "/" (charts.md section 2)
+# Alertmanager's v2 API, route prefix "/" (docs/reference/charts.md#2-service-names-and-ports)
+ALERTMANAGER_ALERTS_PATH = "/api/v2/alerts"
 
 # The stack's own HelmReleases and HelmRepositories live in its namespace, not Flux's.
 STACK_KINDS = ("HelmRelease", "HelmRepository")

@@ -1,6 +1,6 @@
 """kube-state-metrics values that export the state of Flux objects as `gotk_resource_info`.
 
-Flux controllers stopped emitting `gotk_reconcile_condition` (charts.md section 8); readiness
+Flux controllers stopped emitting `gotk_reconcile_condition` (docs/reference/charts.md#8-flux-metrics); readiness
 and suspension now come from kube-state-metrics' customResourceState, fed by the RBAC rule and
 per-kind label paths in `flux_metrics_data` (derived from the Flux monitoring example by
 scripts/gen_flux_metrics.py). The standard kube-state-metrics collectors stay on: the example's

@@ -132,7 +132,8 @@ def values(config: Config) -> dict:
         "prometheus": _prometheus(config),
         "alertmanager": _alertmanager(config),
         "grafana": _grafana(config),
-        # The subchart's key; `nodeExporter.resources` would be ignored (v:2599, charts.md section 4).
+        # The subchart's key; `nodeExporter.resources` would be ignored
+        # (v:2599, docs/reference/charts.md#4-kube-prometheus-stack-audit).
         "prometheus-node-exporter": {"resources": config.node_exporter.resources.to_values()},
         "kube-state-metrics": _kube_state_metrics(config),
         **control_plane(config),

@@ -1,6 +1,6 @@
 """Loki in single-binary mode on a filesystem volume, and its Grafana datasource.
 
-`v:` lines are in third_party/upstream/charts/loki-6.55.0/values.yaml; charts.md section 6 has
+`v:` lines are in third_party/upstream/charts/loki-6.55.0/values.yaml; docs/reference/charts.md#6-loki-audit has
 the evidence for every correction.
 """
 
@@ -32,7 +32,7 @@ def _loki_config(config: Config) -> dict:
         "commonConfig": {"replication_factor": 1},  # v:423-425
         "limits_config": {"retention_period": config.loki.retention},  # v:413
         # Without these the compactor only compacts and never deletes; retention_enabled without
-        # delete_request_store makes Loki fail at startup (v:576, charts.md section 6).
+        # delete_request_store makes Loki fail at startup (v:576, docs/reference/charts.md#6-loki-audit).
         "compactor": {"retention_enabled": True, "delete_request_store": "filesystem"},
         "schemaConfig": {"configs": [dict(SCHEMA, index=dict(SCHEMA["index"]))]},  # v:531
         "storage": {"type": "filesystem"},  # v:438

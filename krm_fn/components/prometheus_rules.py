@@ -1,7 +1,8 @@
 """Extra alert rules, for kube-prometheus-stack's top-level `additionalPrometheusRulesMap`.
 
 The chart renders each entry as a PrometheusRule `kube-prometheus-stack-<key>` with `toYaml`
-and no `tpl` (charts.md section 4), so `{{ $labels.x }}` reaches Prometheus unchanged.
+and no `tpl` (docs/reference/charts.md#4-kube-prometheus-stack-audit), so `{{ $labels.x }}` reaches
+Prometheus unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ CERT_EXPIRY_WINDOW_SECONDS = 7 * 24 * 3600
 
 # gotk_resource_info comes from kube-state-metrics customResourceState (see flux_metrics).
 # `max by` keeps one series per object when labels such as `revision` change; `suspended!="true"`
-# also matches objects without the label (spec.suspend unset). charts.md section 8.
+# also matches objects without the label (spec.suspend unset). docs/reference/charts.md#8-flux-metrics.
 FLUX_NOT_READY = (
     'max by (customresource_kind, exported_namespace, name) (gotk_resource_info{ready="False", suspended!="true"}) == 1'
 )

@@ -1,6 +1,6 @@
 """Gateway API hostnames: the grammar and wildcard matching.
 
-Facts (shared/reference/crds.md section 5, gateway-api v1.6.1): a hostname is a lowercase
+Facts (docs/reference/crds.md#5-gateway-api-hostname-rules, gateway-api v1.6.1): a hostname is a lowercase
 RFC 1123 DNS name with no trailing dot; a wildcard is only a whole leftmost `*.` label and
 matches one or more labels (`*.example.com` matches `a.b.example.com`, not `example.com`);
 an IP address is never valid, although the CRD pattern accepts `1.2.3.4`. The CRD pattern

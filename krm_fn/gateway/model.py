@@ -1,6 +1,6 @@
 """A tolerant model of HTTPRoutes and Gateway listeners, with Gateway API defaults applied.
 
-Gateway API facts (shared/reference/crds.md section 5, gateway-api v1.6.1): a parentRef
+Gateway API facts (docs/reference/crds.md#5-gateway-api-hostname-rules, gateway-api v1.6.1): a parentRef
 defaults to group gateway.networking.k8s.io, kind Gateway and the route's namespace; a
 route with no `hostnames` matches any listener; a listener with no `hostname` matches any
 route; `allowedRoutes.namespaces.from` defaults to Same; `allowedRoutes.kinds`, when unset
