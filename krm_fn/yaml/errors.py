@@ -34,8 +34,6 @@ def _yaml_error(exc: Exception) -> YamlError:
     context = getattr(exc, "context", None)
     if problem == "exceeded maximum nesting depth":
         problem = "nested too deeply (libyaml stops at 1,000 levels)"
-    elif problem.startswith("could not determine a constructor for the tag"):
-        problem = "unknown tag: a plain value that starts with '!' is read as a YAML tag; quote the value"
     message = _without_input(f"{context}: {problem}" if context else problem)
     if mark is None:
         return YamlError(f"invalid YAML: {message}")
