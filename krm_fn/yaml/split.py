@@ -423,10 +423,41 @@ def _lf_only(text: str) -> str | None:
 
 _SINGLE_QUOTED = re.compile(r"'(?:[^']|'')*'")
 _DOUBLE_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+# Inside a flow collection: a bracket, a quoted scalar (a quote starts one only after an
+# indicator or a space), or a comment; everything else is plain text.
+_FLOW_TOKEN = re.compile(
+    r"""[\[\]{}]|(?<=[\[{,\s])'(?:[^']|'')*'|(?<=[\[{,\s])"(?:[^"\\]|\\.)*"|(?<=\s)\#[^\n]*""", re.S
+)
+
+
+def _flow_end(text: str, at: int) -> int | None:
+    """End of the flow collection opening at `at`, or None when it does not close."""
+    depth = 0
+    for match in _FLOW_TOKEN.finditer(text, at):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+        elif token in ("]", "}"):
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    return None
+
+
+_LINE_QUOTED = re.compile(r"""(?<![^\n \[{,])(?:'(?:[^'\n]|'')*'|"(?:[^"\\\n]|\\.)*")""")
+
+
+def _closes_a_scalar(text: str, at: int) -> bool:
+    """Is the quote at `at` the end of a one-line quoted scalar (`'  '` ends with ` '`)?"""
+    for match in _LINE_QUOTED.finditer(text, text.rfind("\n", 0, at) + 1, at + 1):
+        if match.start() < at < match.end():
+            return True
+    return False
 
 
 def _quoted_spans(text: str, suspicious: list[int]) -> list[tuple[int, int]]:
-    """Quoted scalars that span lines, from the flagged quotes: lines inside them are not structure.
+    """Quoted scalars and flow collections that span lines, from the flagged indicators: lines
+    inside them are not structure (kpt writes a closing quote at column 0).
 
     A quote flagged by mistake (`rock 'n roll` in a plain scalar) makes a span too long, which
     can only glue items together; the item holding the quote is parsed alone anyway, and one
@@ -435,14 +466,19 @@ def _quoted_spans(text: str, suspicious: list[int]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     last = -1
     for at in suspicious:
-        if at < last or text[at] not in "'\"":
+        char = text[at]
+        if at < last or char not in "'\"[{" or (char in "'\"" and _closes_a_scalar(text, at)):
             continue
-        match = (_SINGLE_QUOTED if text[at] == "'" else _DOUBLE_QUOTED).match(text, at)
-        if match is None:
+        if char in "'\"":
+            match = (_SINGLE_QUOTED if char == "'" else _DOUBLE_QUOTED).match(text, at)
+            end = match.end() if match else None
+        else:
+            end = _flow_end(text, at)
+        if end is None:
             break  # unclosed: the item holding it fails alone and is resolved there
-        last = match.end()
-        if text.find("\n", at, last) >= 0:
-            spans.append((at, last))
+        last = end
+        if text.find("\n", at, end) >= 0:
+            spans.append((at, end))
     return spans
 
 
@@ -532,7 +568,8 @@ def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int) -> tuple[lis
     if nodes is not None:
         if len(nodes) == 1 and nodes[0].id == "sequence" and len(nodes[0].value) == 1:
             return [raw], index + 1  # this item's text alone, with wrong content: reported when read
-        return _cut(text, number, nodes), index + 1
+        cut = _cut(text, number, nodes)
+        return None if cut is None else (cut, index + 1)
     if "undefined alias" in error:
         return None
     glued = text
@@ -546,7 +583,8 @@ def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int) -> tuple[lis
             if len(nodes) == 1 and nodes[0].id == "sequence" and len(nodes[0].value) == 1:
                 item = RawItem(ended, "entry", number, None)
                 return [item], later + 1
-            return _cut(ended, number, nodes), later + 1
+            cut = _cut(ended, number, nodes)
+            return None if cut is None else (cut, later + 1)
     return [raw], index + 1  # reads no way: kept as it came, reported when read
 
 
@@ -564,7 +602,7 @@ def _compose_quietly(text: str) -> tuple[list | None, str]:
         return None, err.message
 
 
-def _cut(text: str, number: int, nodes: list) -> list[RawItem]:
+def _cut(text: str, number: int, nodes: list) -> list[RawItem] | None:
     """Entries of composed `text` (entries at column 0), each as its exact slice when that reads alone."""
     if len(nodes) != 1 or nodes[0].id != "sequence":
         return [RawItem(text, "entry", number, None)]  # not a list of entries: kept, reported when read
@@ -577,8 +615,11 @@ def _cut(text: str, number: int, nodes: list) -> list[RawItem]:
     for k, node in enumerate(entries):
         piece = text[starts[k] : starts[k + 1]]
         line = number + text.count("\n", 0, starts[k])
-        if starts[k] < starts[k + 1] and _one_entry(piece):
+        pieces, error = _compose_quietly(piece) if starts[k] < starts[k + 1] else (None, "")
+        if pieces is not None and len(pieces) == 1 and pieces[0].id == "sequence" and len(pieces[0].value) == 1:
             items.append(RawItem(piece, "entry", line, None))
+        elif "undefined alias" in error:
+            return None  # an alias to another item's anchor: only the whole list resolves it
         else:  # this item alone takes the node round trip
             entry = serialize_node(_entry_node(node))
             items.append(RawItem(entry, "entry", node.start_mark.line + number, None))
