@@ -483,3 +483,24 @@ def test_the_function_changes_no_byte_of_the_items_it_passes(tmp_path: Path):
     assert entries and splitter._split_resource_list_fast(received) is not None
     for raw in entries:
         assert raw.text in sent
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("style", ["block", "pyyaml", "kubectl", "helm", "commented"])
+def test_every_benchmark_authoring_style_takes_the_fast_path_under_kpt(style: str, tmp_path: Path):
+    """The ResourceList kpt makes of each bench/ style (PyYAML's multi-line single quotes with
+    the closing quote at column 0, kubectl, Helm, comments) is split on the fast path, exactly."""
+    import sys
+
+    from tools import tool
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import packages
+
+    pkg = packages.build(tmp_path / "pkg", 40, 4, style=style)
+    proc = subprocess.run([tool("kpt"), "fn", "source", str(pkg)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    fast = splitter._split_resource_list_fast(proc.stdout)
+    assert fast is not None
+    assert checked_items(fast) == yamlio.load_one(proc.stdout)["items"]
+    assert_exact_slices(proc.stdout, fast)

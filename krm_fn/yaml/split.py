@@ -535,7 +535,7 @@ def _split_entries(section: _Section, first_line: int) -> list[RawItem] | None:
             items.append(RawItem(ended, "entry", number, _scan_header(ended, entry=True)))
             index += 1
             continue
-        resolved = _resolve_chunk(chunks, index)
+        resolved = _resolve_chunk(chunks, index, ended)
         if resolved is None:
             return None
         new_items, index = resolved
@@ -546,7 +546,7 @@ def _split_entries(section: _Section, first_line: int) -> list[RawItem] | None:
 _MAX_GLUED = 16  # chunks tried together when one does not read alone (a quote left open on purpose)
 
 
-def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int) -> tuple[list[RawItem], int] | None:
+def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int, text: str) -> tuple[list[RawItem], int] | None:
     """Items for the flagged chunk at `index` (and the chunks it turns out to continue into).
 
     Only these items pay: parsed alone right away when they read as exactly one entry; cut by
@@ -555,8 +555,7 @@ def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int) -> tuple[lis
     reported with its own location when a rule reads it. None (the whole list through the node
     round trip) only for an alias to another item's anchor, which only the whole list can resolve.
     """
-    chunk, number, _ = chunks[index]
-    text = _ended(chunk)
+    number = chunks[index][1]
     raw = RawItem(text, "entry", number, None)
     try:
         raw.parsed = _parse_entry(raw)
