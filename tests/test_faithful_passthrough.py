@@ -277,6 +277,7 @@ def document_streams(draw) -> str:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document_streams())
 @example("kind: A\nx: 'a\n---\nb'\n")
+@example("kind: A\r\nx: 'a\r\n\r\nb'\r\n---\r\n# c\r\nkind: B\r\n")
 @example("kind: A\n--- !!map\nkind: B\n")
 @example("%YAML 1.1\n---\nkind: A\n")
 def test_split_documents_is_faithful(text: str):

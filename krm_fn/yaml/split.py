@@ -699,8 +699,14 @@ _DIRECTIVE = re.compile(r"^%", re.M)
 
 
 def _split_documents_fast(text: str) -> list[RawItem] | None:
-    if _OTHER_BREAKS.search(text) or _DIRECTIVE.search(text):
+    lf = _lf_only(text)
+    if lf is None or _DIRECTIVE.search(lf):
         return None
+    if lf is not text:  # a CRLF file: split as LF, give each document back its CRLF
+        items = _split_documents_fast(lf)
+        for raw in items or []:
+            raw.text = raw.text.replace("\n", "\r\n")
+        return items
     bounds: list[tuple[int, int]] = []  # (start, end) of each document's text
     start = 0
     for marker in _MARKER.finditer(text):
