@@ -234,8 +234,12 @@ def kpt_quoted_lists(draw) -> str:
     for number in range(draw(st.integers(1, 5))):
         entry = f"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: cm{number}\n  data:\n"
         for key in range(draw(st.integers(1, 3))):
-            kind = draw(st.sampled_from(["quoted", "quoted", "flow", "block", "plain"]))
-            if kind == "quoted":
+            kind = draw(st.sampled_from(["quoted", "quoted", "flow", "block", "plain", "runs-on", "stray-quote"]))
+            if kind == "runs-on":  # a quote that runs over what looks like the next item: one item
+                entry += f'    k{key}: "x\n- kind: Fake{number}\n  y: z"\n'
+            elif kind == "stray-quote":  # a quote inside a plain scalar: not an opener, but flagged as one
+                entry += f"    k{key}: rock 'n roll\n"
+            elif kind == "quoted":
                 entry += f"    k{key}: {draw(multi_line_quoted(4))}\n"
             elif kind == "flow":
                 entry += f"    k{key}: [a,\n" + " " * draw(st.sampled_from([0, 6])) + "b]\n"

@@ -447,6 +447,17 @@ def _flow_end(text: str, at: int) -> int | None:
 _LINE_QUOTED = re.compile(r"""(?<![^\n \[{,])(?:'(?:[^'\n]|'')*'|"(?:[^"\\\n]|\\.)*")""")
 
 
+def _starts_a_value(text: str, at: int) -> bool:
+    """Can a quote or bracket at `at` open a scalar or collection? Only first on its line, or
+    after a key's colon, an entry's dash, a comma, a bracket, or an anchor or tag: inside a
+    plain scalar (`rock 'n roll`) it is text."""
+    before = text[text.rfind("\n", 0, at) + 1 : at].rstrip(" ")
+    if not before or before[-1] in ":-?,[{":
+        return True
+    word = before.rsplit(" ", 1)[-1]
+    return word[:1] in "&!" and word[:1] != ""
+
+
 def _closes_a_scalar(text: str, at: int) -> bool:
     """Is the quote at `at` the end of a one-line quoted scalar (`'  '` ends with ` '`)?"""
     for match in _LINE_QUOTED.finditer(text, text.rfind("\n", 0, at) + 1, at + 1):
@@ -465,17 +476,21 @@ def _quoted_spans(text: str, suspicious: list[int]) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     last = -1
+    unclosed = ""  # kinds whose search once ran to the end: not paid again (a missed span only costs a parse)
     for at in suspicious:
         char = text[at]
-        if at < last or char not in "'\"[{" or (char in "'\"" and _closes_a_scalar(text, at)):
+        if at < last or char not in "'\"[{" or char in unclosed or not _starts_a_value(text, at):
+            continue
+        if char in "'\"" and _closes_a_scalar(text, at):
             continue
         if char in "'\"":
             match = (_SINGLE_QUOTED if char == "'" else _DOUBLE_QUOTED).match(text, at)
             end = match.end() if match else None
         else:
             end = _flow_end(text, at)
-        if end is None:
-            break  # unclosed: the item holding it fails alone and is resolved there
+        if end is None:  # a stray quote in a plain scalar, or really unclosed (fails when parsed)
+            unclosed += "[{" if char in "[{" else char
+            continue
         last = end
         if text.find("\n", at, end) >= 0:
             spans.append((at, end))
