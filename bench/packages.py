@@ -175,7 +175,100 @@ def _app(i: int) -> list[str]:
     return docs
 
 
-def build(root: Path, resources: int, files: int, name: str = "pkg") -> Path:
+# --- authoring styles ------------------------------------------------------------------------
+# The same objects as different tools and people write them. kpt keeps each scalar's style
+# when it rewrites a file, so these reach the function as they are written here.
+
+
+def _objects(docs: list[str]) -> list[dict]:
+    import yaml
+
+    return [yaml.safe_load(doc) for doc in docs]
+
+
+def _pyyaml(docs: list[str]) -> list[str]:
+    """`yaml.dump` defaults: sorted keys, multi-line strings single-quoted over several lines
+    (kpt then writes the closing quote at column 0)."""
+    import yaml
+
+    return [yaml.dump(obj) for obj in _objects(docs)]
+
+
+def _kubectl(docs: list[str]) -> list[str]:
+    """`kubectl create ... --dry-run=client -o yaml`: sorted keys, `creationTimestamp: null`,
+    empty `{}` fields, literal blocks for multi-line strings, lists at their key's indentation."""
+    import yaml
+
+    class KubectlDumper(yaml.SafeDumper):
+        def represent_str(self, data: str):
+            style = "|" if "\n" in data else None
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    KubectlDumper.add_representer(str, KubectlDumper.represent_str)
+    out = []
+    for obj in _objects(docs):
+        obj.setdefault("metadata", {})["creationTimestamp"] = None
+        if obj.get("kind") in ("Deployment", "Service"):
+            obj["status"] = {"loadBalancer": {}} if obj["kind"] == "Service" else {}
+        out.append(yaml.dump(obj, Dumper=KubectlDumper, sort_keys=True, width=1 << 20))
+    return out
+
+
+def _helm(docs: list[str]) -> list[str]:
+    """`helm template`: a `# Source:` comment, chart labels, lists indented under their key,
+    values double-quoted, multi-line strings as `|-` blocks."""
+    import yaml
+
+    class HelmDumper(yaml.SafeDumper):
+        def increase_indent(self, flow: bool = False, indentless: bool = False):
+            return super().increase_indent(flow, False)
+
+        def represent_str(self, data: str):
+            if "\n" in data:
+                return self.represent_scalar("tag:yaml.org,2002:str", data.rstrip("\n"), style="|")
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"' if data[:1].isdigit() else None)
+
+    HelmDumper.add_representer(str, HelmDumper.represent_str)
+    out = []
+    for obj in _objects(docs):
+        labels = obj.setdefault("metadata", {}).setdefault("labels", {})
+        labels.update({"helm.sh/chart": "app-1.2.3", "app.kubernetes.io/managed-by": "Helm"})
+        kind = obj.get("kind", "x").lower()
+        body = yaml.dump(obj, Dumper=HelmDumper, sort_keys=False, width=1 << 20)
+        out.append(f"# Source: app/templates/{kind}.yaml\n{body}")
+    return out
+
+
+def _commented(docs: list[str]) -> list[str]:
+    """Hand-written with comments everywhere, a flow list over two lines and a double-quoted
+    string continued on the next line."""
+    out = []
+    for n, doc in enumerate(docs):
+        lines = doc.splitlines(keepends=True)
+        lines.insert(0, f"# object {n}: owned by the apps team\n")
+        lines.insert(min(4, len(lines)), "  # the name is what the route points at\n")
+        text = "".join(lines)
+        if "kind: ConfigMap" in text:
+            text += '  NOTE: "a long note that an editor wrapped \\\n    onto a second line"\n'
+            text += '  # flow lists over two lines\n  LIST: "[a, b,\n    c]"\n'
+        if "kind: Deployment" in text:
+            text = text.replace(
+                "      - name: app\n", "      - name: app # main container\n        args: [--port,\n          '8080']\n"
+            )
+        out.append(text + "# end\n")
+    return out
+
+
+STYLES = {
+    "block": None,  # the objects above as written: literal blocks, compact lists
+    "pyyaml": _pyyaml,
+    "kubectl": _kubectl,
+    "helm": _helm,
+    "commented": _commented,
+}
+
+
+def build(root: Path, resources: int, files: int, name: str = "pkg", style: str = "block") -> Path:
     """Write a package of about `resources` objects (config and stack Secret included) in `files` app files."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "Kptfile").write_text(KPTFILE.format(name=name))
@@ -188,6 +281,13 @@ def build(root: Path, resources: int, files: int, name: str = "pkg") -> Path:
         docs.extend(_app(i))
         i += 1
     docs = docs[: resources - 2]
+    restyle = STYLES[style]
+    if restyle is not None:
+        # SOPS Secrets keep their own layout (any change would break their MAC in real life).
+        sops = [j for j, doc in enumerate(docs) if "\nsops:\n" in doc]
+        styled = restyle([doc for j, doc in enumerate(docs) if j not in set(sops)])
+        it = iter(styled)
+        docs = [doc if j in set(sops) else next(it) for j, doc in enumerate(docs)]
     apps = root / "apps"
     apps.mkdir(exist_ok=True)
     per_file = -(-len(docs) // files)
@@ -202,5 +302,5 @@ if __name__ == "__main__":
     import sys
 
     target, count, nfiles = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    build(target, count, nfiles)
+    build(target, count, nfiles, style=sys.argv[4] if len(sys.argv) > 4 else "block")
     print(target)

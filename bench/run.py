@@ -1,6 +1,6 @@
 """Time observability-fn inside its consumers, side by side with the floor (`--exec cat`).
 
-    .venv/bin/python bench/run.py [--reps 7] [--fn PATH] [--check]
+    .venv/bin/python bench/run.py [--reps 7] [--fn PATH] [--check] [--styles block,pyyaml,...|all]
 
 Builds two kpt packages (20 resources in 4 files; 2,000 resources in 200 files), then runs
 every case once per round, rounds interleaved so that machine noise hits all cases alike:
@@ -12,6 +12,10 @@ every case once per round, rounds interleaved so that machine noise hits all cas
 * eval-edited-N    warm cache, but one file of the package gets a new comment before each run
 * check-2000       `observability-fn check PKG` over the 2,000-resource tree (warm cache)
 * render-default   `observability-fn render function-config/observability.yaml` (warm cache)
+
+`--styles` adds the same packages in other authoring styles (bench/packages.py STYLES:
+PyYAML-dumped, kubectl-generated, Helm-rendered, hand-written with comments), each with its
+own floor measured in the same rounds: eval-cat-N-STYLE, eval-cold-N-STYLE, eval-warm-N-STYLE.
 
 `kpt fn eval` writes in place, so each eval gets a fresh copy of its package (copying is
 not timed). Prints medians, the ratio of each eval case to its floor, the machine, and
@@ -123,19 +127,23 @@ def _timed(argv: list[str], env: dict, cwd: Path) -> tuple[float, float, int, st
 DROPPED_ENV = ("OBSERVABILITY_FN_CACHE", "OBSERVABILITY_FN_CACHE_DIR", "PYTHONDONTWRITEBYTECODE")
 
 
-def build_cases(work: Path, kpt: str, fn: str) -> list[Case]:
+def _package(size: int, style: str) -> str:
+    return f"p{size}" if style == "block" else f"p{size}-{style}"
+
+
+def build_cases(work: Path, kpt: str, fn: str, styles: tuple[str, ...] = ("block",)) -> list[Case]:
     base_env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     warm_cache = work / "cache-warm"
     counter = iter(range(1_000_000))
 
-    def fresh(size: int) -> Path:
-        target = work / "runs" / f"p{size}-{next(counter)}"
-        shutil.copytree(work / f"p{size}", target)
+    def fresh(package: str) -> Path:
+        target = work / "runs" / f"{package}-{next(counter)}"
+        shutil.copytree(work / package, target)
         return target
 
-    def eval_case(size: int, exec_path: str, cache: str | None, edit: bool = False):
+    def eval_case(size: int, exec_path: str, cache: str | None, edit: bool = False, style: str = "block"):
         def prepare():
-            pkg = fresh(size)
+            pkg = fresh(_package(size, style))
             if edit:  # a changed package: another stdin, so nothing is replayed from an earlier run
                 with open(pkg / "apps" / "app000.yaml", "a") as handle:
                     handle.write(f"# edit {next(counter)}\n")
@@ -164,6 +172,14 @@ def build_cases(work: Path, kpt: str, fn: str) -> list[Case]:
         cases.append(Case(f"eval-edited-{size}", eval_case(size, fn, "warm", edit=True), floor))
     cases.append(Case("check-2000", fn_case("check", str(work / "p2000"))))
     cases.append(Case("render-default", fn_case("render", str(REPO / "function-config" / "observability.yaml"))))
+    for style in styles:
+        if style == "block":
+            continue
+        for size in SIZES:
+            floor = f"eval-cat-{size}-{style}"
+            cases.append(Case(floor, eval_case(size, cat, None, style=style)))
+            cases.append(Case(f"eval-cold-{size}-{style}", eval_case(size, fn, "cold", style=style), floor))
+            cases.append(Case(f"eval-warm-{size}-{style}", eval_case(size, fn, "warm", style=style), floor))
     return cases
 
 
@@ -175,7 +191,7 @@ def compile_package(fn: str) -> None:
     subprocess.run([python, "-c", code], env=env, check=True)
 
 
-def run(reps: int, fn: str) -> dict:
+def run(reps: int, fn: str, styles: tuple[str, ...] = ("block",)) -> dict:
     kpt = _find("kpt")
     info = machine(kpt, fn)
     compile_package(fn)
@@ -183,9 +199,10 @@ def run(reps: int, fn: str) -> dict:
         print(f"warning: {fn} starts {info['function_interpreter']}, a pyenv shim (~80 ms each run)", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="obsfn-bench-") as tmp:
         work = Path(tmp)
-        for size, files in SIZES.items():
-            packages.build(work / f"p{size}", size, files, name=f"p{size}")
-        cases = build_cases(work, kpt, fn)
+        for style in dict.fromkeys(("block", *styles)):
+            for size, files in SIZES.items():
+                packages.build(work / _package(size, style), size, files, name=f"p{size}", style=style)
+        cases = build_cases(work, kpt, fn, styles)
         # Prime the warm cache (and the OS page cache) with one untimed run of each case.
         for case in cases:
             argv, env = case.prepare()
@@ -219,6 +236,7 @@ def run(reps: int, fn: str) -> dict:
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "reps": reps,
+        "styles": list(styles),
         "machine": info,
         "cases": out_cases,
     }
@@ -232,13 +250,13 @@ def report(result: dict) -> str:
         f"function: {m['function']} (interpreter {m['function_interpreter']})",
         f"{result['reps']} interleaved runs per case; wall-clock medians",
         "",
-        f"{'case':16s} {'median':>9s} {'cpu':>9s} {'vs floor':>9s} {'extra':>9s}",
+        f"{'case':26s} {'median':>9s} {'cpu':>9s} {'vs floor':>9s} {'extra':>9s}",
     ]
     for name, c in result["cases"].items():
         ratio = f"{c['ratio']:.2f}x" if "ratio" in c else ""
         extra = f"{c['extra_s'] * 1000:+.0f} ms" if "extra_s" in c else ""
         lines.append(
-            f"{name:16s} {c['median_s'] * 1000:7.0f} ms {c['cpu_median_s'] * 1000:6.0f} ms {ratio:>9s} {extra:>9s}"
+            f"{name:26s} {c['median_s'] * 1000:7.0f} ms {c['cpu_median_s'] * 1000:6.0f} ms {ratio:>9s} {extra:>9s}"
         )
     return "\n".join(lines)
 
@@ -248,8 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=7, help="timed runs per case (default 7)")
     parser.add_argument("--fn", default=str(REPO / ".venv" / "bin" / "observability-fn"), help="the function")
     parser.add_argument("--check", action="store_true", help="then compare with the targets (bench/check.py)")
+    parser.add_argument(
+        "--styles", default="block", help=f"authoring styles, comma-separated or 'all' ({', '.join(packages.STYLES)})"
+    )
     args = parser.parse_args(argv)
-    result = run(args.reps, os.path.abspath(args.fn))
+    styles = tuple(packages.STYLES) if args.styles == "all" else tuple(args.styles.split(","))
+    unknown = [s for s in styles if s not in packages.STYLES]
+    if unknown:
+        parser.error(f"unknown style(s): {', '.join(unknown)}")
+    result = run(args.reps, os.path.abspath(args.fn), styles)
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result, indent=2) + "\n"
     stamp = result["date"].replace(":", "").replace("-", "")

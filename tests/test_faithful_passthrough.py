@@ -200,6 +200,76 @@ def test_kpt_layout_takes_the_fast_path(objects: list[dict]):
     assert assert_faithful(text) is not None
 
 
+LINE_TEXT = st.one_of(
+    st.sampled_from(["- b: two", "key: value", "# not a comment", "x", "[a,", "{b", "'", '"', "it's", "a: 'q'", ""]),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), max_size=8),
+)
+
+
+@st.composite
+def multi_line_quoted(draw, key_indent: int) -> str:
+    """A quoted scalar over several lines as kpt, PyYAML or an editor write it: continuation lines
+    and the closing quote at drawn indentations, column 0 included (kpt's closing quote)."""
+    lines = [draw(LINE_TEXT).strip(" \t") for _ in range(draw(st.integers(2, 4)))]
+    lines = [line for line in lines if line.strip(".-") or not line]  # no `---`/`...` at column 0
+    indents = st.sampled_from([0, 0, key_indent + 2, key_indent + 4, 1])
+    if draw(st.booleans()):
+        body = [line.replace("'", "''") for line in lines]
+        out = "'" + body[0]
+        for line in body[1:]:
+            out += "\n" * draw(st.integers(1, 2)) + " " * draw(indents) + line
+        return out + ("\n" + " " * draw(indents) if draw(st.booleans()) else "") + "'"
+    body = [line.replace("\\", "\\\\").replace('"', '\\"') for line in lines]
+    out = '"' + body[0]
+    for line in body[1:]:
+        out += draw(st.sampled_from(["\\\n", "\n", "\n\n"])) + " " * draw(indents) + line
+    return out + '"'
+
+
+@st.composite
+def kpt_quoted_lists(draw) -> str:
+    """ResourceLists whose items hold multi-line quoted scalars, flow collections over lines,
+    comments between items and block scalars with `---` inside, maybe with CRLF line breaks."""
+    entries = []
+    for number in range(draw(st.integers(1, 5))):
+        entry = f"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: cm{number}\n  data:\n"
+        for key in range(draw(st.integers(1, 3))):
+            kind = draw(st.sampled_from(["quoted", "quoted", "flow", "block", "plain", "runs-on", "stray-quote"]))
+            if kind == "runs-on":  # a quote that runs over what looks like the next item: one item
+                entry += f'    k{key}: "x\n- kind: Fake{number}\n  y: z"\n'
+            elif kind == "stray-quote":  # a quote inside a plain scalar: not an opener, but flagged as one
+                entry += f"    k{key}: rock 'n roll\n"
+            elif kind == "quoted":
+                entry += f"    k{key}: {draw(multi_line_quoted(4))}\n"
+            elif kind == "flow":
+                entry += f"    k{key}: [a,\n" + " " * draw(st.sampled_from([0, 6])) + "b]\n"
+            elif kind == "block":
+                entry += f"    k{key}: |\n      ---\n      - x: y\n"
+            else:
+                entry += f"    k{key}: plain\n"
+        if draw(st.booleans()):
+            entry += draw(st.sampled_from(["# between items\n", "\n", "  # indented comment\n"]))
+        entries.append(entry)
+    text = RL_HEAD + "items:\n" + "".join(entries)
+    return text.replace("\n", "\r\n") if draw(st.integers(0, 4)) == 0 else text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kpt_quoted_lists())
+@example(RL_HEAD + "items:\n- kind: A\n  data:\n    s: 'first line\n\n      second line\n\n'\n- kind: B\n")
+@example(RL_HEAD + "items:\n- kind: A\n  s: \"a\\\n- b: c\"\n- kind: B\n  t: 'x\n# y\n'\n")
+def test_multi_line_quoted_scalars_keep_the_fast_path(text: str):
+    """The fast split holds on what kpt and editors write, and agrees with a strict whole parse."""
+    try:
+        yamlio.load_one(text)
+    except yamlio.YamlError:
+        assert_faithful(text)  # agrees on the error
+        return
+    fast = assert_faithful(text)
+    assert fast is not None
+    assert "".join(raw.text for raw in fast.items) == text[text.index("- ") :]
+
+
 @st.composite
 def document_streams(draw) -> str:
     objects = draw(st.lists(k8s_objects(), min_size=1, max_size=4))
@@ -211,6 +281,7 @@ def document_streams(draw) -> str:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document_streams())
 @example("kind: A\nx: 'a\n---\nb'\n")
+@example("kind: A\r\nx: 'a\r\n\r\nb'\r\n---\r\n# c\r\nkind: B\r\n")
 @example("kind: A\n--- !!map\nkind: B\n")
 @example("%YAML 1.1\n---\nkind: A\n")
 def test_split_documents_is_faithful(text: str):
@@ -417,3 +488,24 @@ def test_the_function_changes_no_byte_of_the_items_it_passes(tmp_path: Path):
     assert entries and splitter._split_resource_list_fast(received) is not None
     for raw in entries:
         assert raw.text in sent
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("style", ["block", "pyyaml", "kubectl", "helm", "commented"])
+def test_every_benchmark_authoring_style_takes_the_fast_path_under_kpt(style: str, tmp_path: Path):
+    """The ResourceList kpt makes of each bench/ style (PyYAML's multi-line single quotes with
+    the closing quote at column 0, kubectl, Helm, comments) is split on the fast path, exactly."""
+    import sys
+
+    from tools import tool
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import packages
+
+    pkg = packages.build(tmp_path / "pkg", 40, 4, style=style)
+    proc = subprocess.run([tool("kpt"), "fn", "source", str(pkg)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    fast = splitter._split_resource_list_fast(proc.stdout)
+    assert fast is not None
+    assert checked_items(fast) == yamlio.load_one(proc.stdout)["items"]
+    assert_exact_slices(proc.stdout, fast)

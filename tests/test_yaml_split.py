@@ -245,6 +245,17 @@ def test_document_markers_with_content_take_the_node_path():
     assert [yamlio.parse_raw_item(r) for r in yamlio.split_documents(text)] == [{"kind": "A"}, "text\n"]
 
 
+def test_crlf_documents_take_the_fast_path_and_keep_their_line_breaks():
+    text = "# head\r\nkind: A\r\nmetadata:\r\n  name: a\r\n---\r\nkind: B\r\nx: 'two\r\n\r\nlines'\r\n"
+    raws = splitter._split_documents_fast(text)
+    assert [r.text for r in raws] == [
+        "# head\r\nkind: A\r\nmetadata:\r\n  name: a\r\n",
+        "kind: B\r\nx: 'two\r\n\r\nlines'\r\n",
+    ]
+    assert raws[0].header["name"] == "a"
+    assert [yamlio.parse_raw_item(r) for r in raws] == [d.data for d in yamlio.load_documents(text)]
+
+
 def test_empty_documents_are_skipped():
     assert yamlio.split_documents("---\n# nothing\n---\n\n") == []
 

@@ -5,7 +5,8 @@
   silently) and bounds alias expansion (billion laughs).
 * `emit`: `dump_*` quote every string that a YAML 1.1 or a YAML 1.2 reader could take for
   something else; `serialize_node` writes composed nodes back in their original styles.
-* `split`: `split_resource_list` / `split_documents` cut input into the original text of each item.
+* `split`: `split_resource_list` / `split_documents` cut input into the original text of each item,
+  with `scan` (flags and spans found on the text) and `header` (apiVersion, kind, name read plainly).
 
 Error messages carry a line and column but never the offending text: the input may be a
 Secret. PyYAML is imported on first use, not with this package.

@@ -23,28 +23,49 @@ class YamlError(Exception):
 
 
 def _yaml_error(exc: Exception) -> YamlError:
-    """A YamlError from a PyYAML error, dropping the snippet PyYAML quotes from the input."""
+    """A YamlError from a PyYAML error: its line as go-yaml reports it, no text of the input."""
     if isinstance(getattr(exc, "character", None), int) and isinstance(getattr(exc, "position", None), int):
         return YamlError(  # a ReaderError: its code point (not the text around it) is safe to show
             f"invalid YAML: character U+{exc.character:04X} at offset {exc.position} is not allowed in YAML "
             "(control characters such as NUL must be escaped in a double-quoted string)"
         )
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or "invalid YAML"
     context = getattr(exc, "context", None)
     if problem == "exceeded maximum nesting depth":
         problem = "nested too deeply (libyaml stops at 1,000 levels)"
-    elif problem.startswith("could not determine a constructor for the tag"):
-        problem = "unknown tag: a plain value that starts with '!' is read as a YAML tag; quote the value"
-    message = _without_input(f"{context}: {problem}" if context else problem)
+    message = "invalid YAML: " + _without_input(f"{context}: {problem}" if context else problem)
+    mark = problem_mark or context_mark
     if mark is None:
-        return YamlError(f"invalid YAML: {message}")
-    return YamlError(f"invalid YAML: {message}", mark.line + 1, mark.column + 1)
+        return YamlError(message)
+    if type(exc).__name__ in ("ScannerError", "ParserError"):
+        line = _go_yaml_line(problem_mark, context_mark, type(exc).__name__ == "ScannerError")
+        if line is not None and line != mark.line + 1:
+            message += f" (the problem is at line {mark.line + 1}, column {mark.column + 1})"
+            return YamlError(message, line)
+    return YamlError(message, mark.line + 1, mark.column + 1)
+
+
+def _go_yaml_line(problem_mark: object, context_mark: object, scanner: bool) -> int | None:
+    """The line go-yaml v3 (kustomize, kpt, Flux) names for the same error, so both point the same way.
+
+    go-yaml's parser.fail(): the context mark's 0-based line if not 0, else the problem mark's;
+    plus one for a scanner error only (so a parser error names the line before its context).
+    """
+    for mark in (context_mark, problem_mark):
+        if mark is not None and mark.line != 0:
+            return mark.line + (1 if scanner else 0)
+    return None
 
 
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+# What PyYAML and libyaml quote that is YAML's own, not the input's: one indicator, a tab, a
+# token name (`'<block end>'`, `'<scalar>'`), a document marker.
+_STRUCTURAL = re.compile(r"""['"](?:[-:{}\[\],|>&*!#?%@`'"=~.]|\\t|\\\\t|<[a-z ]+>|---|\.\.\.)['"]""")
 
 
 def _without_input(text: str) -> str:
-    """PyYAML quotes bits of the input in some messages (an alias, an anchor, a character): drop them."""
-    return _QUOTED.sub("(a piece of the input)", text)
+    """PyYAML quotes bits of the input in some messages (an alias, an anchor, a scalar): drop them,
+    keeping what is YAML's own vocabulary (`expected ',' or ']'`) so the message stays readable."""
+    return _QUOTED.sub(lambda m: m.group() if _STRUCTURAL.fullmatch(m.group()) else "(input text)", text)

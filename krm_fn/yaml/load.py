@@ -90,6 +90,16 @@ def _py() -> SimpleNamespace:
 
     Constructor.add_constructor("tag:yaml.org,2002:set", construct_set)
 
+    def construct_untagged(constructor: SafeConstructor, node):
+        """A tag nothing here knows (`!secret x`, `!Find [a, b]`): its value, as go-yaml v3 decodes it."""
+        if isinstance(node, ScalarNode):
+            return constructor.construct_scalar(node)
+        if isinstance(node, SequenceNode):
+            return constructor.construct_yaml_seq(node)  # generators, as PyYAML's own (for recursion)
+        return constructor.construct_yaml_map(node)
+
+    Constructor.add_constructor(None, construct_untagged)
+
     class StrictLoader(Parser, Constructor, GoYamlResolver):
         """libyaml parser + go-yaml v3 resolution; node checks happen in `compose_documents`."""
 
@@ -138,12 +148,21 @@ def _check_node(node: Node) -> None:
     from yaml.nodes import MappingNode, ScalarNode
 
     expanded: dict[int, int] = {}  # id(node) -> node count once aliases are expanded
+    started: set[int] = set()  # nodes whose children are being checked: met again only through a cycle
     stack: list[tuple[Node, bool]] = [(node, False)]
     while stack:
         current, children_done = stack.pop()
         key = id(current)
         if key in expanded:
             continue
+        if not children_done and key in started:
+            mark = current.start_mark
+            raise YamlError(
+                "an alias refers to a collection that contains it (a recursive alias: kustomize overflows "
+                "its stack on it); replace the alias with the value",
+                mark.line + 1,
+                mark.column + 1,
+            )
         if isinstance(current, ScalarNode):
             expanded[key] = 1
             continue
@@ -151,6 +170,7 @@ def _check_node(node: Node) -> None:
         if not children_done:
             if isinstance(current, MappingNode):
                 _check_duplicate_keys(current, ScalarNode)
+            started.add(key)
             stack.append((current, True))
             stack.extend((child, False) for child in children if id(child) not in expanded)
             continue

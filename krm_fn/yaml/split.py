@@ -45,8 +45,9 @@ import re
 
 from krm_fn.yaml.emit import serialize_node
 from krm_fn.yaml.errors import YamlError
+from krm_fn.yaml.header import _header_of, _header_value, _scan_header, _uncommented
 from krm_fn.yaml.load import compose_documents, construct, load_documents, load_one
-from krm_fn.yaml.resolve import _GO_IMPLICIT, _MAYBE_NOT_STR
+from krm_fn.yaml.scan import _inside, _lf_only, _quoted_spans, _suspicious_offsets
 
 _NOT_PARSED = object()
 
@@ -82,248 +83,6 @@ class RawItem:
             if line.strip() and not line.lstrip().startswith("#"):
                 return self.line + offset
         return self.line
-
-
-# Characters after which `re`'s idea of a line differs from YAML's, or that a scan must not
-# reason about: carriage return, NEL, line and paragraph separators, byte order mark.
-_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029\ufeff]")
-# Characters YAML does not allow in a stream (C0/C1 controls other than tab and line feed,
-# and the two non-characters U+FFFE/U+FFFF).
-_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
-_ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\t\n"
-
-_END = r"[ ]*(?:[ ]\#[^\n]*)?(?:\n|\Z)"  # rest of a line: spaces, maybe a comment
-_BLOCK_HEADER = r"(?:[1-9][+-]?|[+-][1-9]?)?"
-# An indicator at the start of a token (after a space or a line break) that may tie this
-# line to the next ones, unless it is one of the one-line closed forms; or a tab. Each
-# branch starts with a literal so that `re` scans for the first characters quickly.
-_SUSPICIOUS = re.compile(
-    rf"""'(?<=[\n ]')(?!(?:[^'\n]|'')*'{_END})"""
-    rf"""|"(?<=[\n ]")(?!(?:[^"\\\n]|\\[^\n])*"{_END})"""
-    rf"""|\|(?<=[\n ]\|)(?!{_BLOCK_HEADER}{_END})"""
-    rf"""|>(?<=[\n ]>)(?!{_BLOCK_HEADER}{_END})"""
-    rf"""|\[(?<=[\n ]\[)(?!\]{_END})"""
-    rf"""|\{{(?<=[\n ]\{{)(?!\}}{_END})"""
-    r"""|&(?<=[\n ]&)|\*(?<=[\n ]\*)|!(?<=[\n ]!)|\?(?<=[\n ]\?)|%(?<=[\n ]%)|@(?<=[\n ]@)|`(?<=[\n ]`)"""
-    r"""|\t"""
-)
-_OPENERS = "'\"|>[{&*!?%@`"
-# A block scalar header at the start of a token, alone on its line (maybe with a comment).
-_HEADER_END = rf"{_BLOCK_HEADER}[ ]*(?:[ ]\#[^\n]*)?(?=\n)"
-_BLOCK_SCALAR = re.compile(rf"\|(?<=[\n ]\|){_HEADER_END}|>(?<=[\n ]>){_HEADER_END}")
-_COMMENT = re.compile(r"\#(?<=[\n ]\#)[^\n]*")
-_DEEPER_LINES: dict[int, re.Pattern[str]] = {}
-
-
-def _opaque_spans(text: str) -> list[tuple[int, int]]:
-    """Comments and block scalar contents: text where no indicator means anything.
-
-    A flag found there would only cost a parse, but dropping it is safe: a comment ends
-    its line, and a block scalar's content is the lines indented deeper than its parent.
-    Were either really inside a quoted scalar or a flow collection, the line opening that
-    would be flagged itself.
-    """
-    spans = [(m.start(), m.end()) for m in _COMMENT.finditer(text)] if "#" in text else []
-    if "|" in text or ">" in text:
-        for match in _BLOCK_SCALAR.finditer(text):
-            line_start = text.rfind("\n", 0, match.start()) + 1
-            prefix = text[line_start : match.start()]
-            rest = prefix.lstrip(" ")
-            column = len(prefix) - len(rest)
-            parent = column
-            while rest.startswith("- "):  # compact sequence entries before the key or scalar
-                parent = column
-                after = rest[1:].lstrip(" ")
-                column += len(rest) - len(after)
-                rest = after
-            if rest:  # `key: |`: content is deeper than the key
-                parent = column
-            deeper = _DEEPER_LINES.get(parent)
-            if deeper is None:
-                deeper = _DEEPER_LINES[parent] = re.compile(rf"(?:\n(?:[ ]*(?=\n)|[ ]{{{parent + 1}}}[^\n]*))*")
-            content = deeper.match(text, match.end())
-            if content and content.end() > match.end():
-                spans.append((match.end(), content.end()))
-        spans.sort()
-    return spans
-
-
-def _suspicious_offsets(text: str) -> list[int]:
-    """Offsets in `text` where a line may not be what it looks like (see the module doc)."""
-    offsets = [m.start() for m in _SUSPICIOUS.finditer(text)]
-    if text[:1] in _OPENERS and text:
-        offsets.insert(0, 0)
-    if offsets:
-        spans = _opaque_spans(text)
-        if spans:
-            offsets = [o for o in offsets if not _inside(spans, o)]
-    if text.isascii():
-        if text.encode().translate(None, _ASCII_ALLOWED):
-            offsets.extend(m.start() for m in _NON_PRINTABLE.finditer(text))
-    else:
-        offsets.extend(m.start() for m in _NON_PRINTABLE.finditer(text))
-    offsets.sort()
-    return offsets
-
-
-def _inside(spans: list[tuple[int, int]], offset: int) -> bool:
-    at = bisect.bisect_right(spans, (offset, 1 << 62)) - 1
-    return at >= 0 and spans[at][0] <= offset < spans[at][1]
-
-
-_HEADER_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./:-]*")
-_HEADER_QUOTED = re.compile(r"'([A-Za-z0-9_./:-]*)'|\"([A-Za-z0-9_./:-]*)\"")
-
-
-def _header_value(raw: str | None) -> tuple[bool, str | None]:
-    """(understood, value) for a header scalar written plainly or in simple quotes, no comment."""
-    if not raw:
-        return True, None
-    if _HEADER_PLAIN.fullmatch(raw):
-        if raw[0] in _MAYBE_NOT_STR and any(pattern.match(raw) for _, pattern in _GO_IMPLICIT):
-            return False, None  # a number, boolean or null to go-yaml
-        return True, raw
-    quoted = _HEADER_QUOTED.fullmatch(raw)
-    if quoted:
-        return True, quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
-    return False, None
-
-
-def _uncommented(value: str | None) -> str:
-    """A one-line value without its trailing comment."""
-    if not value:
-        return ""
-    if "#" not in value:
-        return value
-    if value.startswith("#"):
-        return ""
-    return value.split(" #", 1)[0].rstrip(" ")
-
-
-_ANY_KEY = re.compile(r"(?:[^ \n#-]|-[^ \n])[^\n]*?:(?:[ ]|\n|\Z)")
-_FIRST_CONTENT = re.compile(r"\n([ ]*)(?=[^ \n#])")
-_NEXT_CONTENT = re.compile(r"\n(?:[ ]*\n)*([ ]*)(?=[^ \n])")
-_BLOCK_END = {b: re.compile(rf"\n(?=[ ]{{0,{b}}}[^ \n#])") for b in (0, 2)}  # next line at or left of b
-_ENTRY_DASH = re.compile(r"\n-(?=[ \n]|\Z)")
-_KEY_REST = re.compile(r"[ ]*:(?:[ ]+([^\n]*?))?[ ]*(?=\n|\Z)")  # after a key's name: the colon and value
-
-
-def _deeper_follows(text: str, pos: int, indent: int, end: int | None = None) -> bool:
-    """True when the next non-blank line after `pos` (a line break) is indented more than `indent`."""
-    if text.startswith(" " * (indent + 1), pos + 1):
-        return True
-    if not text.startswith("\n", pos + 1) and not text.startswith(" " * indent + "\n", pos + 1):
-        return False  # the next line has content at `indent` or less (the common case, no regex)
-    match = _NEXT_CONTENT.match(text, pos, len(text) if end is None else end)
-    return bool(match) and len(match.group(1)) > indent
-
-
-def _find_key(text: str, prefix: str, start: int, end: int) -> tuple[str | None, int] | None:
-    """(raw value, end of its line) of the key line `prefix:` in text[start:end].
-
-    `prefix` is a line break, the indentation and the key. (None, -1) when there is no such
-    line; None when unsure (twice, or a line that starts like it but reads otherwise).
-    str.find, not a regular expression: this runs for every item and must cost ~nothing.
-    """
-    found: tuple[str | None, int] = (None, -1)
-    at = text.find(prefix, start, end)
-    while at >= 0:
-        after = at + len(prefix)
-        match = _KEY_REST.match(text, after, end)
-        if match is not None:
-            if found[1] >= 0:
-                return None  # a duplicate key: let the strict parser report it
-            found = (match.group(1), match.end())
-        elif text[after : after + 1] in ("", " ", "\n"):
-            return None  # `kind` alone or `kind of: ...`: not plainly this key
-        # else a longer key (`kinds:`, `name.x:`): not this one
-        at = text.find(prefix, after, end)
-    return found
-
-
-def _scan_header(text: str, entry: bool) -> dict[str, str | None] | None:
-    """apiVersion, kind, metadata.name/namespace of a block mapping item, or None when unsure.
-
-    Only valid for text in which `_suspicious_offsets` found nothing: then a line at the
-    item's own indentation is one of its keys (block scalars and plain continuation lines
-    sit deeper), so `\n` + indentation + key finds each key line.
-    """
-    base = 2 if entry else 0
-    text = "\n" + text
-    if entry:
-        dash = 0 if text.startswith(("\n- ", "\n-\n")) else _ENTRY_DASH.search(text)
-        if dash is None:
-            return None
-        dash = dash if isinstance(dash, int) else dash.start()
-        text = text[: dash + 1] + " " + text[dash + 2 :]  # `- key:` reads as `  key:`
-    first = _FIRST_CONTENT.match(text) or _FIRST_CONTENT.search(text)
-    if first is None or len(first.group(1)) != base or not _ANY_KEY.match(text, first.end()):
-        return None  # not a block mapping at the item's own indentation
-    pad = "\n" + " " * base
-    header: dict[str, str | None] = {"apiVersion": None, "kind": None, "name": None, "namespace": None}
-    for key in ("apiVersion", "kind", "metadata"):
-        found = _find_key(text, pad + key, 0, len(text))
-        if found is None:
-            return None
-        raw, line_end = found
-        if line_end < 0:
-            continue
-        value = _uncommented(raw)
-        if key != "metadata":
-            ok, header[key] = _header_value(value)
-            if not ok or _deeper_follows(text, line_end, base):
-                return None
-        elif value:
-            if value not in ("{}", "null", "~") or _deeper_follows(text, line_end, base):
-                return None  # flow-style or scalar metadata
-        else:
-            meta = _metadata(text, line_end, base)
-            if meta is None:
-                return None
-            header["name"], header["namespace"] = meta
-    return header
-
-
-def _metadata(text: str, start: int, base: int) -> tuple[str | None, str | None] | None:
-    """name and namespace from the block after `metadata:` (its line ends at `start`)."""
-    block_end = _BLOCK_END[base].search(text, start)
-    end = block_end.start() if block_end else len(text)
-    first = _FIRST_CONTENT.match(text, start, end) or _FIRST_CONTENT.search(text, start, end)
-    if first is None:
-        return None, None  # metadata is null
-    indent = len(first.group(1))
-    if text.startswith(("- ", "-\n"), first.end()) or first.end() == len(text) - 1:
-        return None, None  # a list: no name
-    pad = "\n" + " " * indent
-    values: list[str | None] = []
-    for key in ("name", "namespace"):
-        found = _find_key(text, pad + key, start, end)
-        if found is None:
-            return None
-        raw, line_end = found
-        ok, value = _header_value(_uncommented(raw))
-        if not ok or (line_end >= 0 and _deeper_follows(text, line_end, indent, end)):
-            return None
-        values.append(value)
-    return values[0], values[1]
-
-
-def _header_of(data: object) -> dict[str, str | None] | None:
-    """The header of parsed data, as `Item` would read it; None for a non-mapping."""
-    if not isinstance(data, dict):
-        return None
-    meta = data.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-
-    def text(value: object) -> str | None:
-        return None if value is None else str(value)
-
-    return {
-        "apiVersion": text(data.get("apiVersion")),
-        "kind": text(data.get("kind")),
-        "name": text(meta.get("name")),
-        "namespace": text(meta.get("namespace")),
-    }
 
 
 class SplitResourceList:
@@ -410,42 +169,6 @@ def _split_resource_list_fast(text: str) -> SplitResourceList | None:
     return SplitResourceList(items, function_config, top)
 
 
-def _lf_only(text: str) -> str | None:
-    """`text` itself, or with CRLF line breaks made LF when that is its only other break; None to bail."""
-    if not _OTHER_BREAKS.search(text):
-        return text
-    if "\r\n" in text:
-        lf = text.replace("\r\n", "\n")
-        if not _OTHER_BREAKS.search(lf):
-            return lf
-    return None
-
-
-_SINGLE_QUOTED = re.compile(r"'(?:[^']|'')*'")
-_DOUBLE_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-
-
-def _quoted_spans(text: str, suspicious: list[int]) -> list[tuple[int, int]]:
-    """Quoted scalars that span lines, from the flagged quotes: lines inside them are not structure.
-
-    A quote flagged by mistake (`rock 'n roll` in a plain scalar) makes a span too long, which
-    can only glue items together; the item holding the quote is parsed alone anyway, and one
-    that does not read as exactly one entry is cut again by the parser (`_resolve_chunk`).
-    """
-    spans: list[tuple[int, int]] = []
-    last = -1
-    for at in suspicious:
-        if at < last or text[at] not in "'\"":
-            continue
-        match = (_SINGLE_QUOTED if text[at] == "'" else _DOUBLE_QUOTED).match(text, at)
-        if match is None:
-            break  # unclosed: the item holding it fails alone and is resolved there
-        last = match.end()
-        if text.find("\n", at, last) >= 0:
-            spans.append((at, last))
-    return spans
-
-
 class _Section:
     """The items section of a ResourceList, with the flags found on the whole text (shifted)."""
 
@@ -499,7 +222,7 @@ def _split_entries(section: _Section, first_line: int) -> list[RawItem] | None:
             items.append(RawItem(ended, "entry", number, _scan_header(ended, entry=True)))
             index += 1
             continue
-        resolved = _resolve_chunk(chunks, index)
+        resolved = _resolve_chunk(chunks, index, ended)
         if resolved is None:
             return None
         new_items, index = resolved
@@ -510,7 +233,7 @@ def _split_entries(section: _Section, first_line: int) -> list[RawItem] | None:
 _MAX_GLUED = 16  # chunks tried together when one does not read alone (a quote left open on purpose)
 
 
-def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int) -> tuple[list[RawItem], int] | None:
+def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int, text: str) -> tuple[list[RawItem], int] | None:
     """Items for the flagged chunk at `index` (and the chunks it turns out to continue into).
 
     Only these items pay: parsed alone right away when they read as exactly one entry; cut by
@@ -519,8 +242,7 @@ def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int) -> tuple[lis
     reported with its own location when a rule reads it. None (the whole list through the node
     round trip) only for an alias to another item's anchor, which only the whole list can resolve.
     """
-    chunk, number, _ = chunks[index]
-    text = _ended(chunk)
+    number = chunks[index][1]
     raw = RawItem(text, "entry", number, None)
     try:
         raw.parsed = _parse_entry(raw)
@@ -532,7 +254,8 @@ def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int) -> tuple[lis
     if nodes is not None:
         if len(nodes) == 1 and nodes[0].id == "sequence" and len(nodes[0].value) == 1:
             return [raw], index + 1  # this item's text alone, with wrong content: reported when read
-        return _cut(text, number, nodes), index + 1
+        cut = _cut(text, number, nodes)
+        return None if cut is None else (cut, index + 1)
     if "undefined alias" in error:
         return None
     glued = text
@@ -546,7 +269,8 @@ def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int) -> tuple[lis
             if len(nodes) == 1 and nodes[0].id == "sequence" and len(nodes[0].value) == 1:
                 item = RawItem(ended, "entry", number, None)
                 return [item], later + 1
-            return _cut(ended, number, nodes), later + 1
+            cut = _cut(ended, number, nodes)
+            return None if cut is None else (cut, later + 1)
     return [raw], index + 1  # reads no way: kept as it came, reported when read
 
 
@@ -564,7 +288,7 @@ def _compose_quietly(text: str) -> tuple[list | None, str]:
         return None, err.message
 
 
-def _cut(text: str, number: int, nodes: list) -> list[RawItem]:
+def _cut(text: str, number: int, nodes: list) -> list[RawItem] | None:
     """Entries of composed `text` (entries at column 0), each as its exact slice when that reads alone."""
     if len(nodes) != 1 or nodes[0].id != "sequence":
         return [RawItem(text, "entry", number, None)]  # not a list of entries: kept, reported when read
@@ -577,8 +301,11 @@ def _cut(text: str, number: int, nodes: list) -> list[RawItem]:
     for k, node in enumerate(entries):
         piece = text[starts[k] : starts[k + 1]]
         line = number + text.count("\n", 0, starts[k])
-        if starts[k] < starts[k + 1] and _one_entry(piece):
+        pieces, error = _compose_quietly(piece) if starts[k] < starts[k + 1] else (None, "")
+        if pieces is not None and len(pieces) == 1 and pieces[0].id == "sequence" and len(pieces[0].value) == 1:
             items.append(RawItem(piece, "entry", line, None))
+        elif "undefined alias" in error:
+            return None  # an alias to another item's anchor: only the whole list resolves it
         else:  # this item alone takes the node round trip
             entry = serialize_node(_entry_node(node))
             items.append(RawItem(entry, "entry", node.start_mark.line + number, None))
@@ -659,8 +386,14 @@ _DIRECTIVE = re.compile(r"^%", re.M)
 
 
 def _split_documents_fast(text: str) -> list[RawItem] | None:
-    if _OTHER_BREAKS.search(text) or _DIRECTIVE.search(text):
+    lf = _lf_only(text)
+    if lf is None or _DIRECTIVE.search(lf):
         return None
+    if lf is not text:  # a CRLF file: split as LF, give each document back its CRLF
+        items = _split_documents_fast(lf)
+        for raw in items or []:
+            raw.text = raw.text.replace("\n", "\r\n")
+        return items
     bounds: list[tuple[int, int]] = []  # (start, end) of each document's text
     start = 0
     for marker in _MARKER.finditer(text):
