@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv which python3 2>/dev/null || command -v python3)
 
-.PHONY: install dev test unit lint format tools docker-up docker-down golden gen bench bench-check render clean
+.PHONY: install dev test unit lint format tools docker-up docker-down golden gen charts bench bench-check render clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ gen: $(VENV)/.installed  ## regenerate every derived data file from third_party/
 	$(PY) scripts/gen_flux_metrics.py
 	$(PY) scripts/gen_chart_paths.py
 	$(PY) scripts/gen_crd_schemas.py
+
+charts: $(VENV)/.installed-test  ## learn the newest chart releases from fetched upstream repositories (MIRRORS=dir)
+	$(PY) scripts/update-charts.py $(if $(MIRRORS),--mirrors $(MIRRORS))
 
 bench: $(VENV)/.installed  ## time the function against kpt's floor (see bench/README.md)
 	$(PY) bench/run.py

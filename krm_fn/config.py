@@ -18,7 +18,7 @@ from krm_fn import cache as validation_cache
 from krm_fn import schemacheck
 from krm_fn.record import Record
 from krm_fn.results import Location, ResourceRef, Result, Severity
-from krm_fn.rules import CONFIG_SCHEMA
+from krm_fn.rules import CHART_VERSION, CONFIG_SCHEMA
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` costs ~3 ms to import at run time
@@ -144,7 +144,9 @@ class Config(Record):
     gateway: Gateway | None
     secret_name: str
     ui: tuple[UI, ...]
-    charts: dict[str, str]  # chart name -> exact version
+    charts: dict[str, str]  # chart name -> exact version, as the user wrote it
+    chart_data: dict[str, str]  # chart name -> the known release whose values knowledge applies
+    chart_source: str  # "https" or "oci"
     values: dict[str, dict]  # chart name -> user overrides
     prometheus: Workload
     alertmanager: Workload
@@ -181,7 +183,7 @@ def _pushover_level(spec: dict) -> PushoverLevel:
     return PushoverLevel(spec["priority"], spec.get("retry"), spec.get("expire"), spec.get("sound"))
 
 
-def _build(obj: dict, location: Location | None) -> Config:
+def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> Config:
     spec = obj["spec"]
     gateway = spec.get("gateway")
     alerting = spec["alerting"]
@@ -208,6 +210,8 @@ def _build(obj: dict, location: Location | None) -> Config:
             for name in UI_NAMES
         ),
         charts={name: spec["charts"][name]["version"] for name in CHART_NAMES},
+        chart_data=dict(chart_data),
+        chart_source=spec["charts"]["source"],
         values={name: copy.deepcopy(spec["values"][name]) for name in CHART_NAMES},
         prometheus=_workload(spec["prometheus"]),
         alertmanager=_workload(spec["alertmanager"]),
@@ -432,4 +436,74 @@ def load(
             where = locate(parts) if locate else location
             results.append(Result(RULE, Severity.ERROR, message, ref, _dotted(parts) or None, where))
         return None, results
-    return _build(instance, location), []
+    chart_data, chart_results = chart_versions(instance, ref, locate or (lambda _: location))
+    if any(r.severity == Severity.ERROR for r in chart_results):
+        return None, chart_results
+    return _build(instance, location, chart_data), chart_results
+
+
+def chart_versions(
+    instance: dict, ref: ResourceRef, locate: Callable[[list], Location | None]
+) -> tuple[dict[str, str], list[Result]]:
+    """For each chart, the known release whose values knowledge applies, and what to say about it.
+
+    A known release is itself. A release newer than the newest known renders with the newest's
+    knowledge and a warning (an error with spec.charts.strict). An older one, or a version between
+    known releases that was never released (a typo), is an error naming the nearest known ones.
+    """
+    from krm_fn.charts import paths  # the release data is read only here and by the helm-values rule
+
+    spec = instance["spec"]["charts"]
+    data: dict[str, str] = {}
+    results: list[Result] = []
+    for name in CHART_NAMES:
+        version = spec[name]["version"]
+        known = paths.known_versions(name)
+        field = ["spec", "charts", name, "version"]
+        if version in known:
+            data[name] = version
+            continue
+        newest = known[-1]
+        key = paths.version_key(version)
+        if key > paths.version_key(newest):
+            data[name] = newest
+            severity = Severity.ERROR if spec["strict"] else Severity.WARNING
+            then = (
+                "spec.charts.strict is set: use a known release, or unset strict to render it"
+                if spec["strict"]
+                else f"the values written and checked are those of {newest}; run `make charts` "
+                "(scripts/update-charts.py) to teach the function the new release"
+            )
+            results.append(
+                Result(
+                    CHART_VERSION,
+                    severity,
+                    f"{name} {version} is newer than the newest release the function knows ({newest}); {then}",
+                    ref,
+                    _dotted(field),
+                    locate(field),
+                )
+            )
+            continue
+        nearest = sorted(known, key=lambda v: _distance(paths.version_key(v), key))[:3]
+        why = (
+            f"older than the oldest supported release ({known[0]})"
+            if key < paths.version_key(known[0])
+            else "not a release of the chart"
+        )
+        results.append(
+            Result(
+                CHART_VERSION,
+                Severity.ERROR,
+                f"{name} {version} is {why}; nearest known: {', '.join(sorted(nearest, key=paths.version_key))}",
+                ref,
+                _dotted(field),
+                locate(field),
+            )
+        )
+    return data, results
+
+
+def _distance(a: tuple, b: tuple) -> tuple:
+    """How far apart two X.Y.Z versions are: majors first, then minors, then patches."""
+    return tuple(abs(x - y) for x, y in zip(a, b, strict=False))

@@ -80,6 +80,7 @@ def run(request: Request) -> Response:
     config, errors = config_model.load(config_obj, location, locate)
     if config is None:
         return Response(request.items, errors, validate_only)
+    results.extend(errors)  # warnings about the config (a chart release newer than the data)
 
     generated = [Item.from_data(obj) for obj in components.generate(config)]
     if request.add_paths:

@@ -57,6 +57,13 @@ CONFIG_SCHEMA = declare(
     "missing fields, bad names, durations, quantities, unsupported chart versions",
     configurable=False,
 )
+CHART_VERSION = declare(
+    "chart-version",
+    Severity.ERROR,
+    "spec.charts versions: a release the function knows (a newer one renders with a warning; spec.charts.strict "
+    "makes it an error); an older one, or one never released, is an error naming the nearest known",
+    configurable=False,
+)
 CONFIG = declare(
     "config", Severity.ERROR, "No ObservabilityConfig, several, or a functionConfig of another kind", configurable=False
 )

@@ -57,6 +57,7 @@ _SUBDOMAIN_NAMES = {
     "DaemonSet",
     "HelmRelease",
     "HelmRepository",
+    "OCIRepository",
     "Provider",
     "Alert",
     "HTTPRoute",

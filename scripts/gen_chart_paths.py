@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Derive the values paths each pinned chart version knows, for the `helm-values` rule.
+"""Derive the values paths of every supported chart release, for the `helm-values` rule.
 
-Reads third_party/upstream/charts/<chart>-<version>/values.yaml (and the vendored values.yaml of
-each subchart that Chart.yaml pins, under the subchart's key) plus krm_fn/charts/freeform.yaml,
-and writes krm_fn/charts/data/<chart>-<version>.json for every chart version the config schema
-accepts. The file holds one nested tree: a map is a JSON object of its keys, `0` is a value (a
-scalar or a list, accepted whole), `1` is a free-form map (anything below it is accepted).
+Reads third_party/upstream/charts/releases/<chart>.yaml (every release, written by
+scripts/update-charts.py) with the vendored values.yaml each release points at (and, under each
+subchart's key, the values of the subchart version its Chart.yaml pins), plus
+krm_fn/charts/freeform.yaml, and writes one compact file per chart, krm_fn/charts/data/<chart>.json:
+the releases, oldest first, each with its publisher, and every known values path with the ranges of
+releases that have it (`0` a value: a scalar or a list, accepted whole; `1` a free-form map,
+anything below it accepted). A map is implied by the paths below it.
 
     scripts/gen_chart_paths.py           # regenerate
     scripts/gen_chart_paths.py --check   # exit 1 when a checked-in file is stale
@@ -14,8 +16,10 @@ scalar or a list, accepted whole), `1` is a free-form map (anything below it is 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -29,7 +33,11 @@ from scripts.generated import sync  # noqa: E402
 CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"
 FREEFORM_FILE = REPO / "krm_fn" / "charts" / "freeform.yaml"
 DATA_DIR = REPO / "krm_fn" / "charts" / "data"
-CONFIG_SCHEMA = REPO / "krm_fn" / "schema" / "observabilityconfig.json"
+RELEASES_DIR = CHARTS_DIR / "releases"
+CHARTS = ("kube-prometheus-stack", "loki", "alloy")
+# The release whose vendored directory (third_party/upstream/charts/<chart>-<version>/) the `line`
+# evidence of freeform.yaml is checked against: the seed's pins.
+EVIDENCE_VERSION = {"kube-prometheus-stack": "82.18.0", "loki": "6.55.0", "alloy": "1.11.1"}
 
 VALUE = 0
 FREE = 1
@@ -41,11 +49,15 @@ class EvidenceError(Exception):
     """An entry of freeform.yaml that does not fit the chart it is applied to."""
 
 
-def pinned_versions() -> list[tuple[str, str]]:
-    """(chart, version) for every version the ObservabilityConfig schema accepts."""
-    schema = json.loads(CONFIG_SCHEMA.read_text())
-    charts = schema["properties"]["spec"]["properties"]["charts"]["properties"]
-    return [(name, version) for name, spec in charts.items() for version in spec["properties"]["version"]["enum"]]
+def releases(name: str) -> list[dict]:
+    """Every release of a chart (or pinned subchart version), oldest first."""
+    path = RELEASES_DIR / f"{name}.yaml"
+    return yaml.safe_load(path.read_text())["releases"] if path.is_file() else []
+
+
+@cache
+def values_tree(relative: str) -> Node:
+    return tree(yamlio.load_one((CHARTS_DIR / relative).read_text()) or {})
 
 
 def chart_dir(name: str, version: str) -> Path | None:
@@ -134,64 +146,117 @@ def set_node(root: dict, path: list[str], value: Node) -> None:
     node[path[-1]] = value
 
 
-def build(name: str, version: str, freeform: dict) -> dict:
-    """The data document of one chart version."""
-    chart_path = chart_dir(name, version)
-    if chart_path is None:
-        raise SystemExit(f"no vendored values.yaml for {name} {version} under {CHARTS_DIR}")
-    root = tree(yamlio.load_one((chart_path / "values.yaml").read_text()))
+def release_tree(name: str, release: dict, subcharts: dict[str, dict[str, str]]) -> dict:
+    """The known-paths tree of one release: its values, each pinned subchart's under its key."""
+    root = copy.deepcopy(values_tree(release["values"]))
     assert isinstance(root, dict)
-    subcharts = subchart_dirs(chart_path)
-    for key, sub_path in subcharts.items():
-        if sub_path is None:
-            root[key] = FREE  # values not vendored: accept anything under its key
+    for dep in release.get("dependencies", []):
+        key = dep["key"]
+        sub_values = subcharts.get(dep["name"], {}).get(dep["version"]) if dep.get("repository") else None
+        if sub_values is None:
+            root[key] = FREE  # a local subchart, or one whose values are not vendored: accept anything
             continue
-        sub = tree(yamlio.load_one((sub_path / "values.yaml").read_text()))
+        sub = copy.deepcopy(values_tree(sub_values))
         if isinstance(sub, dict) and isinstance(sub.get("global"), dict | int):
             root["global"] = merge(root.get("global", {}), sub.pop("global"))
         parent_block = root.get(key)
         root[key] = merge(sub, parent_block) if isinstance(parent_block, dict) else sub
-    root = by_name(root, set(freeform.get("by_name", [])))
-    assert isinstance(root, dict)
+    return root
 
+
+def check_evidence(name: str, freeform: dict) -> None:
+    """Each freeform.yaml entry's `line` shows its key in the seed pin's vendored values.yaml."""
+    chart_path = chart_dir(name, EVIDENCE_VERSION[name])
+    assert chart_path is not None
+    subcharts = subchart_dirs(chart_path)
     entries = freeform["charts"].get(name, {})
+    for section in ("freeform", "commented", "moved"):
+        for entry in entries.get(section, []):
+            sub = entry.get("in")
+            where = chart_path if sub is None else subcharts.get(sub)
+            if where is None:
+                raise EvidenceError(f"`in: {sub}` is not a vendored subchart of {name} {EVIDENCE_VERSION[name]}")
+            check_line(where, entry, split(entry["to"] if section == "moved" else entry["path"]))
 
-    def evidence_dir(entry: dict) -> Path:
-        sub = entry.get("in")
-        if sub is None:
-            return chart_path
-        found = subcharts.get(sub)
-        if found is None:
-            raise EvidenceError(f"`in: {sub}` is not a vendored subchart of {name} {version}")
-        return found
 
+def apply_freeform(name: str, version: str, root: dict, freeform: dict) -> dict[str, str]:
+    """freeform.yaml applied to one release's tree; the `moved` hints that hold for it."""
+    entries = freeform["charts"].get(name, {})
+    evidence = version == EVIDENCE_VERSION[name]  # the pin the entries were written for: strict
     for entry in entries.get("freeform", []):
         path = split(entry["path"])
         node = lookup(root, path)
-        if not isinstance(node, dict):
+        if isinstance(node, dict):
+            set_node(root, path, FREE)
+        elif evidence:
             state = "already free-form" if node == FREE else "not a map of the chart"
             raise EvidenceError(f"freeform {dotted(path)} in {name} {version}: {state}")
-        check_line(evidence_dir(entry), entry, path)
-        set_node(root, path, FREE)
     for entry in entries.get("commented", []):
         path = split(entry["path"])
         parent = lookup(root, path[:-1])
-        if not isinstance(parent, dict):
-            raise EvidenceError(f"commented {dotted(path)} in {name} {version}: its parent is not a map of the chart")
-        if path[-1] in parent:
-            raise EvidenceError(f"commented {dotted(path)} in {name} {version}: values.yaml has it now; drop the entry")
-        check_line(evidence_dir(entry), entry, path)
-        parent[path[-1]] = FREE if entry.get("kind") == "map" else VALUE
+        if isinstance(parent, dict) and path[-1] not in parent:
+            parent[path[-1]] = FREE if entry.get("kind") == "map" else VALUE
+        elif evidence:
+            raise EvidenceError(f"commented {dotted(path)} in {name} {version}: not a missing key of the chart")
     moved = {}
     for entry in entries.get("moved", []):
         source, target = split(entry["from"]), split(entry["to"])
-        if lookup(root, source) is not None:
-            raise EvidenceError(f"moved {dotted(source)} in {name} {version}: that path is real")
-        if lookup(root, target) is None:
-            raise EvidenceError(f"moved to {dotted(target)} in {name} {version}: no such path")
-        check_line(evidence_dir(entry), entry, target)
-        moved[dotted(source)] = dotted(target)
-    return {"chart": name, "version": version, "source": chart_path.name, "tree": root, "moved": moved}
+        if lookup(root, source) is None and lookup(root, target) is not None:
+            moved[dotted(source)] = dotted(target)
+        elif evidence:
+            raise EvidenceError(f"moved {dotted(source)} -> {dotted(target)} does not hold in {name} {version}")
+    return moved
+
+
+def leaves(node: Node, prefix: tuple[str, ...] = ()):
+    """(path, kind) of every leaf: a value (0) or a free-form map (1); a map is implied by its leaves."""
+    if isinstance(node, dict):
+        for key, child in node.items():
+            yield from leaves(child, (*prefix, key))
+    else:
+        yield prefix, node
+
+
+def ranges(indexes: list[int]) -> list[list[int]]:
+    """[0, 1, 2, 5] -> [[0, 2], [5, 5]]."""
+    out: list[list[int]] = []
+    for i in indexes:
+        if out and out[-1][1] == i - 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return out
+
+
+def build(name: str, freeform: dict) -> dict:
+    """The data document of one chart: every release, every path with the releases that have it."""
+    subcharts = {
+        dep_name: {r["version"]: r["values"] for r in releases(dep_name)}
+        for dep_name in {d["name"] for r in releases(name) for d in r.get("dependencies", [])}
+    }
+    chart_releases = releases(name)
+    if not chart_releases:
+        raise SystemExit(f"no releases of {name} under {RELEASES_DIR}; run scripts/update-charts.py")
+    found: dict[tuple[tuple[str, ...], int], list[int]] = {}
+    order: list[tuple[tuple[str, ...], int]] = []
+    moved_found: dict[tuple[str, str], list[int]] = {}
+    for index, release in enumerate(chart_releases):
+        root = by_name(release_tree(name, release, subcharts), set(freeform.get("by_name", [])))
+        assert isinstance(root, dict)
+        for source, target in apply_freeform(name, release["version"], root, freeform).items():
+            moved_found.setdefault((source, target), []).append(index)
+        for leaf in leaves(root):
+            if leaf not in found:
+                found[leaf] = []
+                order.append(leaf)
+            found[leaf].append(index)
+    check_evidence(name, freeform)
+    return {
+        "chart": name,
+        "releases": [[r["version"], r["publisher"]] for r in chart_releases],
+        "paths": [[list(path), kind, ranges(found[(path, kind)])] for path, kind in order],
+        "moved": [[source, target, ranges(idx)] for (source, target), idx in moved_found.items()],
+    }
 
 
 def render(doc: dict) -> str:
@@ -200,10 +265,7 @@ def render(doc: dict) -> str:
 
 def outputs() -> dict[Path, str]:
     freeform = yaml.safe_load(FREEFORM_FILE.read_text())
-    return {
-        DATA_DIR / f"{name}-{version}.json": render(build(name, version, freeform))
-        for name, version in pinned_versions()
-    }
+    return {DATA_DIR / f"{name}.json": render(build(name, freeform)) for name in CHARTS}
 
 
 def main(argv: list[str] | None = None) -> int:

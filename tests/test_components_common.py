@@ -69,7 +69,8 @@ def test_seed_names_and_api_versions():
     assert names == {
         ("v1", "Namespace", None, "obs"),
         ("source.toolkit.fluxcd.io/v1", "HelmRepository", "obs", "prometheus-community"),
-        ("source.toolkit.fluxcd.io/v1", "HelmRepository", "obs", "grafana"),
+        ("source.toolkit.fluxcd.io/v1", "HelmRepository", "obs", "grafana"),  # alloy
+        ("source.toolkit.fluxcd.io/v1", "HelmRepository", "obs", "grafana-community"),  # loki after 6.55.0
         ("helm.toolkit.fluxcd.io/v2", "HelmRelease", "obs", "kube-prometheus-stack"),
         ("helm.toolkit.fluxcd.io/v2", "HelmRelease", "obs", "loki"),
         ("helm.toolkit.fluxcd.io/v2", "HelmRelease", "obs", "alloy"),
@@ -82,6 +83,22 @@ def test_seed_names_and_api_versions():
         ("notification.toolkit.fluxcd.io/v1beta3", "Alert", "flux-system", "flux-alerts"),
         ("monitoring.coreos.com/v1", "PodMonitor", "obs", "flux-system"),
     }
+
+
+def test_oci_sources_one_ocirepository_per_chart_referenced_by_chartref():
+    objects = components.generate(load(config_with(charts={"source": "oci", "loki": {"version": "6.55.0"}})))
+    assert not [o for o in objects if o["kind"] == "HelmRepository"]
+    oci = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "OCIRepository"}
+    assert oci["kube-prometheus-stack"]["url"] == "oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack"
+    assert oci["loki"]["url"] == "oci://ghcr.io/grafana/helm-charts/loki"  # 6.55.0: grafana's
+    assert oci["loki"]["ref"] == {"tag": "6.55.0"}
+    assert oci["alloy"]["url"] == "oci://ghcr.io/grafana/helm-charts/alloy"
+    for release in (o for o in objects if o["kind"] == "HelmRelease"):
+        assert "chart" not in release["spec"]
+        assert release["spec"]["chartRef"] == {"kind": "OCIRepository", "name": release["metadata"]["name"]}
+    newest = components.generate(load(config_with(charts={"source": "oci"})))
+    urls = {o["metadata"]["name"]: o["spec"]["url"] for o in newest if o["kind"] == "OCIRepository"}
+    assert urls["loki"] == "oci://ghcr.io/grafana-community/helm-charts/loki"
 
 
 def test_every_release_points_at_a_generated_repository():

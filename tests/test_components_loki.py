@@ -33,15 +33,38 @@ def loki(config: dict | None = None) -> dict:
     return find(generated(config), "HelmRelease", "loki")
 
 
+def at(version: str, config: dict | None = None) -> dict:
+    """`config` (default: the default one) with the loki chart at `version`."""
+    config = config or default_config()
+    config["spec"].setdefault("charts", {})["loki"] = {"version": version}
+    return config
+
+
 def test_release_after_kube_prometheus_stack_from_the_grafana_repository():
-    spec = loki()["spec"]
+    spec = loki(at("6.55.0"))["spec"]
     assert spec["dependsOn"] == [{"name": "kube-prometheus-stack"}]
     assert spec["chart"]["spec"]["version"] == "6.55.0"
     assert spec["chart"]["spec"]["sourceRef"] == {"kind": "HelmRepository", "name": "grafana"}
 
 
+def test_releases_after_the_fork_come_from_grafana_community():
+    for version in ("6.56.0", "18.11.0"):
+        spec = loki(at(version))["spec"]
+        assert spec["chart"]["spec"]["sourceRef"] == {"kind": "HelmRepository", "name": "grafana-community"}
+    repositories = {o["metadata"]["name"]: o["spec"]["url"] for o in generated() if o["kind"] == "HelmRepository"}
+    assert repositories["grafana-community"] == "https://grafana-community.github.io/helm-charts"
+
+
+def test_deployment_mode_is_never_deprecated_for_the_release():
+    # From 17.0.0 the chart calls it Monolithic and SingleBinary is a deprecated alias.
+    assert loki(at("6.55.0"))["spec"]["values"]["deploymentMode"] == "SingleBinary"
+    assert loki(at("16.1.1"))["spec"]["values"]["deploymentMode"] == "SingleBinary"
+    assert loki(at("17.0.0"))["spec"]["values"]["deploymentMode"] == "Monolithic"
+    assert loki()["spec"]["values"]["deploymentMode"] == "Monolithic"  # the default: the newest
+
+
 def test_single_binary_with_the_other_targets_at_zero():
-    values = loki()["spec"]["values"]
+    values = loki(at("6.55.0"))["spec"]["values"]
     assert values["deploymentMode"] == "SingleBinary"
     assert values["singleBinary"]["replicas"] == 1
     for target in ("backend", "read", "write"):
@@ -75,12 +98,16 @@ def test_caches_canary_and_helm_test_off():
 
 
 def test_loki_is_scraped_by_a_service_monitor_and_no_agent_operator_object():
-    monitoring = loki()["spec"]["values"]["monitoring"]
+    monitoring = loki(at("6.55.0"))["spec"]["values"]["monitoring"]
     assert monitoring == {"serviceMonitor": {"enabled": True, "metricsInstance": {"enabled": False}}}
+    # the Grafana Agent MetricsInstance is gone from the chart after 8.1.3: nothing to turn off
+    assert loki()["spec"]["values"]["monitoring"] == {"serviceMonitor": {"enabled": True}}
 
 
 def test_loki_metrics_carry_the_configs_cluster_label_not_the_release_name():
-    assert loki(config_with(cluster="edge-1"))["spec"]["values"]["clusterLabelOverride"] == "edge-1"
+    assert loki(at("6.55.0", config_with(cluster="edge-1")))["spec"]["values"]["clusterLabelOverride"] == "edge-1"
+    # releases without the key (18.0.0 on) set no cluster label of their own: Prometheus' external label stands
+    assert "clusterLabelOverride" not in loki()["spec"]["values"]
 
 
 def test_volume_is_retained_and_sized_from_the_config():

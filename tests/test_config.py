@@ -108,9 +108,52 @@ def test_gateway_required_while_a_ui_is_exposed():
     assert messages(obj) == []
 
 
-def test_unsupported_chart_version_lists_the_supported_ones():
+def test_an_older_chart_release_is_an_error_naming_the_nearest_known():
     (message,) = messages(config_with(charts={"loki": {"version": "6.1.0"}}))
-    assert "'6.1.0' is not supported; supported: 6.55.0" in message
+    assert message == (
+        "spec.charts.loki.version: loki 6.1.0 is older than the oldest supported release (6.55.0); "
+        "nearest known: 6.55.0, 6.56.0, 6.56.1"
+    )
+
+
+def test_a_version_never_released_is_an_error_naming_the_nearest_known():
+    (message,) = messages(config_with(charts={"kube-prometheus-stack": {"version": "84.0.9"}}))
+    assert "84.0.9 is not a release of the chart; nearest known: 84.0." in message
+
+
+def test_a_newer_release_renders_with_a_warning_and_the_newest_knowledge():
+    obj = config_with(charts={"kube-prometheus-stack": {"version": "89.0.0"}})
+    loaded, results = config.load(obj)
+    assert loaded is not None
+    assert loaded.charts["kube-prometheus-stack"] == "89.0.0"  # what the HelmRelease asks Flux for
+    assert loaded.chart_data["kube-prometheus-stack"] == "88.5.3"  # whose values it writes and checks
+    (warning,) = results
+    assert warning.severity == "warning" and warning.rule == "chart-version"
+    assert "newer than the newest release the function knows (88.5.3)" in warning.message
+
+
+def test_strict_refuses_a_newer_release():
+    obj = config_with(charts={"kube-prometheus-stack": {"version": "89.0.0"}, "strict": True})
+    loaded, results = config.load(obj)
+    assert loaded is None
+    assert [r.severity for r in results] == ["error"]
+    assert "spec.charts.strict is set" in results[0].message
+
+
+def test_a_malformed_version_is_a_schema_error():
+    (message,) = messages(config_with(charts={"loki": {"version": "18.x"}}))
+    assert message.startswith("spec.charts.loki.version: '18.x' is not")
+
+
+@pytest.mark.parametrize(
+    ("chart", "index"),
+    [(c, i) for c in ("kube-prometheus-stack", "loki", "alloy") for i in (0, -1)],
+)
+def test_the_first_and_last_known_release_load(chart: str, index: int):
+    from krm_fn.charts import paths
+
+    version = paths.known_versions(chart)[index]
+    assert messages(config_with(charts={chart: {"version": version}})) == []
 
 
 def test_emergency_priority_needs_retry_and_expire():

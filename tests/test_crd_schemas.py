@@ -42,6 +42,7 @@ def test_one_schema_per_served_version_of_each_pinned_crd():
         "notification.toolkit.fluxcd.io/alert_v1beta3.json",
         "notification.toolkit.fluxcd.io/provider_v1beta3.json",
         "source.toolkit.fluxcd.io/helmrepository_v1.json",
+        "source.toolkit.fluxcd.io/ocirepository_v1.json",
     ]
     for path in SCHEMAS.glob("*/*.json"):
         jsonschema.Draft7Validator.check_schema(json.loads(path.read_text()))

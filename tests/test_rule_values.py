@@ -7,10 +7,14 @@ import functools
 import pytest
 import yaml
 
+from krm_fn import components
+from krm_fn import config as config_model
 from krm_fn.charts import paths
+from krm_fn.checks import CheckContext
 from krm_fn.checks.values import check_values
+from krm_fn.items import Item
 from krm_fn.results import Severity
-from tests.helpers import REPO, UPSTREAM, config_with, context, lines, run_cli, run_krm, write
+from tests.helpers import REPO, UPSTREAM, config_with, context, lines, rule_run, run_cli, run_krm, write
 
 KPS = "kube-prometheus-stack"
 
@@ -33,17 +37,24 @@ def _leaf_paths(node: object, prefix: tuple = ()) -> list[tuple]:
 
 
 @functools.cache
+def _release(name: str, version: str) -> dict | None:
+    index = UPSTREAM / "charts" / "releases" / f"{name}.yaml"
+    if not index.is_file():
+        return None
+    return next((r for r in yaml.safe_load(index.read_text())["releases"] if r["version"] == version), None)
+
+
 def _raw_defaults(chart: str, version: str) -> dict:
-    """The chart's values.yaml with each vendored subchart's values.yaml under its key, read afresh."""
+    """The release's vendored values.yaml with each pinned subchart's under its key, read afresh."""
     base = UPSTREAM / "charts"
-    directory = next(base.glob(f"{chart}-{version}*"))
-    values = yaml.safe_load((directory / "values.yaml").read_text())
-    meta = yaml.safe_load((directory / "Chart.yaml").read_text())
-    for dep in meta.get("dependencies") or []:
-        sub = base / f"{dep['name']}-{dep['version']}"
-        key = dep.get("alias") or dep["name"]
-        if sub.is_dir():
-            values[key] = _merge(yaml.safe_load((sub / "values.yaml").read_text()), values.get(key) or {})
+    release = _release(chart, version)
+    assert release is not None, (chart, version)
+    values = yaml.safe_load((base / release["values"]).read_text())
+    for dep in release["dependencies"]:
+        sub = _release(dep["name"], dep["version"])
+        if sub is not None:
+            key = dep["key"]
+            values[key] = _merge(yaml.safe_load((base / sub["values"]).read_text()), values.get(key) or {})
     return values
 
 
@@ -151,7 +162,7 @@ def test_through_the_function_protocol():
     found = [r for r in output.get("results", []) if r["tags"]["rule"] == "helm-values"]
     assert found == [
         {
-            "message": "kube-prometheus-stack 82.18.0 has no value alertmanager.secrets: the chart ignores it; "
+            "message": "kube-prometheus-stack 88.5.3 has no value alertmanager.secrets: the chart ignores it; "
             "did you mean alertmanager.alertmanagerSpec.secrets?",
             "severity": "error",
             "resourceRef": {
@@ -245,10 +256,35 @@ def test_the_seeds_helmrelease_is_caught_in_a_repository(tmp_path):
         "kube-prometheus-stack 82.18.0 has no value nodeExporter.resources: the chart ignores it; "
         "did you mean prometheus-node-exporter.resources?",
         "loki.yaml:9: info [helm-values] HelmRelease monitoring/loki spec.chart.spec.version: values not checked: "
-        "no data for loki 6.x; pin one of 6.55.0 to have them checked",
+        "loki 6.x is not a release observability-fn knows; pin an exact release from 6.55.0 to 18.11.0 to have them "
+        "checked",
     ]
 
 
 def test_helmreleases_of_other_charts_are_left_alone():
     other = SEED_RELEASE.replace("chart: kube-prometheus-stack", "chart: cert-manager")
     assert list(check_values(context({"other.yaml": other}, config=False))) == []
+
+
+def test_a_key_another_release_has_says_since_when():
+    gone = config_with(values={"loki": {"clusterLabelOverride": "x"}})
+    (result,) = rule_run(check_values, config=gone)
+    assert result.message == (
+        "loki 18.11.0 has no value clusterLabelOverride: the chart ignores it "
+        "(clusterLabelOverride was removed or renamed in loki 18.0.0); see the chart's values.yaml"
+    )
+    pinned = config_with(charts={"loki": {"version": "6.55.0"}}, values={"loki": {"clusterLabelOverride": "x"}})
+    assert rule_run(check_values, config=pinned) == []
+
+
+def test_a_newer_release_is_checked_against_the_newest_known_and_says_so():
+    newer = config_with(
+        charts={"kube-prometheus-stack": {"version": "89.0.0"}},
+        values={"kube-prometheus-stack": {"alertmanager": {"secrets": []}}},
+    )
+    loaded, warnings = config_model.load(newer)
+    assert loaded is not None and [w.rule for w in warnings] == ["chart-version"]
+    generated = [Item.from_data(obj) for obj in components.generate(loaded)]
+    (result,) = check_values(CheckContext(loaded, generated, [], sees_pipeline=True))
+    assert result.message.startswith("kube-prometheus-stack 88.5.3 has no value alertmanager.secrets")
+    assert result.message.endswith("(checked against 88.5.3, the newest known)")

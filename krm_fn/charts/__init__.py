@@ -15,9 +15,16 @@ class Repository(Record):
     url: str
 
 
+class Publisher(Record):
+    """Who publishes a chart: its HTTPS Helm repository, and the OCI registry path its charts are under."""
+
+    repository: Repository
+    oci: str  # oci://<registry>/<path>; a chart is at <oci>/<chart name>
+
+
 class Chart(Record):
     name: str
-    repository: Repository
+    repository: Repository  # the seed pin's publisher (the one for a release: publisher_of)
     release: str  # the HelmRelease name, which is also the Helm release name
 
 
@@ -28,6 +35,19 @@ class Service(Record):
 
 PROMETHEUS_COMMUNITY = Repository("prometheus-community", "https://prometheus-community.github.io/helm-charts")
 GRAFANA = Repository("grafana", "https://grafana.github.io/helm-charts")
+
+# Where each publisher's charts are. OCI: prometheus-community/helm-charts README ("OCI artifacts of all
+# Prometheus Helm charts are available in ghcr.io"), grafana-community/helm-charts README ("OCI
+# Registry": oci://ghcr.io/grafana-community/helm-charts/<chart-name>); grafana's charts are under
+# oci://ghcr.io/grafana/helm-charts (loki is pulled from there by public Flux repositories).
+PUBLISHERS: dict[str, Publisher] = {
+    "prometheus-community": Publisher(PROMETHEUS_COMMUNITY, "oci://ghcr.io/prometheus-community/charts"),
+    "grafana": Publisher(GRAFANA, "oci://ghcr.io/grafana/helm-charts"),
+    "grafana-community": Publisher(
+        Repository("grafana-community", "https://grafana-community.github.io/helm-charts"),
+        "oci://ghcr.io/grafana-community/helm-charts",
+    ),
+}
 
 CHARTS: dict[str, Chart] = {
     "kube-prometheus-stack": Chart("kube-prometheus-stack", PROMETHEUS_COMMUNITY, "kube-prometheus-stack"),
@@ -53,3 +73,11 @@ ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
 # kube-prometheus-stack labels its own PrometheusRules and monitors `release: <release name>`, which
 # its default selectors match (docs/reference/charts.md#8-flux-metrics); objects we add for it carry the same label.
 KPS_RELEASE_LABEL = {"release": CHARTS["kube-prometheus-stack"].release}
+
+
+def publisher_of(chart: str, version: str) -> Publisher:
+    """Who publishes this release of a chart (from the release data; the seed pin's publisher otherwise)."""
+    from krm_fn.charts import paths  # deferred: the release data is loaded on first use
+
+    key = paths.publisher(chart, version)
+    return PUBLISHERS[key] if key else next(p for p in PUBLISHERS.values() if p.repository == CHARTS[chart].repository)

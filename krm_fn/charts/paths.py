@@ -1,8 +1,9 @@
 """Which Helm values paths a pinned chart version reads, and the nearest one to a wrong path.
 
-The data comes from scripts/gen_chart_paths.py (krm_fn/charts/data/<chart>-<version>.json): one
-tree per chart version where a map is a dict of its keys, VALUE (0) is a scalar or a list, and
-FREE (1) is a free-form map whose contents the chart passes on whole.
+The data comes from scripts/gen_chart_paths.py (krm_fn/charts/data/<chart>.json): every supported
+release of the chart, oldest first, and every known values path with the ranges of releases that
+have it. One release's tree is built from it on first use: a map is a dict of its keys, VALUE (0)
+is a scalar or a list, and FREE (1) is a free-form map whose contents the chart passes on whole.
 """
 
 from __future__ import annotations
@@ -39,28 +40,81 @@ def dotted(path: tuple[str, ...] | list[str]) -> str:
 
 
 @cache
-def _document(chart: str, version: str) -> dict | None:
+def _chart_data(chart: str) -> dict | None:
     try:
-        with open(os.path.join(DATA_DIR, f"{chart}-{version}.json"), encoding="utf-8") as handle:
+        with open(os.path.join(DATA_DIR, f"{chart}.json"), encoding="utf-8") as handle:
             return json.load(handle)
     except FileNotFoundError:
         return None
 
 
+@cache
+def _release_index(chart: str) -> dict[str, int]:
+    data = _chart_data(chart)
+    return {version: i for i, (version, _) in enumerate(data["releases"])} if data else {}
+
+
+def _in(ranges: list[list[int]], index: int) -> bool:
+    return any(lo <= index <= hi for lo, hi in ranges)
+
+
+@cache
+def _document(chart: str, version: str) -> dict | None:
+    """One release's tree and `moved` hints, built from the chart's compact data."""
+    index = _release_index(chart).get(version)
+    if index is None:
+        return None
+    data = _chart_data(chart)
+    assert data is not None
+    root: dict = {}
+    for path, kind, ranges in data["paths"]:
+        if not _in(ranges, index):
+            continue
+        node = root
+        for key in path[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):  # a value here in this release: its keys are not known
+                break
+            node = child
+        else:
+            node[path[-1]] = kind
+    moved = {source: target for source, target, ranges in data["moved"] if _in(ranges, index)}
+    return {"tree": root, "moved": moved}
+
+
 def has_data(chart: str, version: str) -> bool:
-    """True when the package knows the values paths of this chart version."""
-    return _document(chart, version) is not None
+    """True when the package knows the values paths of this chart release."""
+    return version in _release_index(chart)
 
 
 def known_versions(chart: str) -> list[str]:
-    """The chart versions the package has data for, oldest first."""
-    prefix = f"{chart}-"
-    names = os.listdir(DATA_DIR)
-    versions = [n[len(prefix) : -len(".json")] for n in names if n.startswith(prefix) and n.endswith(".json")]
-    return sorted((v for v in versions if v[:1].isdigit()), key=_version_key)
+    """The chart releases the package has data for, oldest first."""
+    return list(_release_index(chart))
 
 
-def _version_key(version: str) -> tuple:
+def publisher(chart: str, version: str) -> str | None:
+    """Who publishes this release (a key of krm_fn.charts.PUBLISHERS), or None for an unknown one."""
+    data = _chart_data(chart)
+    index = _release_index(chart).get(version)
+    return None if data is None or index is None else data["releases"][index][1]
+
+
+def releases_with(chart: str, path: tuple[str, ...]) -> list[str]:
+    """The known releases whose values have exactly this path (as a key, at any kind)."""
+    data = _chart_data(chart)
+    if data is None:
+        return []
+    versions = [version for version, _ in data["releases"]]
+    found: set[int] = set()
+    for known, _, ranges in data["paths"]:
+        if tuple(known[: len(path)]) == path:
+            for lo, hi in ranges:
+                found.update(range(lo, hi + 1))
+    return [versions[i] for i in sorted(found)]
+
+
+def version_key(version: str) -> tuple:
+    """A sortable key for X.Y.Z chart versions."""
     return tuple(int(p) if p.isdigit() else p for p in version.replace("-", ".").split("."))
 
 

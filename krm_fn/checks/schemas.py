@@ -29,6 +29,7 @@ STACK_KINDS = (
     "ConfigMap",
     "Secret",
     "HelmRepository",
+    "OCIRepository",
     "HelmRelease",
     "Provider",
     "Alert",

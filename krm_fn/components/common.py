@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from krm_fn.charts import CHARTS, Service
+from krm_fn.charts import CHARTS, Service, publisher_of
 from krm_fn.config import Config
 
 
@@ -29,14 +29,18 @@ def helm_release(
     spec: dict = {"interval": "30m", "timeout": timeout}
     if depends_on:
         spec["dependsOn"] = [{"name": depends_on}]
-    spec["chart"] = {
-        "spec": {
-            "chart": pinned.name,
-            "version": config.charts[chart],
-            "interval": "60m",
-            "sourceRef": {"kind": "HelmRepository", "name": pinned.repository.name},
+    if config.chart_source == "oci":
+        spec["chartRef"] = {"kind": "OCIRepository", "name": pinned.release}  # the chart's OCIRepository
+    else:
+        repository = publisher_of(chart, config.chart_data[chart]).repository
+        spec["chart"] = {
+            "spec": {
+                "chart": pinned.name,
+                "version": config.charts[chart],
+                "interval": "60m",
+                "sourceRef": {"kind": "HelmRepository", "name": repository.name},
+            }
         }
-    }
     install: dict = {"remediation": {"retries": 3}}
     upgrade: dict = {"cleanupOnFail": True, "remediation": {"retries": 3}}
     if crds:

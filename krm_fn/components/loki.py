@@ -7,10 +7,14 @@ the evidence for every correction.
 from __future__ import annotations
 
 from krm_fn.charts import LOKI_SERVICE
+from krm_fn.charts.paths import node_at, version_key
 from krm_fn.components.common import deep_merge, helm_release, metadata, service_url
 from krm_fn.config import Config
 
 CHART = "loki"
+# From this release the chart calls the single-binary mode `Monolithic` and `SingleBinary` is a
+# deprecated alias (grafana-community/helm-charts tag loki-17.0.0, charts/loki/values.yaml `deploymentMode`).
+MONOLITHIC_SINCE = "17.0.0"
 DATASOURCE_NAME = "loki-datasource"
 DATASOURCE_UID = "loki"  # stable, so dashboards and links can refer to it
 # The Grafana sidecar's datasource label in kube-prometheus-stack (v:1502-1503 of that chart).
@@ -55,10 +59,16 @@ def _single_binary(config: Config) -> dict:
     }
 
 
+def deployment_mode(version: str) -> str:
+    """The chart's name for single-binary mode in this release: never a deprecated one."""
+    return "Monolithic" if version_key(version) >= version_key(MONOLITHIC_SINCE) else "SingleBinary"
+
+
 def values(config: Config) -> dict:
     """The chart values, before the user's spec.values overrides."""
-    return {
-        "deploymentMode": "SingleBinary",  # v:59
+    release = config.chart_data[CHART]
+    out = {
+        "deploymentMode": deployment_mode(release),  # v:59
         "loki": _loki_config(config),
         "singleBinary": _single_binary(config),
         # The simple-scalable targets default to 3 replicas each; the chart refuses both modes at once.
@@ -74,11 +84,16 @@ def values(config: Config) -> dict:
         "test": {"enabled": False},  # v:752
         # Prometheus scrapes Loki for the log-path alerts (prometheus_rules). The MetricsInstance is for
         # the deprecated Grafana Agent Operator, which this stack does not run.
-        "monitoring": {"serviceMonitor": {"enabled": True, "metricsInstance": {"enabled": False}}},
+        "monitoring": {"serviceMonitor": {"enabled": True}},
+    }
+    if node_at(CHART, release, ["monitoring", "serviceMonitor", "metricsInstance"]) is not None:
+        out["monitoring"]["serviceMonitor"]["metricsInstance"] = {"enabled": False}  # until loki 8.x
+    if node_at(CHART, release, ["clusterLabelOverride"]) is not None:
         # The ServiceMonitor relabels `cluster` to this, else to the release name ("loki"), which would
         # beat Prometheus' external label and title Loki's alerts "[loki]" (LOKI monitoring/servicemonitor.yaml).
-        "clusterLabelOverride": config.cluster,  # v:47
-    }
+        # Releases without the key (18.0.0 on) set no `cluster` label unless monitoring.multiCluster asks.
+        out["clusterLabelOverride"] = config.cluster  # v:47
+    return out
 
 
 def datasource(config: Config) -> dict:

@@ -1,15 +1,23 @@
-"""The HelmRepositories the pinned charts come from."""
+"""Where Flux fetches the charts: a HelmRepository per publisher, or an OCIRepository per chart."""
 
 from __future__ import annotations
 
-from krm_fn.charts import CHARTS
+from krm_fn.charts import CHARTS, publisher_of
 from krm_fn.components.common import metadata
 from krm_fn.config import Config
 
+# Flux's recommended layer selector for Helm charts in OCI registries (the chart tarball only).
+HELM_CHART_LAYER = {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "operation": "copy"}
+
 
 def resources(config: Config) -> list[dict]:
-    """One HelmRepository per repository the pinned charts come from."""
-    repositories = {chart.repository.name: chart.repository for chart in CHARTS.values()}
+    """The chart sources, for `spec.charts.source` and the publisher of each chosen release."""
+    if config.chart_source == "oci":
+        return [oci_repository(config, name) for name in CHARTS]
+    repositories = {}
+    for name in CHARTS:
+        repo = publisher_of(name, config.chart_data[name]).repository
+        repositories.setdefault(repo.name, repo)
     return [
         {
             "apiVersion": "source.toolkit.fluxcd.io/v1",
@@ -19,3 +27,20 @@ def resources(config: Config) -> list[dict]:
         }
         for repo in repositories.values()
     ]
+
+
+def oci_repository(config: Config, chart: str) -> dict:
+    """The OCIRepository of one chart, at the release the config asks for."""
+    pinned = CHARTS[chart]
+    url = f"{publisher_of(chart, config.chart_data[chart]).oci}/{pinned.name}"
+    return {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "OCIRepository",
+        "metadata": metadata(pinned.release, config.namespace),
+        "spec": {
+            "interval": "60m",
+            "layerSelector": dict(HELM_CHART_LAYER),
+            "ref": {"tag": config.charts[chart]},
+            "url": url,
+        },
+    }

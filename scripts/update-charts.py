@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Vendor what the function needs to know about every supported chart release, from upstream git.
+
+    scripts/update-charts.py [--mirrors DIR]    # DIR holds owner+name/repo git directories
+
+For each chart (kube-prometheus-stack, loki, alloy) it lists every release tag from the seed's pin
+to the newest, and writes:
+
+- third_party/upstream/charts/releases/<chart>.yaml: each release's version, tag, commit, date,
+  publisher, the subchart versions its Chart.yaml pins, and which vendored values file holds its
+  defaults;
+- third_party/upstream/charts/values/<chart>/<version>.yaml: values.yaml, unchanged, but only at the
+  releases where the set of values paths changes (most releases only bump image tags), so every
+  release's paths are known from a few files.
+
+The same is done for the subcharts kube-prometheus-stack pins (grafana, kube-state-metrics,
+prometheus-node-exporter, ...), over the versions it pins. Then run `make gen` (this script does it
+last) to derive krm_fn/charts/data/ from the vendored files; tests check that the derived data
+matches what is committed.
+
+The repositories come from the library's `fetch` (or any clone): prometheus-community/helm-charts,
+grafana-community/helm-charts, grafana/loki, grafana/alloy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from krm_fn import yaml as yamlio  # noqa: E402
+from scripts.gen_chart_paths import tree  # noqa: E402
+
+CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"
+RELEASES_DIR = CHARTS_DIR / "releases"
+VALUES_DIR = CHARTS_DIR / "values"
+
+# chart -> where its releases are tagged, oldest supported first. A chart that moved between
+# repositories has several sources; `after` excludes versions an earlier source already covers.
+SOURCES = {
+    "kube-prometheus-stack": [
+        {
+            "mirror": "prometheus-community+helm-charts",
+            "tag": "kube-prometheus-stack-{}",
+            "path": "charts/kube-prometheus-stack",
+            "min": "82.18.0",
+            "publisher": "prometheus-community",
+        }
+    ],
+    "loki": [
+        {
+            "mirror": "grafana+loki",
+            "tag": "helm-loki-{}",
+            "path": "production/helm/loki",
+            "min": "6.55.0",
+            "max": "6.55.0",
+            "publisher": "grafana",
+        },
+        {
+            # grafana-community forked the OSS chart at 6.55.0 (March 2026) and publishes it since.
+            "mirror": "grafana-community+helm-charts",
+            "tag": "loki-{}",
+            "path": "charts/loki",
+            "min": "6.56.0",
+            "publisher": "grafana-community",
+        },
+    ],
+    "alloy": [
+        {
+            "mirror": "grafana+alloy",
+            "tag": "helm-chart/{}",
+            "path": "operations/helm/charts/alloy",
+            "min": "1.11.1",
+            "publisher": "grafana",
+        }
+    ],
+}
+# Subcharts of kube-prometheus-stack: where each is tagged (the repository in Chart.yaml says who
+# publishes it; grafana moved to grafana-community, which kept the tags of its history).
+SUBCHARTS = {
+    "grafana": {"mirror": "grafana-community+helm-charts", "tag": "grafana-{}", "path": "charts/grafana"},
+    "kube-state-metrics": {
+        "mirror": "prometheus-community+helm-charts",
+        "tag": "kube-state-metrics-{}",
+        "path": "charts/kube-state-metrics",
+    },
+    "prometheus-node-exporter": {
+        "mirror": "prometheus-community+helm-charts",
+        "tag": "prometheus-node-exporter-{}",
+        "path": "charts/prometheus-node-exporter",
+    },
+    "prometheus-windows-exporter": {
+        "mirror": "prometheus-community+helm-charts",
+        "tag": "prometheus-windows-exporter-{}",
+        "path": "charts/prometheus-windows-exporter",
+    },
+}
+UPSTREAM_URL = {
+    "prometheus-community+helm-charts": "https://github.com/prometheus-community/helm-charts",
+    "grafana-community+helm-charts": "https://github.com/grafana-community/helm-charts",
+    "grafana+loki": "https://github.com/grafana/loki",
+    "grafana+alloy": "https://github.com/grafana/alloy",
+}
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def git(mirror: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(mirror), *args], capture_output=True, text=True, check=True).stdout
+
+
+def release_tags(mirror: Path, pattern: str) -> dict[str, str]:
+    """version -> tag, for the tags of one chart (plain X.Y.Z versions only)."""
+    prefix, suffix = pattern.split("{}")
+    out = {}
+    for tag in git(mirror, "tag", "--list", pattern.replace("{}", "*")).split():
+        version = tag[len(prefix) : len(tag) - len(suffix) if suffix else None]
+        parts = version.split(".")
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            out[version] = tag
+    return out
+
+
+def tag_info(mirror: Path, tag: str) -> tuple[str, str]:
+    commit, date = git(mirror, "log", "-1", "--format=%H %cs", f"{tag}^{{commit}}").split()
+    return commit, date
+
+
+def vendor_values(chart: str, versions: list[tuple[str, Path, str, str]]) -> dict[str, str]:
+    """Write values.yaml at each release whose paths differ from the previous one; version -> file."""
+    target = VALUES_DIR / chart
+    target.mkdir(parents=True, exist_ok=True)
+    wanted: dict[str, str] = {}
+    files: dict[str, str] = {}
+    previous = None
+    current_file = None
+    for version, mirror, tag, path in versions:
+        text = git(mirror, "show", f"{tag}:{path}/values.yaml")
+        shape = tree(yamlio.load_one(text) or {})
+        if shape != previous:
+            name = f"{version}.yaml"
+            wanted[name] = text
+            current_file = f"values/{chart}/{name}"
+            previous = shape
+        files[version] = current_file
+    for stale in target.glob("*.yaml"):
+        if stale.name not in wanted:
+            stale.unlink()
+    for name, text in wanted.items():
+        (target / name).write_text(text)
+    return files
+
+
+def chart_releases(mirrors: Path, chart: str) -> list[dict]:
+    found: list[tuple[str, Path, str, str, str]] = []
+    for source in SOURCES[chart]:
+        mirror = mirrors / source["mirror"] / "repo"
+        for version, tag in release_tags(mirror, source["tag"]).items():
+            key = version_key(version)
+            if key < version_key(source["min"]) or ("max" in source and key > version_key(source["max"])):
+                continue
+            found.append((version, mirror, tag, source["path"], source["publisher"]))
+    found.sort(key=lambda r: version_key(r[0]))
+    files = vendor_values(chart, [(v, m, t, p) for v, m, t, p, _ in found])
+    releases = []
+    for version, mirror, tag, path, publisher in found:
+        commit, date = tag_info(mirror, tag)
+        meta = yaml.safe_load(git(mirror, "show", f"{tag}:{path}/Chart.yaml"))
+        deps = [
+            {
+                "name": d["name"],
+                "key": d.get("alias") or d["name"],
+                "version": str(d.get("version", "")),
+                "repository": d.get("repository", ""),
+            }
+            for d in meta.get("dependencies") or []
+        ]
+        releases.append(
+            {
+                "version": version,
+                "tag": tag,
+                "commit": commit,
+                "date": date,
+                "source": f"{UPSTREAM_URL[mirror.parent.name]} {path}",
+                "publisher": publisher,
+                "values": files[version],
+                "dependencies": deps,
+            }
+        )
+    return releases
+
+
+def subchart_releases(mirrors: Path, name: str, versions: set[str]) -> list[dict]:
+    spec = SUBCHARTS[name]
+    mirror = mirrors / spec["mirror"] / "repo"
+    tags = release_tags(mirror, spec["tag"])
+    present = sorted((v for v in versions if v in tags), key=version_key)
+    files = vendor_values(name, [(v, mirror, tags[v], spec["path"]) for v in present])
+    out = []
+    for version in present:
+        commit, date = tag_info(mirror, tags[version])
+        out.append(
+            {
+                "version": version,
+                "tag": tags[version],
+                "commit": commit,
+                "date": date,
+                "source": f"{UPSTREAM_URL[spec['mirror']]} {spec['path']}",
+                "values": files[version],
+            }
+        )
+    return out
+
+
+def write_index(name: str, releases: list[dict], note: str) -> None:
+    RELEASES_DIR.mkdir(parents=True, exist_ok=True)
+    header = f"# {name}: {note}\n# Written by scripts/update-charts.py from upstream git tags; do not edit.\n"
+    body = yaml.safe_dump({"chart": name, "releases": releases}, sort_keys=False, width=200)
+    (RELEASES_DIR / f"{name}.yaml").write_text(header + body)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirrors", default="/work/.mirror", help="directory of owner+name/repo git directories")
+    parser.add_argument("--no-gen", action="store_true", help="vendor only; do not run gen_chart_paths.py")
+    args = parser.parse_args(argv)
+    mirrors = Path(args.mirrors)
+    pinned: dict[str, set[str]] = {}
+    for chart in SOURCES:
+        releases = chart_releases(mirrors, chart)
+        write_index(chart, releases, "every release the function supports, oldest first")
+        for release in releases:
+            for dep in release["dependencies"]:
+                if dep["name"] in SUBCHARTS:
+                    pinned.setdefault(dep["name"], set()).add(dep["version"])
+        print(f"{chart}: {len(releases)} releases, {releases[0]['version']} .. {releases[-1]['version']}")
+    for name, versions in sorted(pinned.items()):
+        releases = subchart_releases(mirrors, name, versions)
+        if not releases:  # e.g. a wildcard pin (0.12.*): the subchart's values are accepted whole
+            print(f"{name} (subchart): no tagged release among {sorted(versions)}; not vendored")
+            continue
+        write_index(name, releases, "the subchart versions kube-prometheus-stack pins")
+        print(f"{name} (subchart): {len(releases)} of {len(versions)} pinned versions tagged")
+    if args.no_gen:
+        return 0
+    return subprocess.run([sys.executable, str(REPO / "scripts" / "gen_chart_paths.py")], check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
