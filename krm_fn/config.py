@@ -73,6 +73,7 @@ class Gateway(Record):
     name: str
     namespace: str
     section_name: str | None = None
+    scheme: str = "https"
 
 
 class UI(Record):
@@ -146,6 +147,13 @@ class Config(Record):
     def exposed_uis(self) -> tuple[UI, ...]:
         return tuple(ui for ui in self.ui if ui.enabled)
 
+    def external_url(self, name: str) -> str | None:
+        """The public URL of UI `name` when it is exposed through the Gateway; else None."""
+        for ui in self.exposed_uis:
+            if ui.name == name and self.gateway is not None:
+                return f"{self.gateway.scheme}://{ui.hostname}"
+        return None
+
     @property
     def ref(self) -> ResourceRef:
         return ResourceRef(API_VERSION, KIND, self.name)
@@ -178,7 +186,11 @@ def _build(obj: dict, location: Location | None) -> Config:
         namespace=spec["namespace"],
         storage_class=spec.get("storageClass"),
         kubernetes_version=spec["kubernetesVersion"],
-        gateway=Gateway(gateway["name"], gateway["namespace"], gateway.get("sectionName")) if gateway else None,
+        gateway=(
+            Gateway(gateway["name"], gateway["namespace"], gateway.get("sectionName"), gateway["scheme"])
+            if gateway
+            else None
+        ),
         secret_name=spec["secret"]["name"],
         ui=tuple(
             UI(name, spec["ui"][name]["enabled"], spec["ui"][name].get("hostname") or f"{name}.{spec['domain']}")

@@ -240,3 +240,38 @@ def test_generation_does_not_mutate_the_config():
     components.generate(cfg)
     components.generate(cfg)
     assert json.dumps(cfg.values, sort_keys=True) == before
+
+
+# --- public URLs (issue 10) ------------------------------------------------------------------
+
+
+def test_exposed_uis_get_their_public_url():
+    values = kps_values()
+    assert values["prometheus"]["prometheusSpec"]["externalUrl"] == "https://prometheus.catinthehack.ca"
+    assert values["alertmanager"]["alertmanagerSpec"]["externalUrl"] == "https://alertmanager.catinthehack.ca"
+    assert values["grafana"]["grafana.ini"] == {"server": {"root_url": "https://grafana.catinthehack.ca"}}
+
+
+def test_url_scheme_and_hostname_follow_the_config():
+    config = default_config()
+    config["spec"]["gateway"]["scheme"] = "http"
+    config["spec"]["ui"] = {"prometheus": {"hostname": "metrics.catinthehack.ca"}}
+    values = kps_values(config)
+    assert values["prometheus"]["prometheusSpec"]["externalUrl"] == "http://metrics.catinthehack.ca"
+    assert values["grafana"]["grafana.ini"]["server"]["root_url"] == "http://grafana.catinthehack.ca"
+
+
+def test_a_ui_not_exposed_keeps_the_in_cluster_url():
+    config = default_config()
+    config["spec"]["ui"] = {name: {"enabled": False} for name in ("prometheus", "alertmanager", "grafana")}
+    values = kps_values(config)
+    assert "externalUrl" not in values["prometheus"]["prometheusSpec"]
+    assert "externalUrl" not in values["alertmanager"]["alertmanagerSpec"]
+    assert "grafana.ini" not in values["grafana"]
+
+
+def test_a_bad_scheme_is_refused():
+    config = default_config()
+    config["spec"]["gateway"]["scheme"] = "ftp"
+    cfg, errors = config_model.load(config)
+    assert cfg is None and "ftp" in errors[0].message and errors[0].field == "spec.gateway.scheme"

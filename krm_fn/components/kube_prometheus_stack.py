@@ -38,11 +38,18 @@ def _prometheus(config: Config) -> dict:
         },
     }
     spec.update({key: False for key in SELECTOR_NIL_USES_HELM_VALUES})
+    url = config.external_url("prometheus")
+    if url:
+        # Every alert's generatorURL links here; unset, the chart writes the in-cluster URL (v:4210).
+        spec["externalUrl"] = url
     return {"prometheusSpec": spec}
 
 
 def _alertmanager(config: Config) -> dict:
     spec: dict = {}
+    url = config.external_url("alertmanager")
+    if url:
+        spec["externalUrl"] = url  # v:1069; the base of silence links in notifications
     secrets = alerting.secrets(config)
     if secrets:
         spec["secrets"] = secrets  # v:963; mounted at /etc/alertmanager/secrets/<name>/
@@ -59,7 +66,7 @@ def _grafana(config: Config) -> dict:
     if config.storage_class:
         persistence["storageClassName"] = config.storage_class
     persistence["size"] = config.grafana.storage_size
-    return {
+    out: dict = {
         "admin": {  # v:1376-1380
             "existingSecret": config.secret_name,
             "userKey": GRAFANA_ADMIN_USER_KEY,
@@ -72,6 +79,11 @@ def _grafana(config: Config) -> dict:
         # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
         "sidecar": {"datasources": {"enabled": True}},  # v:1462
     }
+    url = config.external_url("grafana")
+    if url:
+        # Redirects and links Grafana writes (grafana values.yaml:901-904); the chart sets only server.domain.
+        out["grafana.ini"] = {"server": {"root_url": url}}
+    return out
 
 
 def _kube_state_metrics(config: Config) -> dict:
