@@ -97,7 +97,7 @@ class Pushover(Record):
 
 
 class Heartbeat(Record):
-    url: str
+    url_key: str  # key of the stack Secret holding the webhook URL
     repeat_interval: str
 
 
@@ -217,7 +217,7 @@ def _build(obj: dict, location: Location | None) -> Config:
                 _pushover_level(pushover["warning"]),
                 _pushover_level(pushover["flux"]),
             ),
-            heartbeat=Heartbeat(heartbeat["url"], heartbeat["repeatInterval"]) if heartbeat else None,
+            heartbeat=Heartbeat(heartbeat["urlKey"], heartbeat["repeatInterval"]) if heartbeat else None,
         ),
         flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"])),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
@@ -263,6 +263,17 @@ _PATTERN_HINTS = {
     "labelValue": "a label value: letters, digits, '-', '_' and '.', at most 63 characters",
     "promDuration": "a Prometheus duration such as 30s, 5m, 12h or 7d",
     "quantity": "a Kubernetes quantity such as 100m, 256Mi or 10Gi",
+    "secretKey": "a Secret key: letters, digits, '-', '_' and '.'",
+}
+
+# Fields that were valid once, with how to move their value (looked up before any other hint).
+_MOVED_FIELDS = {
+    "spec.alerting.heartbeat.url": (
+        "the heartbeat URL is a secret (in Git, anyone who reads it can keep pinging it and hide a dead "
+        "cluster): move it into the stack Secret (spec.secret.name) under key 'heartbeat-url' with "
+        "`sops edit`, as a plain scalar with no trailing newline, and delete this field "
+        "(spec.alerting.heartbeat.urlKey names another key)"
+    ),
 }
 
 
@@ -307,6 +318,9 @@ def _message(error) -> tuple[list, str]:
         unknown = sorted(set(error.instance) - set(known))
         messages = []
         for key in unknown:
+            if f"{path}.{key}" in _MOVED_FIELDS:
+                messages.append(f"field {key!r} is no longer accepted: {_MOVED_FIELDS[f'{path}.{key}']}")
+                continue
             text = f"unknown field {key!r}"
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             elsewhere = [p for p in _all_property_paths().get(key, []) if p != f"{path}.{key}"]

@@ -24,7 +24,7 @@ from tests.tools import tool
 pytestmark = pytest.mark.e2e
 
 KPS_VALUES = UPSTREAM / "charts" / "kube-prometheus-stack-82.18.0" / "values.yaml"
-HEARTBEAT = {"url": "https://hc-ping.com/5c1d", "repeatInterval": "1m"}
+HEARTBEAT = {"repeatInterval": "1m"}
 
 CONFIGS = {
     "default": default_config(),

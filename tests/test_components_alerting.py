@@ -10,7 +10,7 @@ from krm_fn.config import Config
 from tests.helpers import UPSTREAM, config_with, default_config
 
 KPS_VALUES = UPSTREAM / "charts" / "kube-prometheus-stack-82.18.0" / "values.yaml"
-HEARTBEAT = {"heartbeat": {"url": "https://hc-ping.com/0f0e", "repeatInterval": "2m"}}
+HEARTBEAT = {"heartbeat": {"repeatInterval": "2m"}}
 
 
 def load(config: dict) -> Config:
@@ -94,8 +94,27 @@ def test_heartbeat_turns_watchdog_into_a_dead_mans_switch():
     }
     assert receiver(conf, "heartbeat") == {
         "name": "heartbeat",
-        "webhook_configs": [{"url": "https://hc-ping.com/0f0e", "send_resolved": False}],
+        "webhook_configs": [
+            {"url_file": "/etc/alertmanager/secrets/monitoring-secrets/heartbeat-url", "send_resolved": False}
+        ],
     }
+
+
+def test_heartbeat_url_key_names_the_secret_key_and_mounts_the_secret_without_pushover():
+    cfg = load(config_with(alerting={"pushover": {"enabled": False}, "heartbeat": {"urlKey": "hc"}}))
+    (webhook,) = receiver(alerting.alertmanager_config(cfg), "heartbeat")["webhook_configs"]
+    assert webhook["url_file"] == "/etc/alertmanager/secrets/monitoring-secrets/hc"
+    assert alerting.secrets(cfg) == ["monitoring-secrets"]
+    assert alerting.secrets(load(config_with(alerting={"pushover": {"enabled": False}}))) == []
+
+
+def test_a_heartbeat_url_in_the_config_is_an_error_that_says_how_to_move_it():
+    cfg, errors = config_model.load(config_with(alerting={"heartbeat": {"url": "https://hc-ping.com/0f0e"}}))
+    assert cfg is None
+    (error,) = errors
+    assert error.field == "spec.alerting.heartbeat.url"
+    assert "heartbeat-url" in error.message and "sops edit" in error.message
+    assert "hc-ping.com" not in error.message  # the secret is not echoed back
 
 
 def test_without_heartbeat_watchdog_goes_to_null_and_no_webhook():

@@ -169,6 +169,16 @@ def test_pushover_keys_are_required_only_while_pushover_is_on(sops: Sops, tmp_pa
     ]
 
 
+def test_heartbeat_key_is_required_only_while_the_heartbeat_is_on(sops: Sops, tmp_path: Path) -> None:
+    path = sops.encrypt_text(secret_text(upstream_values()), tmp_path / "no-heartbeat.enc.yaml")
+    assert check([path]) == []
+    results = check([path], config_with(alerting={"heartbeat": {"urlKey": "hc-url"}}))
+    assert [(r.rule, r.field) for r in results] == [(rules.REQUIRED_KEYS, "stringData.hc-url")]
+    assert "heartbeat webhook url_file" in results[0].message
+    with_key = sops.encrypt_text(secret_text({**upstream_values(), "hc-url": "x"}), tmp_path / "hb.enc.yaml")
+    assert check([with_key], config_with(alerting={"heartbeat": {"urlKey": "hc-url"}})) == []
+
+
 def test_keys_under_data_count(sops: Sops, tmp_path: Path) -> None:
     encoded = {k: base64.b64encode(v.encode()).decode() for k, v in upstream_values().items()}
     path = sops.encrypt_text(secret_text(encoded, section="data"), tmp_path / "data.enc.yaml")

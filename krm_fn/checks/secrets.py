@@ -85,6 +85,8 @@ def required_keys(config: Config) -> dict[str, str]:
     if config.alerting.pushover.enabled:
         keys["pushover-user-key"] = "Alertmanager's Pushover user_key_file"
         keys["pushover-api-token"] = "Alertmanager's Pushover token_file"
+    if config.alerting.heartbeat is not None:
+        keys[config.alerting.heartbeat.url_key] = "Alertmanager's heartbeat webhook url_file"
     keys["grafana-admin-user"] = "Grafana's admin.existingSecret userKey"
     keys["grafana-admin-password"] = "Grafana's admin.existingSecret passwordKey"
     return keys

@@ -117,8 +117,10 @@ def receivers(config: Config) -> list[dict]:
     """ "null", the heartbeat webhook when configured, and the Pushover receivers when enabled."""
     out: list[dict] = [{"name": NULL}]
     if config.alerting.heartbeat is not None:
+        # url_file: the URL is a secret, read from the mounted stack Secret (Alertmanager >= 0.28).
         # send_resolved off: a "resolved" Watchdog must never look like a sign of life.
-        webhook = {"url": config.alerting.heartbeat.url, "send_resolved": False}
+        url_file = f"{ALERTMANAGER_SECRETS_DIR}/{config.secret_name}/{config.alerting.heartbeat.url_key}"
+        webhook = {"url_file": url_file, "send_resolved": False}
         out.append({"name": HEARTBEAT, "webhook_configs": [webhook]})
     pushover = config.alerting.pushover
     if pushover.enabled:
@@ -147,5 +149,6 @@ def alertmanager_config(config: Config) -> dict:
 
 
 def secrets(config: Config) -> list[str]:
-    """Secrets to mount into Alertmanager: the stack Secret while Pushover reads files from it."""
-    return [config.secret_name] if config.alerting.pushover.enabled else []
+    """Secrets to mount into Alertmanager: the stack Secret while Pushover or the heartbeat reads files from it."""
+    reads_files = config.alerting.pushover.enabled or config.alerting.heartbeat is not None
+    return [config.secret_name] if reads_files else []
