@@ -94,6 +94,10 @@ class Pushover(Record):
     critical: PushoverLevel
     warning: PushoverLevel
     flux: PushoverLevel
+    resolved_priority: int = -1
+    ttl: str | None = None
+    link: str = "silence"  # silence | source | alertmanager
+    labels: tuple[str, ...] = ()
 
 
 class Heartbeat(Record):
@@ -216,6 +220,10 @@ def _build(obj: dict, location: Location | None) -> Config:
                 _pushover_level(pushover["critical"]),
                 _pushover_level(pushover["warning"]),
                 _pushover_level(pushover["flux"]),
+                pushover["resolvedPriority"],
+                pushover.get("ttl"),
+                pushover["link"],
+                tuple(pushover["labels"]),
             ),
             heartbeat=Heartbeat(heartbeat["urlKey"], heartbeat["repeatInterval"]) if heartbeat else None,
         ),

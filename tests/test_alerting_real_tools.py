@@ -219,6 +219,81 @@ def test_message_falls_back_to_the_flux_message(tmp_path: Path):
     assert "{{" not in out
 
 
+def pushover_of(receiver: str, config: dict | None = None) -> dict:
+    conf = alerting.alertmanager_config(load(config or default_config()))
+    (found,) = [r for r in conf["receivers"] if r["name"] == receiver]
+    return found["pushover_configs"][0]
+
+
+POD_ALERT = template_data(
+    [
+        {
+            "labels": {
+                "alertname": "KubePodCrashLooping",
+                "cluster": "cloudlab",
+                "severity": "warning",
+                "namespace": "apps",
+                "pod": "web-0",
+                "container": "web",
+            },
+            "annotations": {"summary": "Pod apps/web-0 is crash looping."},
+        }
+    ],
+    {"alertname": "KubePodCrashLooping", "cluster": "cloudlab", "severity": "warning", "namespace": "apps"},
+    {},
+)
+
+
+def test_message_shows_the_key_labels_of_each_alert(tmp_path: Path):
+    out = render(tmp_path, pushover_of("pushover-warning")["message"], POD_ALERT)
+    assert out == "Pod apps/web-0 is crash looping.\n namespace=apps pod=web-0 container=web\n"
+    resolved = dict(POD_ALERT, status="resolved", alerts=[dict(POD_ALERT["alerts"][0], status="resolved")])
+    assert render(tmp_path, pushover_of("pushover-warning")["message"], resolved).startswith("resolved: Pod apps/web-0")
+
+
+def test_resolved_pushes_ring_quieter(tmp_path: Path):
+    priority = pushover_of("pushover-critical")["priority"]
+    assert render(tmp_path, priority, POD_ALERT) == "1"
+    assert render(tmp_path, priority, dict(POD_ALERT, status="resolved")) == "-1"
+
+
+def test_silence_link_is_prefilled_with_the_group_labels(tmp_path: Path):
+    entry = pushover_of("pushover-warning")
+    url = render(tmp_path, entry["url"], POD_ALERT)
+    assert url == (
+        "http://alertmanager/#/silences/new?filter=%7Bcluster%3D%22cloudlab%22%2C%20namespace%3D%22apps%22%2C%20"
+        "severity%3D%22warning%22%2C%20alertname%3D%22KubePodCrashLooping%22%7D"
+    )
+    assert render(tmp_path, entry["url_title"], POD_ALERT) == "Silence KubePodCrashLooping"
+
+
+def test_source_link_opens_prometheus_or_falls_back_to_alertmanager(tmp_path: Path):
+    entry = pushover_of("pushover-warning", config_with(alerting={"pushover": {"link": "source"}}))
+    with_source = dict(POD_ALERT, alerts=[dict(POD_ALERT["alerts"][0], generatorURL="https://prom.example/graph?g0")])
+    assert render(tmp_path, entry["url"], with_source) == "https://prom.example/graph?g0"
+    assert render(tmp_path, entry["url_title"], with_source) == "Open in Prometheus"
+    assert render(tmp_path, entry["url"], POD_ALERT) == "http://alertmanager/#/alerts?receiver=pushover-warning"
+
+
+def test_flux_push_shows_kind_object_revision_and_message(tmp_path: Path):
+    labels = {
+        "alertname": "FluxKustomizationReconciliationFailed",
+        "cluster": "cloudlab",
+        "severity": "error",
+        "kind": "Kustomization",
+        "namespace": "flux-system",
+        "name": "apps",
+        "reason": "ReconciliationFailed",
+        "revision": "main@sha1:0a1b2c",
+    }
+    data = template_data([{"labels": labels, "annotations": {"message": "kustomize build failed"}}], labels, {})
+    entry = pushover_of("pushover-flux")
+    assert render(tmp_path, entry["title"], data) == "[cloudlab] Kustomization flux-system/apps"
+    assert render(tmp_path, entry["message"], data) == (
+        "Kustomization flux-system/apps at main@sha1:0a1b2c\nReconciliationFailed: kustomize build failed\n"
+    )
+
+
 def test_the_seed_helm_escaped_title_would_arrive_literally(tmp_path: Path):
     """Control: the seed's escaped template renders to literal braces, which our output never has."""
     seed_title = '{{ "{{" }} .CommonLabels.alertname {{ "}}" }}'

@@ -145,14 +145,14 @@ def test_pushover_levels_from_the_config():
     conf = am(config)
     critical = receiver(conf, "pushover-critical")["pushover_configs"][0]
     assert (critical["priority"], critical["retry"], critical["expire"], critical["sound"]) == (
-        "2",
+        '{{ if eq .Status "firing" }}2{{ else }}-1{{ end }}',
         "60s",
         "1h",
         "siren",
     )
     warning = receiver(conf, "pushover-warning")["pushover_configs"][0]
-    assert warning["priority"] == "-1"
-    assert not {"retry", "expire", "sound"} & set(warning)
+    assert warning["priority"] == '{{ if eq .Status "firing" }}-1{{ else }}-1{{ end }}'
+    assert not {"retry", "expire", "sound", "ttl"} & set(warning)
     flux = receiver(conf, "pushover-flux")["pushover_configs"][0]
     assert (flux["priority"], flux["sound"]) == ("1", "bike")
 
@@ -160,8 +160,9 @@ def test_pushover_levels_from_the_config():
 def test_seed_priorities():
     conf = am()
     critical = receiver(conf, "pushover-critical")["pushover_configs"][0]
-    assert (critical["priority"], critical["retry"], critical["expire"]) == ("1", "300s", "3600s")
-    assert receiver(conf, "pushover-warning")["pushover_configs"][0]["priority"] == "0"
+    firing_then_resolved = '{{ if eq .Status "firing" }}%s{{ else }}-1{{ end }}'
+    assert (critical["priority"], critical["retry"], critical["expire"]) == (firing_then_resolved % 1, "300s", "3600s")
+    assert receiver(conf, "pushover-warning")["pushover_configs"][0]["priority"] == firing_then_resolved % 0
 
 
 def test_flux_receiver_sends_no_resolved_notifications():
@@ -174,7 +175,7 @@ def test_flux_receiver_sends_no_resolved_notifications():
 
 def test_message_falls_back_to_the_flux_message_and_title_names_the_cluster():
     entry = receiver(am(), "pushover-warning")["pushover_configs"][0]
-    assert "{{ or .Annotations.summary .Annotations.message }}" in entry["message"]
+    assert "{{ or .Annotations.summary .Annotations.message .Labels.alertname }}" in entry["message"]
     assert "{{ .CommonLabels.cluster }}" in entry["title"]
     assert "{{ .CommonLabels.alertname }}" in entry["title"]
 
@@ -203,3 +204,20 @@ def test_every_routed_receiver_exists():
         conf = am(config)
         names = {r["name"] for r in conf["receivers"]}
         assert {conf["route"]["receiver"]} | {r["receiver"] for r in conf["route"]["routes"]} <= names
+
+
+def test_links_ttl_and_labels_follow_the_config():
+    conf = am(config_with(alerting={"pushover": {"link": "source", "ttl": "12h", "labels": ["job"]}}))
+    for name in ("pushover-critical", "pushover-warning", "pushover-flux"):
+        (entry,) = receiver(conf, name)["pushover_configs"]
+        assert entry["ttl"] == "12h"
+        assert entry["url"] == alerting.SOURCE_URL
+    warning = receiver(conf, "pushover-warning")["pushover_configs"][0]
+    assert '"job"' in warning["message"] and '"pod"' not in warning["message"]
+    default = receiver(am(), "pushover-warning")["pushover_configs"][0]
+    assert default["url"] == alerting.SILENCE_URL and "ttl" not in default
+
+
+def test_a_ttl_alertmanager_cannot_parse_is_refused():
+    cfg, errors = config_model.load(config_with(alerting={"pushover": {"ttl": "1d"}}))
+    assert cfg is None and errors[0].field == "spec.alerting.pushover.ttl"
