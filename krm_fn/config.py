@@ -119,6 +119,7 @@ class Flux(Record):
     namespace: str
     event_severity: str
     event_sources: tuple[str, ...]
+    unknown_for: str = "1h"
 
 
 class Config(Record):
@@ -227,7 +228,7 @@ def _build(obj: dict, location: Location | None) -> Config:
             ),
             heartbeat=Heartbeat(heartbeat["urlKey"], heartbeat["repeatInterval"]) if heartbeat else None,
         ),
-        flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"])),
+        flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"]), flux["unknownFor"]),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
         location=location,
     )

@@ -303,19 +303,19 @@ def test_the_seed_helm_escaped_title_would_arrive_literally(tmp_path: Path):
 # --- Prometheus rules -----------------------------------------------------------------------
 
 
-def rule_groups() -> dict[str, dict]:
-    objects = components.generate(load(default_config()))
+def rule_groups(config: dict | None = None) -> dict[str, dict]:
+    objects = components.generate(load(config or default_config()))
     (kps,) = [o for o in objects if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"]
     return kps["spec"]["values"]["additionalPrometheusRulesMap"]
 
 
-@pytest.mark.parametrize("key", ["flux-rules", "cert-manager-rules"])
-def test_promtool_accepts_every_rule_group(tmp_path: Path, key: str):
+@pytest.mark.parametrize(("key", "count"), [("flux-rules", 2), ("cert-manager-rules", 1)])
+def test_promtool_accepts_every_rule_group(tmp_path: Path, key: str, count: int):
     path = tmp_path / f"{key}.yaml"
     path.write_text(yaml.safe_dump(rule_groups()[key], sort_keys=False))
     proc = run(tool("promtool"), "check", "rules", str(path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "SUCCESS: 1 rules found" in proc.stdout
+    assert f"SUCCESS: {count} rules found" in proc.stdout
 
 
 def test_promtool_rejects_the_seed_rule_placement(tmp_path: Path):
@@ -363,6 +363,8 @@ FLUX_TESTS = {
                 # A new revision replaces the series; `max by` keeps the for: timer running.
                 series("HelmRelease", "apps", "api", "1x5", ready="False", revision="1"),
                 series("HelmRelease", "apps", "api", "_x5 1x25", ready="False", revision="2"),
+                # Reconciling: Unknown for 30 minutes, which FluxResourceNotReady ignores.
+                series("HelmRelease", "apps", "slow", "1x30", ready="Unknown"),
             ],
             "alert_rule_test": [
                 {"eval_time": "9m", "alertname": "FluxResourceNotReady", "exp_alerts": []},
@@ -435,8 +437,10 @@ CERT_TESTS = {
 }
 
 
-def promtool_test(tmp_path: Path, key: str, unit_tests: dict) -> subprocess.CompletedProcess:
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_groups()[key], sort_keys=False))
+def promtool_test(
+    tmp_path: Path, key: str, unit_tests: dict, config: dict | None = None
+) -> subprocess.CompletedProcess:
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_groups(config)[key], sort_keys=False))
     tests_file = tmp_path / "tests.yaml"
     tests_file.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], **unit_tests}, sort_keys=False))
     return run(tool("promtool"), "test", "rules", str(tests_file))
@@ -460,3 +464,55 @@ def test_cert_manager_alert_fires_within_a_week_of_expiry(tmp_path: Path):
     proc = promtool_test(tmp_path, "cert-manager-rules", CERT_TESTS)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SUCCESS" in proc.stdout
+
+
+def stuck_alert(kind: str, ns: str, name: str, after: str) -> dict:
+    return {
+        "exp_labels": {"severity": "warning", "customresource_kind": kind, "exported_namespace": ns, "name": name},
+        "exp_annotations": {
+            "summary": f"Flux {kind} {ns}/{name} has been reconciling for more than {after}",
+            "description": f"{kind} {ns}/{name} has reported Ready=Unknown (reconciliation in progress) for more "
+            f"than {after}. Run: flux get all -A --status-selector ready=unknown",
+        },
+    }
+
+
+def stuck_tests(after: str, before_minutes: int, after_minutes: int) -> dict:
+    return {
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    series("HelmRelease", "apps", "stuck", "1x120", ready="Unknown"),
+                    # Unknown for 15 minutes, then done: a normal reconcile never alerts.
+                    series("HelmRelease", "apps", "slow", "1x15", ready="Unknown"),
+                    series("HelmRelease", "apps", "slow", "_x15 1x105", ready="True"),
+                    series("Kustomization", "apps", "paused", "1x120", ready="Unknown", suspended="true"),
+                ],
+                "alert_rule_test": [
+                    {"eval_time": f"{before_minutes}m", "alertname": "FluxResourceStuck", "exp_alerts": []},
+                    {
+                        "eval_time": f"{after_minutes}m",
+                        "alertname": "FluxResourceStuck",
+                        "exp_alerts": [stuck_alert("HelmRelease", "apps", "stuck", after)],
+                    },
+                    # Unknown is not False: the ten-minute alert stays quiet.
+                    {"eval_time": f"{after_minutes}m", "alertname": "FluxResourceNotReady", "exp_alerts": []},
+                ],
+            }
+        ],
+    }
+
+
+def test_flux_alert_fires_on_ready_unknown_after_the_longer_delay(tmp_path: Path):
+    proc = promtool_test(tmp_path, "flux-rules", stuck_tests("1h", 59, 61))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ready_unknown_delay_is_configurable(tmp_path: Path):
+    config = config_with(flux={"unknownFor": "20m"})
+    proc = promtool_test(tmp_path, "flux-rules", stuck_tests("20m", 19, 21), config)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = promtool_test(tmp_path, "flux-rules", stuck_tests("20m", 19, 21))  # control: the default 1h does not fire
+    assert proc.returncode != 0

@@ -67,11 +67,12 @@ def test_additional_rules_map_is_top_level():
 
 def test_flux_rule_reads_gotk_resource_info_not_the_removed_metric():
     rules = kps_values()["additionalPrometheusRulesMap"]["flux-rules"]["groups"][0]["rules"]
-    (rule,) = rules
-    assert rule["alert"] == "FluxResourceNotReady"
-    assert "gotk_resource_info" in rule["expr"]
-    assert rule["expr"].startswith("max by (")
-    assert 'suspended!="true"' in rule["expr"]
+    assert [r["alert"] for r in rules] == ["FluxResourceNotReady", "FluxResourceStuck"]
+    for rule in rules:
+        assert "gotk_resource_info" in rule["expr"]
+        assert rule["expr"].startswith("max by (")
+        assert 'suspended!="true"' in rule["expr"]
+    assert (rules[0]["for"], rules[1]["for"]) == ("10m", "1h")
     assert "gotk_reconcile_condition" not in json.dumps(kps_values())
 
 
