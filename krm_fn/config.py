@@ -122,6 +122,11 @@ class Flux(Record):
     unknown_for: str = "1h"
 
 
+class Dashboards(Record):
+    enabled: bool
+    folder: str
+
+
 class Config(Record):
     """A validated ObservabilityConfig with every default applied."""
 
@@ -146,6 +151,7 @@ class Config(Record):
     alerting: Alerting
     flux: Flux
     plaintext_secrets_severity: Severity
+    dashboards: Dashboards = Dashboards(True, "Observability")
     location: Location | None = None
 
     @property
@@ -230,6 +236,7 @@ def _build(obj: dict, location: Location | None) -> Config:
         ),
         flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"]), flux["unknownFor"]),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
+        dashboards=Dashboards(spec["dashboards"]["enabled"], spec["dashboards"]["folder"]),
         location=location,
     )
 

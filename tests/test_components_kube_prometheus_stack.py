@@ -217,13 +217,14 @@ def test_storage_class_everywhere_when_set():
 
 def test_user_overrides_are_deep_merged_last():
     config = config_with(
+        dashboards={"enabled": False},
         values={
             "kube-prometheus-stack": {
                 "prometheus": {"prometheusSpec": {"retention": "30d", "scrapeInterval": "60s"}},
                 "grafana": {"sidecar": {"dashboards": {"enabled": False}}},
                 "alertmanager": {"alertmanagerSpec": {"secrets": ["other"]}},
             }
-        }
+        },
     )
     values = kps_values(config)
     spec = values["prometheus"]["prometheusSpec"]

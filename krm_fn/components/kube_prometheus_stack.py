@@ -7,7 +7,7 @@ The values are one Python dict, so the seed's duplicate `prometheus:` key cannot
 
 from __future__ import annotations
 
-from krm_fn.components import alerting, flux_metrics, prometheus_rules
+from krm_fn.components import alerting, dashboards, flux_metrics, prometheus_rules
 from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
 from krm_fn.config import Config
 
@@ -79,6 +79,12 @@ def _grafana(config: Config) -> dict:
         # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
         "sidecar": {"datasources": {"enabled": True}},  # v:1462
     }
+    if config.dashboards.enabled:
+        # Our dashboard ConfigMaps name their folder in this annotation (grafana values.yaml:1126-1128, 1200).
+        out["sidecar"]["dashboards"] = {
+            "folderAnnotation": dashboards.FOLDER_ANNOTATION,
+            "provider": {"foldersFromFilesStructure": True},
+        }
     url = config.external_url("grafana")
     if url:
         # Redirects and links Grafana writes (grafana values.yaml:901-904); the chart sets only server.domain.
