@@ -76,10 +76,23 @@ class Gateway(Record):
     scheme: str = "https"
 
 
+class AccessPolicy(Record):
+    allow_networks: tuple[str, ...] = ()
+    basic_auth: bool = False
+    forward_auth: dict | None = None  # {"address": ..., "authResponseHeaders": [...]}
+    filters: tuple[dict, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        """True when the policy restricts nothing (filters count only with implementation: filters)."""
+        return not (self.allow_networks or self.basic_auth or self.forward_auth)
+
+
 class UI(Record):
     name: str
     enabled: bool
     hostname: str  # explicit, or <name>.<domain>
+    access: AccessPolicy | None = None  # its own policy; None: spec.access.all
 
 
 class PushoverLevel(Record):
@@ -152,6 +165,8 @@ class Config(Record):
     flux: Flux
     plaintext_secrets_severity: Severity
     dashboards: Dashboards = Dashboards(True, "Observability")
+    access_implementation: str = "traefik"
+    access_all: AccessPolicy | None = None
     location: Location | None = None
 
     @property
@@ -165,6 +180,15 @@ class Config(Record):
                 return f"{self.gateway.scheme}://{ui.hostname}"
         return None
 
+    def access_for(self, ui: UI) -> AccessPolicy | None:
+        """The access policy of an exposed UI: its own, else spec.access.all; None when it has none."""
+        policy = ui.access if ui.access is not None else self.access_all
+        if policy is None:
+            return None
+        if self.access_implementation == "filters":
+            return policy if policy.filters else None
+        return None if policy.is_open else policy
+
     @property
     def ref(self) -> ResourceRef:
         return ResourceRef(API_VERSION, KIND, self.name)
@@ -176,6 +200,17 @@ def _workload(spec: dict) -> Workload:
         resources=Resources(dict(res.get("requests", {})), dict(res.get("limits", {}))),
         storage_size=spec.get("storageSize"),
         retention=spec.get("retention"),
+    )
+
+
+def _access(spec: dict | None) -> AccessPolicy | None:
+    if spec is None:
+        return None
+    return AccessPolicy(
+        tuple(spec.get("allowNetworks", ())),
+        spec.get("basicAuth", False),
+        copy.deepcopy(spec.get("forwardAuth")),
+        tuple(copy.deepcopy(spec.get("filters", []))),
     )
 
 
@@ -204,7 +239,12 @@ def _build(obj: dict, location: Location | None) -> Config:
         ),
         secret_name=spec["secret"]["name"],
         ui=tuple(
-            UI(name, spec["ui"][name]["enabled"], spec["ui"][name].get("hostname") or f"{name}.{spec['domain']}")
+            UI(
+                name,
+                spec["ui"][name]["enabled"],
+                spec["ui"][name].get("hostname") or f"{name}.{spec['domain']}",
+                _access(spec["ui"][name].get("access")),
+            )
             for name in UI_NAMES
         ),
         charts={name: spec["charts"][name]["version"] for name in CHART_NAMES},
@@ -237,6 +277,8 @@ def _build(obj: dict, location: Location | None) -> Config:
         flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"]), flux["unknownFor"]),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
         dashboards=Dashboards(spec["dashboards"]["enabled"], spec["dashboards"]["folder"]),
+        access_implementation=spec["access"]["implementation"],
+        access_all=_access(spec["access"].get("all")),
         location=location,
     )
 
@@ -410,6 +452,34 @@ def _validate(instance: dict) -> list:
     return errors
 
 
+# What each access implementation can write (routes.py); anything else would be silently dropped.
+_ACCESS_FIELDS = {
+    "traefik": ("allowNetworks", "basicAuth", "forwardAuth"),
+    "envoy-gateway": ("allowNetworks", "basicAuth"),
+    "filters": ("filters",),
+}
+
+
+def _access_errors(spec: dict) -> list[tuple[list, str]]:
+    """Access fields the chosen implementation cannot enforce: (field path, message)."""
+    implementation = spec["access"]["implementation"]
+    policies = [(["spec", "access", "all"], spec["access"].get("all"))]
+    policies += [(["spec", "ui", name, "access"], spec["ui"][name].get("access")) for name in UI_NAMES]
+    out = []
+    for path, policy in policies:
+        for key in sorted(policy or {}):
+            if key not in _ACCESS_FIELDS[implementation] and policy[key] not in (False, [], None):
+                out.append(
+                    (
+                        [*path, key],
+                        f"spec.access.implementation {implementation} cannot enforce {key!r}; it takes "
+                        f"{', '.join(_ACCESS_FIELDS[implementation])} (choose another implementation, or "
+                        "write the equivalent filters with implementation: filters)",
+                    )
+                )
+    return out
+
+
 def is_config(obj: object) -> bool:
     """True for an object that declares itself an ObservabilityConfig (any version)."""
     return (
@@ -448,4 +518,10 @@ def load(
             where = locate(parts) if locate else location
             results.append(Result(RULE, Severity.ERROR, message, ref, _dotted(parts) or None, where))
         return None, results
+    problems = _access_errors(instance["spec"])
+    if problems:
+        return None, [
+            Result(RULE, Severity.ERROR, message, ref, _dotted(parts), locate(parts) if locate else location)
+            for parts, message in problems
+        ]
     return _build(instance, location), []

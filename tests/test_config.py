@@ -74,6 +74,7 @@ def test_every_spec_field_reaches_the_model():
         "nodeExporter": "node_exporter",
         "kubeStateMetrics": "kube_state_metrics",
         "checks": "plaintext_secrets_severity",
+        "access": "access_all",
     }
     assert {as_snake.get(name, name) for name in spec_fields} <= model_fields
 
