@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import threading
 
 import pytest
@@ -17,7 +18,7 @@ import yaml
 from krm_fn import config as config_model
 from krm_fn.config import Config
 from tests import alertmanager_harness as harness
-from tests.helpers import UPSTREAM, config_with
+from tests.helpers import REPO, UPSTREAM, config_with
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
@@ -147,7 +148,7 @@ def test_critical_push(run_stack):
     (push,) = push_titled(stand_in, "[cloudlab] KubeNodeNotReady")
     assert phone(push)["priority"] == "1"
     assert (push["retry"], push["expire"]) == ("300", "3600")
-    assert push["message"] == "Node n1 is not ready."
+    assert push["message"] == "Node n1 is not ready.\n node=n1"
     assert push["url"].startswith(f"{EXTERNAL_URL}/#/silences/new?filter=%7B")
     assert "node%3D%22n1%22" in push["url"]
 
@@ -208,3 +209,44 @@ def test_the_proxy_is_test_only(run_stack):
 
     text = json.dumps(alerting.alertmanager_config(cfg))
     assert "proxy_url" not in text and "http_config" not in text and "127.0.0.1" not in text
+
+
+# --- the README's example, as the real Alertmanager sent it -----------------------------------
+
+README = REPO / "README.md"
+START, END = "<!-- push-example:start -->", "<!-- push-example:end -->"
+# scripts/push_example.sh sets this to rewrite the README block instead of comparing it.
+WRITE = os.environ.get("WRITE_PUSH_EXAMPLE") == "1"
+
+
+def example_markdown(pushes: list[dict]) -> str:
+    """The pushes as a phone would show them, in a fixed order (tokens and user keys left out)."""
+    lines = [START, "<!-- written by scripts/push_example.sh from tests/test_alertmanager_pushes.py -->"]
+    for push in sorted(pushes, key=lambda p: p["title"]):
+        lines += [
+            "```text",
+            f"{push['title']}    (priority {push['priority']})",
+            push["message"],
+            f"[{push['url_title']}] {push['url']}",
+            "```",
+        ]
+    return "\n".join([*lines, END])
+
+
+def test_readme_shows_what_the_real_alertmanager_sent(run_stack):
+    _, _, stand_in, _ = run_stack
+    shown = [
+        *push_titled(stand_in, "[cloudlab] KubeNodeNotReady"),
+        *push_titled(stand_in, "[cloudlab] KubePodCrashLooping"),
+        *push_titled(stand_in, "[cloudlab] Kustomization"),
+    ]
+    shown = [p for p in shown if "(resolved)" not in p["title"]]
+    block = example_markdown(shown)
+    text = README.read_text()
+    before, _, rest = text.partition(START)
+    _, _, after = rest.partition(END)
+    assert rest, f"README.md has no {START} block"
+    if WRITE:
+        README.write_text(before + block + after)
+        return
+    assert block in text, "the README's push example is stale: run scripts/push_example.sh"
