@@ -48,7 +48,8 @@ def decode(data: bytes, what: str) -> str:
 
 
 def stderr_lines(results: list[Result]) -> str:
-    return "".join(r.to_line() + "\n" for r in results)
+    """One line per result, errors first: kpt shows only the first lines of a failing function's stderr."""
+    return "".join(r.to_line() + "\n" for r in sorted(results, key=lambda r: not r.is_error))
 
 
 # --- KRM ResourceList ------------------------------------------------------------------------
