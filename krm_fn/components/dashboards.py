@@ -68,10 +68,12 @@ def _panel(panel_id: int, title: str, kind: str, grid: tuple[int, int, int, int]
     }
 
 
-def _prom(expr: str, ref: str = "A", *, instant: bool = False, legend: str | None = None) -> dict:
+def _prom(expr: str, ref: str = "A", *, instant: bool = False, table: bool = False, legend: str | None = None) -> dict:
     target: dict = {"datasource": PROMETHEUS, "refId": ref, "expr": expr}
     if instant:
-        target.update({"instant": True, "range": False, "format": "table"})
+        target.update({"instant": True, "range": False})
+    if table:
+        target["format"] = "table"
     if legend:
         target["legendFormat"] = legend
     return target
@@ -139,7 +141,7 @@ def flux_dashboard() -> dict:
             "Not ready (run `flux get all -A --status-selector ready=false` for the message)",
             "table",
             (0, 8, 24, 8),
-            [_prom(FLUX_NOT_READY_TABLE, instant=True)],
+            [_prom(FLUX_NOT_READY_TABLE, instant=True, table=True)],
             transformations=_table_columns(columns),
         ),
         _panel(
@@ -147,7 +149,7 @@ def flux_dashboard() -> dict:
             "Suspended resources",
             "table",
             (0, 16, 24, 6),
-            [_prom(FLUX_SUSPENDED_TABLE, instant=True)],
+            [_prom(FLUX_SUSPENDED_TABLE, instant=True, table=True)],
             transformations=_table_columns({k: v for k, v in columns.items() if k not in ("ready", "suspended")}),
         ),
         _panel(
