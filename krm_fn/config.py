@@ -75,12 +75,26 @@ class Gateway(Record):
     name: str
     namespace: str
     section_name: str | None = None
+    scheme: str = "https"
+
+
+class AccessPolicy(Record):
+    allow_networks: tuple[str, ...] = ()
+    basic_auth: bool = False
+    forward_auth: dict | None = None  # {"address": ..., "authResponseHeaders": [...]}
+    filters: tuple[dict, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        """True when the policy restricts nothing (filters count only with implementation: filters)."""
+        return not (self.allow_networks or self.basic_auth or self.forward_auth)
 
 
 class UI(Record):
     name: str
     enabled: bool
     hostname: str  # explicit, or <name>.<domain>
+    access: AccessPolicy | None = None  # its own policy; None: spec.access.all
 
 
 class PushoverLevel(Record):
@@ -95,10 +109,14 @@ class Pushover(Record):
     critical: PushoverLevel
     warning: PushoverLevel
     flux: PushoverLevel
+    resolved_priority: int = -1
+    ttl: str | None = None
+    link: str = "silence"  # silence | source | alertmanager
+    labels: tuple[str, ...] = ()
 
 
 class Heartbeat(Record):
-    url: str
+    url_key: str  # key of the stack Secret holding the webhook URL
     repeat_interval: str
 
 
@@ -128,6 +146,12 @@ class Flux(Record):
     event_severity: str
     event_sources: tuple[str, ...]
     distribution: str  # auto, upstream or flux-operator: which Flux CRD schemas apply
+    unknown_for: str = "1h"
+
+
+class Dashboards(Record):
+    enabled: bool
+    folder: str
 
 
 class Config(Record):
@@ -159,11 +183,30 @@ class Config(Record):
     flux: Flux
     plaintext_secrets_severity: Severity
     rule_severities: tuple[tuple[str, str], ...] = ()  # spec.checks.rules: (rule id, severity or "off")
+    dashboards: Dashboards = Dashboards(True, "Observability")
+    access_implementation: str = "traefik"
+    access_all: AccessPolicy | None = None
     location: Location | None = None
 
     @property
     def exposed_uis(self) -> tuple[UI, ...]:
         return tuple(ui for ui in self.ui if ui.enabled)
+
+    def external_url(self, name: str) -> str | None:
+        """The public URL of UI `name` when it is exposed through the Gateway; else None."""
+        for ui in self.exposed_uis:
+            if ui.name == name and self.gateway is not None:
+                return f"{self.gateway.scheme}://{ui.hostname}"
+        return None
+
+    def access_for(self, ui: UI) -> AccessPolicy | None:
+        """The access policy of an exposed UI: its own, else spec.access.all; None when it has none."""
+        policy = ui.access if ui.access is not None else self.access_all
+        if policy is None:
+            return None
+        if self.access_implementation == "filters":
+            return policy if policy.filters else None
+        return None if policy.is_open else policy
 
     @property
     def ref(self) -> ResourceRef:
@@ -176,6 +219,17 @@ def _workload(spec: dict) -> Workload:
         resources=Resources(dict(res.get("requests", {})), dict(res.get("limits", {}))),
         storage_size=spec.get("storageSize"),
         retention=spec.get("retention"),
+    )
+
+
+def _access(spec: dict | None) -> AccessPolicy | None:
+    if spec is None:
+        return None
+    return AccessPolicy(
+        tuple(spec.get("allowNetworks", ())),
+        spec.get("basicAuth", False),
+        copy.deepcopy(spec.get("forwardAuth")),
+        tuple(copy.deepcopy(spec.get("filters", []))),
     )
 
 
@@ -203,10 +257,19 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
         storage_class=spec.get("storageClass"),
         kubernetes_version=spec["kubernetesVersion"],
         control_plane=ControlPlane(control_plane["distribution"], control_plane["metricsExposed"]),
-        gateway=Gateway(gateway["name"], gateway["namespace"], gateway.get("sectionName")) if gateway else None,
+        gateway=(
+            Gateway(gateway["name"], gateway["namespace"], gateway.get("sectionName"), gateway["scheme"])
+            if gateway
+            else None
+        ),
         secret_name=spec["secret"]["name"],
         ui=tuple(
-            UI(name, spec["ui"][name]["enabled"], spec["ui"][name].get("hostname") or f"{name}.{spec['domain']}")
+            UI(
+                name,
+                spec["ui"][name]["enabled"],
+                spec["ui"][name].get("hostname") or f"{name}.{spec['domain']}",
+                _access(spec["ui"][name].get("access")),
+            )
             for name in UI_NAMES
         ),
         charts={name: spec["charts"][name]["version"] for name in CHART_NAMES},
@@ -231,12 +294,25 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
                 _pushover_level(pushover["critical"]),
                 _pushover_level(pushover["warning"]),
                 _pushover_level(pushover["flux"]),
+                pushover["resolvedPriority"],
+                pushover.get("ttl"),
+                pushover["link"],
+                tuple(pushover["labels"]),
             ),
-            heartbeat=Heartbeat(heartbeat["url"], heartbeat["repeatInterval"]) if heartbeat else None,
+            heartbeat=Heartbeat(heartbeat["urlKey"], heartbeat["repeatInterval"]) if heartbeat else None,
         ),
-        flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"]), flux["distribution"]),
+        flux=Flux(
+            flux["namespace"],
+            flux["eventSeverity"],
+            tuple(flux["eventSources"]),
+            flux["distribution"],
+            flux["unknownFor"],
+        ),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
         rule_severities=tuple(sorted(spec["checks"].get("rules", {}).items())),
+        dashboards=Dashboards(spec["dashboards"]["enabled"], spec["dashboards"]["folder"]),
+        access_implementation=spec["access"]["implementation"],
+        access_all=_access(spec["access"].get("all")),
         location=location,
     )
 
@@ -281,6 +357,17 @@ _PATTERN_HINTS = {
     "labelValueOrEmpty": "a label value: empty, or letters, digits, '-', '_' and '.', at most 63 characters",
     "promDuration": "a Prometheus duration such as 30s, 5m, 12h or 7d",
     "quantity": "a Kubernetes quantity such as 100m, 256Mi or 10Gi",
+    "secretKey": "a Secret key: letters, digits, '-', '_' and '.'",
+}
+
+# Fields that were valid once, with how to move their value (looked up before any other hint).
+_MOVED_FIELDS = {
+    "spec.alerting.heartbeat.url": (
+        "the heartbeat URL is a secret (in Git, anyone who reads it can keep pinging it and hide a dead "
+        "cluster): move it into the stack Secret (spec.secret.name) under key 'heartbeat-url' with "
+        "`sops edit`, as a plain scalar with no trailing newline, and delete this field "
+        "(spec.alerting.heartbeat.urlKey names another key)"
+    ),
 }
 
 
@@ -327,6 +414,9 @@ def _message(error) -> tuple[list, str]:
         unknown = sorted(set(error.instance) - set(known))
         messages = []
         for key in unknown:
+            if f"{path}.{key}" in _MOVED_FIELDS:
+                messages.append(f"field {key!r} is no longer accepted: {_MOVED_FIELDS[f'{path}.{key}']}")
+                continue
             text = f"unknown field {key!r}"
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             elsewhere = [p for p in _all_property_paths().get(key, []) if p != f"{path}.{key}"]
@@ -394,6 +484,34 @@ def _validate(instance: dict) -> list:
     return errors
 
 
+# What each access implementation can write (routes.py); anything else would be silently dropped.
+_ACCESS_FIELDS = {
+    "traefik": ("allowNetworks", "basicAuth", "forwardAuth"),
+    "envoy-gateway": ("allowNetworks", "basicAuth"),
+    "filters": ("filters",),
+}
+
+
+def _access_errors(spec: dict) -> list[tuple[list, str]]:
+    """Access fields the chosen implementation cannot enforce: (field path, message)."""
+    implementation = spec["access"]["implementation"]
+    policies = [(["spec", "access", "all"], spec["access"].get("all"))]
+    policies += [(["spec", "ui", name, "access"], spec["ui"][name].get("access")) for name in UI_NAMES]
+    out = []
+    for path, policy in policies:
+        for key in sorted(policy or {}):
+            if key not in _ACCESS_FIELDS[implementation] and policy[key] not in (False, [], None):
+                out.append(
+                    (
+                        [*path, key],
+                        f"spec.access.implementation {implementation} cannot enforce {key!r}; it takes "
+                        f"{', '.join(_ACCESS_FIELDS[implementation])} (choose another implementation, or "
+                        "write the equivalent filters with implementation: filters)",
+                    )
+                )
+    return out
+
+
 def is_config(obj: object) -> bool:
     """True for an object that declares itself an ObservabilityConfig (any version)."""
     return (
@@ -436,6 +554,12 @@ def load(
             where = locate(parts) if locate else location
             results.append(Result(RULE, Severity.ERROR, message, ref, _dotted(parts) or None, where))
         return None, results
+    problems = _access_errors(instance["spec"])
+    if problems:
+        return None, [
+            Result(RULE, Severity.ERROR, message, ref, _dotted(parts), locate(parts) if locate else location)
+            for parts, message in problems
+        ]
     chart_data, chart_results = chart_versions(instance, ref, locate or (lambda _: location))
     if any(r.severity == Severity.ERROR for r in chart_results):
         return None, chart_results

@@ -22,7 +22,9 @@ def line(result: Result) -> str:
 
 
 def lines(results: list[Result]) -> str:
-    return "".join(line(r) + "\n" for r in results)
+    """One line per result, errors first (stable otherwise): kpt shows only the first lines of a
+    failing function's stderr, and warnings must not push the error that failed it out of view."""
+    return "".join(line(r) + "\n" for r in sorted(results, key=lambda r: not r.is_error))
 
 
 def krm(result: Result) -> dict:

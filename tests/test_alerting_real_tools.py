@@ -25,7 +25,7 @@ from tests.tools import tool
 pytestmark = pytest.mark.e2e
 
 KPS_VALUES = UPSTREAM / "charts" / "kube-prometheus-stack-82.18.0" / "values.yaml"
-HEARTBEAT = {"url": "https://hc-ping.com/5c1d", "repeatInterval": "1m"}
+HEARTBEAT = {"repeatInterval": "1m"}
 
 CONFIGS = {
     "default": default_config(),
@@ -220,6 +220,81 @@ def test_message_falls_back_to_the_flux_message(tmp_path: Path):
     assert "{{" not in out
 
 
+def pushover_of(receiver: str, config: dict | None = None) -> dict:
+    conf = alerting.alertmanager_config(load(config or default_config()))
+    (found,) = [r for r in conf["receivers"] if r["name"] == receiver]
+    return found["pushover_configs"][0]
+
+
+POD_ALERT = template_data(
+    [
+        {
+            "labels": {
+                "alertname": "KubePodCrashLooping",
+                "cluster": "cloudlab",
+                "severity": "warning",
+                "namespace": "apps",
+                "pod": "web-0",
+                "container": "web",
+            },
+            "annotations": {"summary": "Pod apps/web-0 is crash looping."},
+        }
+    ],
+    {"alertname": "KubePodCrashLooping", "cluster": "cloudlab", "severity": "warning", "namespace": "apps"},
+    {},
+)
+
+
+def test_message_shows_the_key_labels_of_each_alert(tmp_path: Path):
+    out = render(tmp_path, pushover_of("pushover-warning")["message"], POD_ALERT)
+    assert out == "Pod apps/web-0 is crash looping.\n namespace=apps pod=web-0 container=web\n"
+    resolved = dict(POD_ALERT, status="resolved", alerts=[dict(POD_ALERT["alerts"][0], status="resolved")])
+    assert render(tmp_path, pushover_of("pushover-warning")["message"], resolved).startswith("resolved: Pod apps/web-0")
+
+
+def test_resolved_pushes_ring_quieter(tmp_path: Path):
+    priority = pushover_of("pushover-critical")["priority"]
+    assert render(tmp_path, priority, POD_ALERT) == "1"
+    assert render(tmp_path, priority, dict(POD_ALERT, status="resolved")) == "-1"
+
+
+def test_silence_link_is_prefilled_with_the_group_labels(tmp_path: Path):
+    entry = pushover_of("pushover-warning")
+    url = render(tmp_path, entry["url"], POD_ALERT)
+    assert url == (
+        "http://alertmanager/#/silences/new?filter=%7Bcluster%3D%22cloudlab%22%2C%20namespace%3D%22apps%22%2C%20"
+        "severity%3D%22warning%22%2C%20alertname%3D%22KubePodCrashLooping%22%7D"
+    )
+    assert render(tmp_path, entry["url_title"], POD_ALERT) == "Silence KubePodCrashLooping"
+
+
+def test_source_link_opens_prometheus_or_falls_back_to_alertmanager(tmp_path: Path):
+    entry = pushover_of("pushover-warning", config_with(alerting={"pushover": {"link": "source"}}))
+    with_source = dict(POD_ALERT, alerts=[dict(POD_ALERT["alerts"][0], generatorURL="https://prom.example/graph?g0")])
+    assert render(tmp_path, entry["url"], with_source) == "https://prom.example/graph?g0"
+    assert render(tmp_path, entry["url_title"], with_source) == "Open in Prometheus"
+    assert render(tmp_path, entry["url"], POD_ALERT) == "http://alertmanager/#/alerts?receiver=pushover-warning"
+
+
+def test_flux_push_shows_kind_object_revision_and_message(tmp_path: Path):
+    labels = {
+        "alertname": "FluxKustomizationReconciliationFailed",
+        "cluster": "cloudlab",
+        "severity": "error",
+        "kind": "Kustomization",
+        "namespace": "flux-system",
+        "name": "apps",
+        "reason": "ReconciliationFailed",
+        "revision": "main@sha1:0a1b2c",
+    }
+    data = template_data([{"labels": labels, "annotations": {"message": "kustomize build failed"}}], labels, {})
+    entry = pushover_of("pushover-flux")
+    assert render(tmp_path, entry["title"], data) == "[cloudlab] Kustomization flux-system/apps"
+    assert render(tmp_path, entry["message"], data) == (
+        "Kustomization flux-system/apps at main@sha1:0a1b2c\nReconciliationFailed: kustomize build failed\n"
+    )
+
+
 def test_the_seed_helm_escaped_title_would_arrive_literally(tmp_path: Path):
     """Control: the seed's escaped template renders to literal braces, which our output never has."""
     seed_title = '{{ "{{" }} .CommonLabels.alertname {{ "}}" }}'
@@ -229,19 +304,19 @@ def test_the_seed_helm_escaped_title_would_arrive_literally(tmp_path: Path):
 # --- Prometheus rules -----------------------------------------------------------------------
 
 
-def rule_groups() -> dict[str, dict]:
-    objects = components.generate(load(default_config()))
+def rule_groups(config: dict | None = None) -> dict[str, dict]:
+    objects = components.generate(load(config or default_config()))
     (kps,) = [o for o in objects if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"]
     return kps["spec"]["values"]["additionalPrometheusRulesMap"]
 
 
-@pytest.mark.parametrize("key", ["flux-rules", "cert-manager-rules"])
-def test_promtool_accepts_every_rule_group(tmp_path: Path, key: str):
+@pytest.mark.parametrize(("key", "count"), [("flux-rules", 2), ("cert-manager-rules", 1)])
+def test_promtool_accepts_every_rule_group(tmp_path: Path, key: str, count: int):
     path = tmp_path / f"{key}.yaml"
     path.write_text(yaml.safe_dump(rule_groups()[key], sort_keys=False))
     proc = run(tool("promtool"), "check", "rules", str(path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "SUCCESS: 1 rules found" in proc.stdout
+    assert f"SUCCESS: {count} rules found" in proc.stdout
 
 
 def test_promtool_rejects_the_seed_rule_placement(tmp_path: Path):
@@ -289,6 +364,8 @@ FLUX_TESTS = {
                 # A new revision replaces the series; `max by` keeps the for: timer running.
                 series("HelmRelease", "apps", "api", "1x5", ready="False", revision="1"),
                 series("HelmRelease", "apps", "api", "_x5 1x25", ready="False", revision="2"),
+                # Reconciling: Unknown for 30 minutes, which FluxResourceNotReady ignores.
+                series("HelmRelease", "apps", "slow", "1x30", ready="Unknown"),
             ],
             "alert_rule_test": [
                 {"eval_time": "9m", "alertname": "FluxResourceNotReady", "exp_alerts": []},
@@ -361,8 +438,10 @@ CERT_TESTS = {
 }
 
 
-def promtool_test(tmp_path: Path, key: str, unit_tests: dict) -> subprocess.CompletedProcess:
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_groups()[key], sort_keys=False))
+def promtool_test(
+    tmp_path: Path, key: str, unit_tests: dict, config: dict | None = None
+) -> subprocess.CompletedProcess:
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_groups(config)[key], sort_keys=False))
     tests_file = tmp_path / "tests.yaml"
     tests_file.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], **unit_tests}, sort_keys=False))
     return run(tool("promtool"), "test", "rules", str(tests_file))
@@ -386,3 +465,55 @@ def test_cert_manager_alert_fires_within_a_week_of_expiry(tmp_path: Path):
     proc = promtool_test(tmp_path, "cert-manager-rules", CERT_TESTS)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SUCCESS" in proc.stdout
+
+
+def stuck_alert(kind: str, ns: str, name: str, after: str) -> dict:
+    return {
+        "exp_labels": {"severity": "warning", "customresource_kind": kind, "exported_namespace": ns, "name": name},
+        "exp_annotations": {
+            "summary": f"Flux {kind} {ns}/{name} has been reconciling for more than {after}",
+            "description": f"{kind} {ns}/{name} has reported Ready=Unknown (reconciliation in progress) for more "
+            f"than {after}. Run: flux get all -A --status-selector ready=unknown",
+        },
+    }
+
+
+def stuck_tests(after: str, before_minutes: int, after_minutes: int) -> dict:
+    return {
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    series("HelmRelease", "apps", "stuck", "1x120", ready="Unknown"),
+                    # Unknown for 15 minutes, then done: a normal reconcile never alerts.
+                    series("HelmRelease", "apps", "slow", "1x15", ready="Unknown"),
+                    series("HelmRelease", "apps", "slow", "_x15 1x105", ready="True"),
+                    series("Kustomization", "apps", "paused", "1x120", ready="Unknown", suspended="true"),
+                ],
+                "alert_rule_test": [
+                    {"eval_time": f"{before_minutes}m", "alertname": "FluxResourceStuck", "exp_alerts": []},
+                    {
+                        "eval_time": f"{after_minutes}m",
+                        "alertname": "FluxResourceStuck",
+                        "exp_alerts": [stuck_alert("HelmRelease", "apps", "stuck", after)],
+                    },
+                    # Unknown is not False: the ten-minute alert stays quiet.
+                    {"eval_time": f"{after_minutes}m", "alertname": "FluxResourceNotReady", "exp_alerts": []},
+                ],
+            }
+        ],
+    }
+
+
+def test_flux_alert_fires_on_ready_unknown_after_the_longer_delay(tmp_path: Path):
+    proc = promtool_test(tmp_path, "flux-rules", stuck_tests("1h", 59, 61))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ready_unknown_delay_is_configurable(tmp_path: Path):
+    config = config_with(flux={"unknownFor": "20m"})
+    proc = promtool_test(tmp_path, "flux-rules", stuck_tests("20m", 19, 21), config)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = promtool_test(tmp_path, "flux-rules", stuck_tests("20m", 19, 21))  # control: the default 1h does not fire
+    assert proc.returncode != 0

@@ -13,7 +13,7 @@ from krm_fn.config import Config
 from tests.helpers import UPSTREAM, config_with, default_config
 
 KPS_VALUES = UPSTREAM / "charts" / "kube-prometheus-stack-82.18.0" / "values.yaml"
-HEARTBEAT = {"heartbeat": {"url": "https://hc-ping.com/0f0e", "repeatInterval": "2m"}}
+HEARTBEAT = {"heartbeat": {"repeatInterval": "2m"}}
 
 
 def load(config: dict) -> Config:
@@ -97,8 +97,27 @@ def test_heartbeat_turns_watchdog_into_a_dead_mans_switch():
     }
     assert receiver(conf, "heartbeat") == {
         "name": "heartbeat",
-        "webhook_configs": [{"url": "https://hc-ping.com/0f0e", "send_resolved": False}],
+        "webhook_configs": [
+            {"url_file": "/etc/alertmanager/secrets/monitoring-secrets/heartbeat-url", "send_resolved": False}
+        ],
     }
+
+
+def test_heartbeat_url_key_names_the_secret_key_and_mounts_the_secret_without_pushover():
+    cfg = load(config_with(alerting={"pushover": {"enabled": False}, "heartbeat": {"urlKey": "hc"}}))
+    (webhook,) = receiver(alerting.alertmanager_config(cfg), "heartbeat")["webhook_configs"]
+    assert webhook["url_file"] == "/etc/alertmanager/secrets/monitoring-secrets/hc"
+    assert alerting.secrets(cfg) == ["monitoring-secrets"]
+    assert alerting.secrets(load(config_with(alerting={"pushover": {"enabled": False}}))) == []
+
+
+def test_a_heartbeat_url_in_the_config_is_an_error_that_says_how_to_move_it():
+    cfg, errors = config_model.load(config_with(alerting={"heartbeat": {"url": "https://hc-ping.com/0f0e"}}))
+    assert cfg is None
+    (error,) = errors
+    assert error.field == "spec.alerting.heartbeat.url"
+    assert "heartbeat-url" in error.message and "sops edit" in error.message
+    assert "hc-ping.com" not in error.message  # the secret is not echoed back
 
 
 def test_without_heartbeat_watchdog_goes_to_null_and_no_webhook():
@@ -129,14 +148,14 @@ def test_pushover_levels_from_the_config():
     conf = am(config)
     critical = receiver(conf, "pushover-critical")["pushover_configs"][0]
     assert (critical["priority"], critical["retry"], critical["expire"], critical["sound"]) == (
-        "2",
+        '{{ if eq .Status "firing" }}2{{ else }}-1{{ end }}',
         "60s",
         "1h",
         "siren",
     )
     warning = receiver(conf, "pushover-warning")["pushover_configs"][0]
-    assert warning["priority"] == "-1"
-    assert not {"retry", "expire", "sound"} & set(warning)
+    assert warning["priority"] == '{{ if eq .Status "firing" }}-1{{ else }}-1{{ end }}'
+    assert not {"retry", "expire", "sound", "ttl"} & set(warning)
     flux = receiver(conf, "pushover-flux")["pushover_configs"][0]
     assert (flux["priority"], flux["sound"]) == ("1", "bike")
 
@@ -145,15 +164,17 @@ def test_default_priorities_mean_what_pushover_means():
     """Critical is priority 1 (high, bypasses quiet hours) without retry/expire: Pushover applies those to 2 only."""
     conf = am()
     critical = receiver(conf, "pushover-critical")["pushover_configs"][0]
-    assert critical["priority"] == "1"
+    firing_then_resolved = '{{ if eq .Status "firing" }}%s{{ else }}-1{{ end }}'
+    assert critical["priority"] == firing_then_resolved % 1
     assert "retry" not in critical and "expire" not in critical
-    assert receiver(conf, "pushover-warning")["pushover_configs"][0]["priority"] == "0"
+    assert receiver(conf, "pushover-warning")["pushover_configs"][0]["priority"] == firing_then_resolved % 0
 
 
 def test_emergency_priority_carries_retry_and_expire():
     conf = am(config_with(alerting={"pushover": {"critical": {"priority": 2, "retry": "60s", "expire": "2h"}}}))
     critical = receiver(conf, "pushover-critical")["pushover_configs"][0]
-    assert (critical["priority"], critical["retry"], critical["expire"]) == ("2", "60s", "2h")
+    firing_then_resolved = '{{ if eq .Status "firing" }}2{{ else }}-1{{ end }}'
+    assert (critical["priority"], critical["retry"], critical["expire"]) == (firing_then_resolved, "60s", "2h")
 
 
 def test_flux_receiver_sends_no_resolved_notifications():
@@ -166,7 +187,7 @@ def test_flux_receiver_sends_no_resolved_notifications():
 
 def test_message_falls_back_to_the_flux_message_and_title_names_the_cluster():
     entry = receiver(am(), "pushover-warning")["pushover_configs"][0]
-    assert "{{ or .Annotations.summary .Annotations.message }}" in entry["message"]
+    assert "{{ or .Annotations.summary .Annotations.message .Labels.alertname }}" in entry["message"]
     assert "{{ .CommonLabels.cluster }}" in entry["title"]
     assert "{{ .CommonLabels.alertname }}" in entry["title"]
 
@@ -195,3 +216,20 @@ def test_every_routed_receiver_exists():
         conf = am(config)
         names = {r["name"] for r in conf["receivers"]}
         assert {conf["route"]["receiver"]} | {r["receiver"] for r in conf["route"]["routes"]} <= names
+
+
+def test_links_ttl_and_labels_follow_the_config():
+    conf = am(config_with(alerting={"pushover": {"link": "source", "ttl": "12h", "labels": ["job"]}}))
+    for name in ("pushover-critical", "pushover-warning", "pushover-flux"):
+        (entry,) = receiver(conf, name)["pushover_configs"]
+        assert entry["ttl"] == "12h"
+        assert entry["url"] == alerting.SOURCE_URL
+    warning = receiver(conf, "pushover-warning")["pushover_configs"][0]
+    assert '"job"' in warning["message"] and '"pod"' not in warning["message"]
+    default = receiver(am(), "pushover-warning")["pushover_configs"][0]
+    assert default["url"] == alerting.SILENCE_URL and "ttl" not in default
+
+
+def test_a_ttl_alertmanager_cannot_parse_is_refused():
+    cfg, errors = config_model.load(config_with(alerting={"pushover": {"ttl": "1d"}}))
+    assert cfg is None and errors[0].field == "spec.alerting.pushover.ttl"

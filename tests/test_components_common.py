@@ -75,6 +75,8 @@ def test_seed_names_and_api_versions():
         ("helm.toolkit.fluxcd.io/v2", "HelmRelease", "obs", "loki"),
         ("helm.toolkit.fluxcd.io/v2", "HelmRelease", "obs", "alloy"),
         ("v1", "ConfigMap", "obs", "loki-datasource"),
+        ("v1", "ConfigMap", "obs", "dashboard-flux"),
+        ("v1", "ConfigMap", "obs", "dashboard-logs"),
         ("gateway.networking.k8s.io/v1", "HTTPRoute", "obs", "grafana"),
         ("gateway.networking.k8s.io/v1", "HTTPRoute", "obs", "prometheus"),
         ("gateway.networking.k8s.io/v1", "HTTPRoute", "obs", "alertmanager"),

@@ -59,7 +59,7 @@ def test_the_strict_loader_does_catch_the_seed_duplicate_prometheus_key():
 
 def test_no_yaml_aliases_in_the_output():
     """Shared Python objects would be dumped as &id001 anchors, which some consumers reject."""
-    text = rendered(load(config_with(alerting={"heartbeat": {"url": "https://hc-ping.com/x"}})))
+    text = rendered(load(config_with(alerting={"heartbeat": {}})))
     assert "&id" not in text and "*id" not in text
 
 
@@ -71,11 +71,12 @@ def test_additional_rules_map_is_top_level():
 
 def test_flux_rule_reads_gotk_resource_info_not_the_removed_metric():
     rules = kps_values()["additionalPrometheusRulesMap"]["flux-rules"]["groups"][0]["rules"]
-    (rule,) = rules
-    assert rule["alert"] == "FluxResourceNotReady"
-    assert "gotk_resource_info" in rule["expr"]
-    assert rule["expr"].startswith("max by (")
-    assert 'suspended!="true"' in rule["expr"]
+    assert [r["alert"] for r in rules] == ["FluxResourceNotReady", "FluxResourceStuck"]
+    for rule in rules:
+        assert "gotk_resource_info" in rule["expr"]
+        assert rule["expr"].startswith("max by (")
+        assert 'suspended!="true"' in rule["expr"]
+    assert (rules[0]["for"], rules[1]["for"]) == ("10m", "1h")
     assert "gotk_reconcile_condition" not in json.dumps(kps_values())
 
 
@@ -224,13 +225,14 @@ def test_storage_class_everywhere_when_set():
 
 def test_user_overrides_are_deep_merged_last():
     config = config_with(
+        dashboards={"enabled": False},
         values={
             "kube-prometheus-stack": {
                 "prometheus": {"prometheusSpec": {"retention": "30d", "scrapeInterval": "60s"}},
                 "grafana": {"sidecar": {"dashboards": {"enabled": False}}},
                 "alertmanager": {"alertmanagerSpec": {"secrets": ["other"]}},
             }
-        }
+        },
     )
     values = kps_values(config)
     spec = values["prometheus"]["prometheusSpec"]
@@ -311,3 +313,38 @@ def test_user_values_still_win_over_the_distribution():
         )
     )
     assert values["kubeControllerManager"] == {"enabled": True, "endpoints": ["10.0.0.2"]}
+
+
+# --- public URLs (issue 10) ------------------------------------------------------------------
+
+
+def test_exposed_uis_get_their_public_url():
+    values = kps_values()
+    assert values["prometheus"]["prometheusSpec"]["externalUrl"] == "https://prometheus.catinthehack.ca"
+    assert values["alertmanager"]["alertmanagerSpec"]["externalUrl"] == "https://alertmanager.catinthehack.ca"
+    assert values["grafana"]["grafana.ini"] == {"server": {"root_url": "https://grafana.catinthehack.ca"}}
+
+
+def test_url_scheme_and_hostname_follow_the_config():
+    config = default_config()
+    config["spec"]["gateway"]["scheme"] = "http"
+    config["spec"]["ui"] = {"prometheus": {"hostname": "metrics.catinthehack.ca"}}
+    values = kps_values(config)
+    assert values["prometheus"]["prometheusSpec"]["externalUrl"] == "http://metrics.catinthehack.ca"
+    assert values["grafana"]["grafana.ini"]["server"]["root_url"] == "http://grafana.catinthehack.ca"
+
+
+def test_a_ui_not_exposed_keeps_the_in_cluster_url():
+    config = default_config()
+    config["spec"]["ui"] = {name: {"enabled": False} for name in ("prometheus", "alertmanager", "grafana")}
+    values = kps_values(config)
+    assert "externalUrl" not in values["prometheus"]["prometheusSpec"]
+    assert "externalUrl" not in values["alertmanager"]["alertmanagerSpec"]
+    assert "grafana.ini" not in values["grafana"]
+
+
+def test_a_bad_scheme_is_refused():
+    config = default_config()
+    config["spec"]["gateway"]["scheme"] = "ftp"
+    cfg, errors = config_model.load(config)
+    assert cfg is None and "ftp" in errors[0].message and errors[0].field == "spec.gateway.scheme"

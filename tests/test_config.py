@@ -77,6 +77,7 @@ def test_every_spec_field_reaches_the_model():
         "checks": "plaintext_secrets_severity",
         "namespaceMetadata": "namespace_metadata",
         "controlPlane": "control_plane",
+        "access": "access_all",
     }
     assert {as_snake.get(name, name) for name in spec_fields} <= model_fields
 

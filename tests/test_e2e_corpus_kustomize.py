@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import FUNCTION, UPSTREAM, default_config
+from tests.helpers import FUNCTION, UPSTREAM, protected_config
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ def wrapped(tmp_path: Path, field: str, problem: str | None = None) -> Path:
         shutil.copytree(CORPUS / "planted" / problem, repo, dirs_exist_ok=True)
     root = tmp_path / "wrap"
     root.mkdir()
-    config = default_config()
+    config = protected_config()
     annotations = config["metadata"].setdefault("annotations", {})
     annotations["config.kubernetes.io/function"] = yaml.safe_dump({"exec": {"path": FUNCTION}})
     if field == "validators":

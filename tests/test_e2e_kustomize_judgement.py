@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import FUNCTION, UPSTREAM, default_config, run_cli
+from tests.helpers import FUNCTION, UPSTREAM, protected_config, run_cli
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
@@ -88,7 +88,7 @@ spec:
 def layout(root: Path, field: str, files: dict[str, str]) -> Path:
     """A kustomization with `files` and the stack's Secret as resources, the function under `field`."""
     root.mkdir(parents=True)
-    config = default_config()
+    config = protected_config()
     annotations = config["metadata"].setdefault("annotations", {})
     annotations["config.kubernetes.io/function"] = yaml.safe_dump({"exec": {"path": FUNCTION}})
     if field == "validators":

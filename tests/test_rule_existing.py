@@ -15,7 +15,7 @@ from krm_fn.checks.existing import check_existing
 from krm_fn.checks.route_overlap import check_overlap
 from krm_fn.gateway.chart_hosts import chart_hostnames
 from krm_fn.results import Severity
-from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, context
+from tests.helpers import FUNCTION, UPSTREAM, context, protected_config
 from tests.helpers import rule_run as run
 from tests.tools import tool
 
@@ -120,7 +120,7 @@ def test_through_kpt_fn_eval(tmp_path: Path):
     """The real kpt: a warning with the user's file, and the package still rendered (warnings do not fail)."""
     package = tmp_path / "pkg"
     (package / "observability").mkdir(parents=True)
-    shutil.copy(DEFAULT_CONFIG_FILE, package / "obs.yaml")
+    (package / "obs.yaml").write_text(yaml.safe_dump(protected_config(), sort_keys=False))
     shutil.copy(UPSTREAM / "sops" / "monitoring-secrets.enc.yaml", package / "secret.enc.yaml")
     (package / "observability" / "kps.yaml").write_text(
         helm_release("kps", "observability", "kube-prometheus-stack").lstrip("\n")

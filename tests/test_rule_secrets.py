@@ -170,6 +170,30 @@ def test_pushover_keys_are_required_only_while_pushover_is_on(sops: Sops, tmp_pa
     ]
 
 
+def test_heartbeat_key_is_required_only_while_the_heartbeat_is_on(sops: Sops, tmp_path: Path) -> None:
+    path = sops.encrypt_text(secret_text(upstream_values()), tmp_path / "no-heartbeat.enc.yaml")
+    assert check([path]) == []
+    results = check([path], config_with(alerting={"heartbeat": {"urlKey": "hc-url"}}))
+    assert [(r.rule, r.field) for r in results] == [(rules.REQUIRED_KEYS, "stringData.hc-url")]
+    assert "heartbeat webhook url_file" in results[0].message
+    with_key = sops.encrypt_text(secret_text({**upstream_values(), "hc-url": "x"}), tmp_path / "hb.enc.yaml")
+    assert check([with_key], config_with(alerting={"heartbeat": {"urlKey": "hc-url"}})) == []
+
+
+@pytest.mark.parametrize(
+    ("implementation", "field"), [("traefik", "stringData.users"), ("envoy-gateway", "stringData.[.htpasswd]")]
+)
+def test_basic_auth_needs_the_htpasswd_key_its_implementation_reads(
+    sops: Sops, tmp_path: Path, implementation: str, field: str
+) -> None:
+    path = sops.encrypt_text(secret_text(upstream_values()), tmp_path / "no-htpasswd.enc.yaml")
+    config = config_with(access={"implementation": implementation, "all": {"basicAuth": True}})
+    results = check([path], config)
+    assert [(r.rule, r.field) for r in results] == [(rules.REQUIRED_KEYS, field)]
+    assert "htpasswd" in results[0].message
+    assert check([path], config_with(access={"all": {"allowNetworks": ["10.0.0.0/8"]}})) == []
+
+
 def test_keys_under_data_count(sops: Sops, tmp_path: Path) -> None:
     encoded = {k: base64.b64encode(v.encode()).decode() for k, v in upstream_values().items()}
     path = sops.encrypt_text(secret_text(encoded, section="data"), tmp_path / "data.enc.yaml")

@@ -11,7 +11,7 @@ import yaml
 import krm_fn.checks  # noqa: F401 - registers the rules
 from krm_fn import config as config_model
 from krm_fn import lint, rules, suppress
-from tests.helpers import UPSTREAM, config_with, default_config, run_cli, run_krm, write
+from tests.helpers import UPSTREAM, protected_config, run_cli, run_krm, write
 
 ANNOTATION = suppress.ANNOTATION
 
@@ -92,7 +92,7 @@ def test_check_an_annotation_without_a_reason_is_an_error_and_suppresses_nothing
 
 
 def test_kpt_annotation_suppresses_and_the_count_is_an_info_result():
-    config = default_config()
+    config = protected_config()
     output, outcome = krm([route("hostname: accepted until the migration")], config)
     assert rules_of(output) == [("suppression", "info")]
     assert outcome.exit_code == 0
@@ -100,7 +100,7 @@ def test_kpt_annotation_suppresses_and_the_count_is_an_info_result():
 
 
 def test_kpt_without_suppression_the_finding_fails_the_run():
-    output, outcome = krm([route()], default_config())
+    output, outcome = krm([route()], protected_config())
     assert rules_of(output) == [("hostname", "error")] and outcome.exit_code == 1
 
 
@@ -108,7 +108,9 @@ def test_kpt_without_suppression_the_finding_fails_the_run():
 
 
 def checks(rule_map: dict, plaintext: str = "error") -> dict:
-    return config_with(checks={"plaintextSecrets": plaintext, "rules": rule_map})
+    config = protected_config()
+    config["spec"]["checks"] = {"plaintextSecrets": plaintext, "rules": rule_map}
+    return config
 
 
 def test_a_rule_turned_off_drops_its_findings_and_counts_them():

@@ -20,8 +20,8 @@ VERSION_ARGS: dict[str, list[str]] = {
     "age": ["--version"],
     "age-keygen": ["--version"],
     "amtool": ["--version"],
-    "promtool": ["--version"],
     "alertmanager": ["--version"],
+    "promtool": ["--version"],
     "prometheus": ["--version"],
     "docker": ["--version"],
 }

@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, dotted, result, rule
+from krm_fn.components.routes import basic_auth_key
 from krm_fn.config import Config
 from krm_fn.items import Item
 from krm_fn.placeholders import is_placeholder
@@ -86,6 +87,11 @@ def required_keys(config: Config) -> dict[str, str]:
     if config.alerting.pushover.enabled:
         keys["pushover-user-key"] = "Alertmanager's Pushover user_key_file"
         keys["pushover-api-token"] = "Alertmanager's Pushover token_file"
+    if config.alerting.heartbeat is not None:
+        keys[config.alerting.heartbeat.url_key] = "Alertmanager's heartbeat webhook url_file"
+    htpasswd = basic_auth_key(config)
+    if htpasswd:
+        keys[htpasswd] = f"the {config.access_implementation} basic auth of the exposed UIs (htpasswd lines)"
     keys["grafana-admin-user"] = "Grafana's admin.existingSecret userKey"
     keys["grafana-admin-password"] = "Grafana's admin.existingSecret passwordKey"
     return keys

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from krm_fn.components import alloy, flux, kube_prometheus_stack, loki, namespace, repositories, routes
+from krm_fn.components import (
+    alloy,
+    dashboards,
+    flux,
+    kube_prometheus_stack,
+    loki,
+    namespace,
+    repositories,
+    routes,
+)
 from krm_fn.config import Config
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -16,6 +25,7 @@ COMPONENTS: tuple[Callable[[Config], list[dict]], ...] = (
     repositories.resources,
     kube_prometheus_stack.resources,
     loki.resources,
+    dashboards.resources,
     alloy.resources,
     routes.resources,
     flux.resources,

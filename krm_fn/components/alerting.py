@@ -32,9 +32,59 @@ API_TOKEN = "pushover-api-token"
 
 # Plain Alertmanager templates (tplConfig is false). `cluster` is on every alert: Prometheus adds
 # its external labels, and the Flux Alert's eventMetadata becomes labels of Flux events.
-TITLE = '[{{ .CommonLabels.cluster }}] {{ .CommonLabels.alertname }}{{ if eq .Status "resolved" }} (resolved){{ end }}'
+# Alertmanager's template language has no arithmetic, hence "(N firing)" rather than "+N more".
+TITLE = (
+    "[{{ .CommonLabels.cluster }}] {{ .CommonLabels.alertname }}"
+    '{{ if eq .Status "resolved" }} (resolved){{ else if gt (len .Alerts.Firing) 1 }}'
+    " ({{ len .Alerts.Firing }} firing){{ end }}"
+)
 # Prometheus rules set `summary`; Flux events only have `message`.
-MESSAGE = '{{ range .Alerts }}{{ or .Annotations.summary .Annotations.message }}{{ "\\n" }}{{ end }}'
+SUMMARY = "{{ or .Annotations.summary .Annotations.message .Labels.alertname }}"
+
+# Flux events (notification-controller internal/notifier/alertmanager.go): labels kind, name,
+# namespace, reason, plus the event metadata (`revision`, with the API group prefix removed);
+# annotations `message`, and `summary` when the Alert sets one.
+FLUX_TITLE = (
+    "[{{ .CommonLabels.cluster }}] {{ with index .Alerts 0 }}{{ .Labels.kind }} "
+    "{{ .Labels.namespace }}/{{ .Labels.name }}{{ end }}"
+    "{{ if gt (len .Alerts) 1 }} and others ({{ len .Alerts }} events){{ end }}"
+)
+FLUX_MESSAGE = (
+    "{{ range .Alerts }}{{ .Labels.kind }} {{ .Labels.namespace }}/{{ .Labels.name }}"
+    '{{ with .Labels.revision }} at {{ . }}{{ end }}{{ "\\n" }}'
+    "{{ .Labels.reason }}: {{ with .Annotations.summary }}{{ . }}: {{ end }}{{ .Annotations.message }}"
+    '{{ "\\n" }}{{ end }}'
+)
+
+# Links (`url`, `url_title`); .ExternalURL is Alertmanager's externalUrl, GeneratorURL Prometheus's.
+ALERTS_URL = "{{ .ExternalURL }}/#/alerts?receiver={{ .Receiver | urlquery }}"  # Alertmanager's default
+# A new silence pre-filled with the group's common labels (the filter format of Alertmanager's UI).
+SILENCE_URL = (
+    "{{ .ExternalURL }}/#/silences/new?filter=%7B{{ range .CommonLabels.SortedPairs }}"
+    '{{ if ne .Name "alertname" }}{{ .Name }}%3D%22{{ .Value | urlquery }}%22%2C%20{{ end }}{{ end }}'
+    "alertname%3D%22{{ .CommonLabels.alertname | urlquery }}%22%7D"
+)
+SOURCE_URL = "{{ with (index .Alerts 0).GeneratorURL }}{{ . }}{{ else }}" + ALERTS_URL + "{{ end }}"
+LINKS = {
+    "silence": (SILENCE_URL, "Silence {{ .CommonLabels.alertname }}"),
+    "source": (
+        SOURCE_URL,
+        "{{ if (index .Alerts 0).GeneratorURL }}Open in Prometheus{{ else }}Open in Alertmanager{{ end }}",
+    ),
+    "alertmanager": (ALERTS_URL, "Open in Alertmanager"),
+}
+
+
+def message(labels: tuple[str, ...]) -> str:
+    """One entry per alert: its summary, then the listed labels it has (namespace=... pod=...)."""
+    shown = "".join(f'{{{{ with index .Labels "{name}" }}}} {name}={{{{ . }}}}{{{{ end }}}}' for name in labels)
+    any_shown = " ".join(f'(index .Labels "{name}")' for name in labels)
+    line = f'{{{{ if or {any_shown} }}}}{shown}{{{{ "\\n" }}}}{{{{ end }}}}' if labels else ""
+    return (
+        "{{ range .Alerts.Firing }}" + SUMMARY + '{{ "\\n" }}' + line + "{{ end }}"
+        "{{ range .Alerts.Resolved }}resolved: " + SUMMARY + '{{ "\\n" }}' + line + "{{ end }}"
+    )
+
 
 # The chart's four default inhibit rules (kube-prometheus-stack 82.18.0 values.yaml:546-569), explicit.
 INHIBIT_RULES = (
@@ -95,15 +145,25 @@ def routes(config: Config) -> list[dict]:
     return out
 
 
-def _pushover(config: Config, level: PushoverLevel, send_resolved: bool = True) -> dict:
+def _priority(firing: int, resolved: int) -> str:
+    return f'{{{{ if eq .Status "firing" }}}}{firing}{{{{ else }}}}{resolved}{{{{ end }}}}'
+
+
+def _pushover(config: Config, level: PushoverLevel, flux: bool = False) -> dict:
+    pushover = config.alerting.pushover
     secret_dir = f"{ALERTMANAGER_SECRETS_DIR}/{config.secret_name}"
+    url, url_title = LINKS[pushover.link]
     entry: dict = {
-        "send_resolved": send_resolved,
+        # Flux events carry no endsAt and resolve by timeout: a "resolved" push would mean nothing.
+        "send_resolved": not flux,
         "user_key_file": f"{secret_dir}/{USER_KEY}",
         "token_file": f"{secret_dir}/{API_TOKEN}",
-        "priority": str(level.priority),  # a template string in Alertmanager's config
-        "title": TITLE,
-        "message": MESSAGE,
+        # A template string in Alertmanager's config; "resolved" pushes ring quieter.
+        "priority": str(level.priority) if flux else _priority(level.priority, pushover.resolved_priority),
+        "title": FLUX_TITLE if flux else TITLE,
+        "message": FLUX_MESSAGE if flux else message(pushover.labels),
+        "url": url,
+        "url_title": url_title,
     }
     if level.retry:
         entry["retry"] = level.retry
@@ -111,6 +171,8 @@ def _pushover(config: Config, level: PushoverLevel, send_resolved: bool = True) 
         entry["expire"] = level.expire
     if level.sound:
         entry["sound"] = level.sound
+    if pushover.ttl:
+        entry["ttl"] = pushover.ttl
     return entry
 
 
@@ -118,14 +180,16 @@ def receivers(config: Config) -> list[dict]:
     """ "null", the heartbeat webhook when configured, and the Pushover receivers when enabled."""
     out: list[dict] = [{"name": NULL}]
     if config.alerting.heartbeat is not None:
+        # url_file: the URL is a secret, read from the mounted stack Secret (Alertmanager >= 0.28).
         # send_resolved off: a "resolved" Watchdog must never look like a sign of life.
-        webhook = {"url": config.alerting.heartbeat.url, "send_resolved": False}
+        url_file = f"{ALERTMANAGER_SECRETS_DIR}/{config.secret_name}/{config.alerting.heartbeat.url_key}"
+        webhook = {"url_file": url_file, "send_resolved": False}
         out.append({"name": HEARTBEAT, "webhook_configs": [webhook]})
     pushover = config.alerting.pushover
     if pushover.enabled:
         out.append({"name": CRITICAL, "pushover_configs": [_pushover(config, pushover.critical)]})
         out.append({"name": WARNING, "pushover_configs": [_pushover(config, pushover.warning)]})
-        out.append({"name": FLUX, "pushover_configs": [_pushover(config, pushover.flux, send_resolved=False)]})
+        out.append({"name": FLUX, "pushover_configs": [_pushover(config, pushover.flux, flux=True)]})
     return out
 
 
@@ -148,5 +212,6 @@ def alertmanager_config(config: Config) -> dict:
 
 
 def secrets(config: Config) -> list[str]:
-    """Secrets to mount into Alertmanager: the stack Secret while Pushover reads files from it."""
-    return [config.secret_name] if config.alerting.pushover.enabled else []
+    """Secrets to mount into Alertmanager: the stack Secret while Pushover or the heartbeat reads files from it."""
+    reads_files = config.alerting.pushover.enabled or config.alerting.heartbeat is not None
+    return [config.secret_name] if reads_files else []

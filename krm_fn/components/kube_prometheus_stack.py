@@ -7,7 +7,7 @@ The values are one Python dict, so the seed's duplicate `prometheus:` key cannot
 
 from __future__ import annotations
 
-from krm_fn.components import alerting, flux_metrics, prometheus_rules
+from krm_fn.components import alerting, dashboards, flux_metrics, prometheus_rules
 from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
 from krm_fn.config import Config
 
@@ -38,11 +38,18 @@ def _prometheus(config: Config) -> dict:
         },
     }
     spec.update({key: False for key in SELECTOR_NIL_USES_HELM_VALUES})
+    url = config.external_url("prometheus")
+    if url:
+        # Every alert's generatorURL links here; unset, the chart writes the in-cluster URL (v:4210).
+        spec["externalUrl"] = url
     return {"prometheusSpec": spec}
 
 
 def _alertmanager(config: Config) -> dict:
     spec: dict = {}
+    url = config.external_url("alertmanager")
+    if url:
+        spec["externalUrl"] = url  # v:1069; the base of silence links in notifications
     secrets = alerting.secrets(config)
     if secrets:
         spec["secrets"] = secrets  # v:963; mounted at /etc/alertmanager/secrets/<name>/
@@ -59,7 +66,7 @@ def _grafana(config: Config) -> dict:
     if config.storage_class:
         persistence["storageClassName"] = config.storage_class
     persistence["size"] = config.grafana.storage_size
-    return {
+    out: dict = {
         "admin": {  # v:1376-1380
             "existingSecret": config.secret_name,
             "userKey": GRAFANA_ADMIN_USER_KEY,
@@ -72,6 +79,17 @@ def _grafana(config: Config) -> dict:
         # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
         "sidecar": {"datasources": {"enabled": True}},  # v:1462
     }
+    if config.dashboards.enabled:
+        # Our dashboard ConfigMaps name their folder in this annotation (grafana values.yaml:1126-1128, 1200).
+        out["sidecar"]["dashboards"] = {
+            "folderAnnotation": dashboards.FOLDER_ANNOTATION,
+            "provider": {"foldersFromFilesStructure": True},
+        }
+    url = config.external_url("grafana")
+    if url:
+        # Redirects and links Grafana writes (grafana values.yaml:901-904); the chart sets only server.domain.
+        out["grafana.ini"] = {"server": {"root_url": url}}
+    return out
 
 
 # Control-plane components: values key -> the defaultRules.rules keys of their alerts and

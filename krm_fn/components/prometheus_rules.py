@@ -18,10 +18,30 @@ CERT_EXPIRY_WINDOW_SECONDS = 7 * 24 * 3600
 FLUX_NOT_READY = (
     'max by (customresource_kind, exported_namespace, name) (gotk_resource_info{ready="False", suspended!="true"}) == 1'
 )
+# Ready=Unknown: a reconcile still in progress (or a controller that stopped updating the object).
+FLUX_UNKNOWN = FLUX_NOT_READY.replace('ready="False"', 'ready="Unknown"')
 CERT_EXPIRY = f"certmanager_certificate_expiration_timestamp_seconds - time() < {CERT_EXPIRY_WINDOW_SECONDS}"
 
 
-def _flux_rules() -> dict:
+def _flux_stuck_rule(config: Config) -> dict:
+    """Ready=Unknown for `spec.flux.unknownFor`: a reconcile that never finishes never sets Ready=False."""
+    what = "{{ $labels.customresource_kind }} {{ $labels.exported_namespace }}/{{ $labels.name }}"
+    return {
+        "alert": "FluxResourceStuck",
+        "expr": FLUX_UNKNOWN,
+        "for": config.flux.unknown_for,
+        "labels": {"severity": "warning"},
+        "annotations": {
+            "summary": f"Flux {what} has been reconciling for more than {config.flux.unknown_for}",
+            "description": (
+                f"{what} has reported Ready=Unknown (reconciliation in progress) for more than "
+                f"{config.flux.unknown_for}. Run: flux get all -A --status-selector ready=unknown"
+            ),
+        },
+    }
+
+
+def _flux_rules(config: Config) -> dict:
     return {
         "groups": [
             {
@@ -43,7 +63,8 @@ def _flux_rules() -> dict:
                                 "Run: flux get all -A --status-selector ready=false"
                             ),
                         },
-                    }
+                    },
+                    _flux_stuck_rule(config),
                 ],
             }
         ]
@@ -176,7 +197,7 @@ def _log_path_rules(config: Config) -> dict:
 def rules_map(config: Config) -> dict:
     """key -> PrometheusRule spec; the chart names each rule object kube-prometheus-stack-<key>."""
     return {
-        "flux-rules": _flux_rules(),
+        "flux-rules": _flux_rules(config),
         "cert-manager-rules": _cert_manager_rules(),
         "log-path-rules": _log_path_rules(config),
     }

@@ -1,36 +1,119 @@
-"""One Gateway API HTTPRoute per exposed UI."""
+"""One Gateway API HTTPRoute per exposed UI, and its access control.
+
+Access control is written the way the Gateway implementation takes it (spec.access.implementation):
+- traefik: one Middleware (traefik.io/v1alpha1) per measure, referenced in order by ExtensionRef
+  filters of the route rule (an allow-list first, then the authentication);
+- envoy-gateway: one SecurityPolicy (gateway.envoyproxy.io/v1alpha1) targeting the route;
+- filters: the policy's `filters` copied into the route rule as given.
+Basic-auth credentials are htpasswd lines in the stack Secret, under the key each implementation
+reads (BASIC_AUTH_KEYS).
+"""
 
 from __future__ import annotations
 
 from krm_fn.charts import UI_SERVICES
 from krm_fn.components.common import metadata
-from krm_fn.config import Config
+from krm_fn.config import UI, AccessPolicy, Config
+
+TRAEFIK_API = "traefik.io/v1alpha1"
+ENVOY_API = "gateway.envoyproxy.io/v1alpha1"
+# Traefik's basicAuth reads the key `users` of its Secret; Envoy Gateway's the key `.htpasswd`.
+BASIC_AUTH_KEYS = {"traefik": "users", "envoy-gateway": ".htpasswd"}
+
+
+def basic_auth_key(config: Config) -> str | None:
+    """The stack Secret key holding htpasswd lines, when an exposed UI uses basic auth."""
+    key = BASIC_AUTH_KEYS.get(config.access_implementation)
+    if key and any((p := config.access_for(ui)) is not None and p.basic_auth for ui in config.exposed_uis):
+        return key
+    return None
+
+
+def _traefik(config: Config, ui: UI, policy: AccessPolicy) -> tuple[list[dict], list[dict]]:
+    """(Middlewares, HTTPRoute filters referencing them)."""
+    specs: list[tuple[str, dict]] = []
+    if policy.allow_networks:
+        specs.append(("allow-networks", {"ipAllowList": {"sourceRange": list(policy.allow_networks)}}))
+    if policy.basic_auth:
+        specs.append(("basic-auth", {"basicAuth": {"secret": config.secret_name}}))
+    if policy.forward_auth:
+        forward: dict = {"address": policy.forward_auth["address"]}
+        if policy.forward_auth.get("authResponseHeaders"):
+            forward["authResponseHeaders"] = list(policy.forward_auth["authResponseHeaders"])
+        specs.append(("forward-auth", {"forwardAuth": forward}))
+    objects, filters = [], []
+    for suffix, spec in specs:
+        name = f"{ui.name}-{suffix}"
+        objects.append(
+            {
+                "apiVersion": TRAEFIK_API,
+                "kind": "Middleware",
+                "metadata": metadata(name, config.namespace),
+                "spec": spec,
+            }
+        )
+        filters.append(
+            {"type": "ExtensionRef", "extensionRef": {"group": "traefik.io", "kind": "Middleware", "name": name}}
+        )
+    return objects, filters
+
+
+def _envoy(config: Config, ui: UI, policy: AccessPolicy) -> list[dict]:
+    spec: dict = {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": ui.name}]}
+    if policy.allow_networks:
+        spec["authorization"] = {
+            "defaultAction": "Deny",
+            "rules": [
+                {"name": "allow-networks", "action": "Allow", "principal": {"clientCIDRs": list(policy.allow_networks)}}
+            ],
+        }
+    if policy.basic_auth:
+        spec["basicAuth"] = {"users": {"name": config.secret_name}}
+    if len(spec) == 1:
+        return []
+    return [
+        {
+            "apiVersion": ENVOY_API,
+            "kind": "SecurityPolicy",
+            "metadata": metadata(ui.name, config.namespace),
+            "spec": spec,
+        }
+    ]
+
+
+def _access(config: Config, ui: UI) -> tuple[list[dict], list[dict]]:
+    """(objects, route filters) enforcing the UI's access policy."""
+    policy = config.access_for(ui)
+    if policy is None:
+        return [], []
+    if config.access_implementation == "traefik":
+        return _traefik(config, ui, policy)
+    if config.access_implementation == "envoy-gateway":
+        return _envoy(config, ui, policy), []
+    return [], [dict(f) for f in policy.filters]
 
 
 def resources(config: Config) -> list[dict]:
-    """An HTTPRoute per exposed UI, to the Service the chart creates for it."""
-    routes = []
+    """An HTTPRoute per exposed UI, to the Service the chart creates for it, and its access objects."""
+    out = []
     for ui in config.exposed_uis:
         assert config.gateway is not None  # the schema requires it while a UI is exposed
         parent: dict = {"name": config.gateway.name, "namespace": config.gateway.namespace}
         if config.gateway.section_name:
             parent["sectionName"] = config.gateway.section_name
         service = UI_SERVICES[ui.name]
-        routes.append(
+        access_objects, filters = _access(config, ui)
+        rule: dict = {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}]}
+        if filters:
+            rule["filters"] = filters
+        rule["backendRefs"] = [{"name": service.name, "port": service.port}]
+        out.append(
             {
                 "apiVersion": "gateway.networking.k8s.io/v1",
                 "kind": "HTTPRoute",
                 "metadata": metadata(ui.name, config.namespace),
-                "spec": {
-                    "parentRefs": [parent],
-                    "hostnames": [ui.hostname],
-                    "rules": [
-                        {
-                            "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                            "backendRefs": [{"name": service.name, "port": service.port}],
-                        }
-                    ],
-                },
+                "spec": {"parentRefs": [parent], "hostnames": [ui.hostname], "rules": [rule]},
             }
         )
-    return routes
+        out.extend(access_objects)
+    return out

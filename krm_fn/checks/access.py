@@ -1,0 +1,62 @@
+"""Rule `ui-access-control`: Prometheus, Alertmanager and Alloy are not exposed to anyone who reaches the Gateway.
+
+Their UIs have no login of their own (Grafana has one, so it is not flagged). A UI counts as
+protected when the config gives it an access policy (spec.ui.<ui>.access or spec.access.all),
+or when the user's own Envoy Gateway SecurityPolicy targets its HTTPRoute or the Gateway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from krm_fn.checks.base import CheckContext, rule
+from krm_fn.results import Result, Severity
+
+RULE = "ui-access-control"
+
+# What anyone who reaches the Gateway can do with each UI.
+EXPOSURE = {
+    "prometheus": "read every metric (host, pod and version names included) and run costly queries",
+    "alertmanager": "silence every alert, so nothing reaches your phone, and read all of them",
+    "alloy": "read the log pipeline's configuration and every target it discovers",
+}
+
+
+def _protected_by_user_policy(ctx: CheckContext, route: str) -> bool:
+    gateway = ctx.config.gateway.name if ctx.config and ctx.config.gateway else None
+    for item in ctx.user_objects("SecurityPolicy"):
+        spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+        refs = spec.get("targetRefs") if isinstance(spec.get("targetRefs"), list) else []
+        if isinstance(spec.get("targetRef"), dict):
+            refs = [*refs, spec["targetRef"]]
+        for ref in refs:
+            if isinstance(ref, dict) and (ref.get("kind"), ref.get("name")) in (
+                ("HTTPRoute", route),
+                ("Gateway", gateway),
+            ):
+                return True
+    return False
+
+
+@rule(RULE, Severity.WARNING, "Prometheus, Alertmanager and Alloy are not exposed without access control")
+def check_access(ctx: CheckContext) -> Iterator[Result]:
+    """An exposed UI without a login of its own and without an access policy."""
+    config = ctx.config
+    if config is None:
+        return
+    for ui in config.exposed_uis:
+        if ui.name not in EXPOSURE or config.access_for(ui) is not None:
+            continue
+        if _protected_by_user_policy(ctx, ui.name):
+            continue
+        url = config.external_url(ui.name) or ui.hostname
+        yield Result(
+            RULE,
+            Severity.WARNING,
+            f"{ui.name} is exposed at {url} with no access control: anyone who reaches the Gateway can "
+            f"{EXPOSURE[ui.name]}; set spec.ui.{ui.name}.access or spec.access.all (allowNetworks, basicAuth "
+            f"or forwardAuth), or spec.ui.{ui.name}.enabled: false",
+            config.ref,
+            f"spec.ui.{ui.name}",
+            config.location,
+        )
