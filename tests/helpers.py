@@ -17,6 +17,7 @@ from krm_fn import config as config_model
 from krm_fn import yaml as yamlio
 from krm_fn.checks import CheckContext
 from krm_fn.items import Item
+from tests.tools import tool
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = REPO / "function-config" / "observability.yaml"
@@ -28,6 +29,13 @@ FUNCTION = str(Path(sys.executable).parent / "observability-fn")
 def default_config() -> dict:
     """A fresh copy of function-config/observability.yaml as data."""
     return copy.deepcopy(yaml.safe_load(DEFAULT_CONFIG_FILE.read_text()))
+
+
+def load(config: dict) -> config_model.Config:
+    """The Config model of a config given as data; fails the test on a config error."""
+    cfg, errors = config_model.load(config)
+    assert cfg is not None, [r.message for r in errors]
+    return cfg
 
 
 def config_with(**spec_overrides) -> dict:
@@ -183,3 +191,26 @@ spec:
         namespaces:
           from: All
 """
+
+
+# --- real tools: run one, and the generated Prometheus rule groups through promtool --------------
+
+
+def run_tool(*argv: str) -> subprocess.CompletedProcess:
+    """Run a real tool, capturing text output; never raises on a non-zero exit."""
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
+
+
+def rule_groups() -> dict[str, dict]:
+    """kube-prometheus-stack's `additionalPrometheusRulesMap` in the default stack: key -> rule file."""
+    objects = components.generate(load(default_config()))
+    (kps,) = [o for o in objects if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"]
+    return kps["spec"]["values"]["additionalPrometheusRulesMap"]
+
+
+def promtool_test(tmp_path: Path, key: str, unit_tests: dict) -> subprocess.CompletedProcess:
+    """`promtool test rules` of the rule file `key` against `unit_tests` (promtool's test-file format)."""
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_groups()[key], sort_keys=False))
+    tests_file = tmp_path / "tests.yaml"
+    tests_file.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], **unit_tests}, sort_keys=False))
+    return run_tool(tool("promtool"), "test", "rules", str(tests_file))

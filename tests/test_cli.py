@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, REPO, default_config, run_cli
+
+from tests.helpers import DEFAULT_CONFIG_FILE, REPO, default_config, run_cli
 
 SCHEMA_FILE = REPO / "krm_fn" / "schema" / "observabilityconfig.json"
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, REPO, UPSTREAM, default_config, kptfile, resource_list, run_cli
-from tools import IMAGE, _missing, docker_ready, tool
 
 from krm_fn import engine
 from krm_fn import yaml as yamlio
+from tests.helpers import DEFAULT_CONFIG_FILE, REPO, UPSTREAM, default_config, kptfile, resource_list, run_cli
+from tests.tools import IMAGE, docker_ready, missing, tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
@@ -173,10 +173,10 @@ def test_a_fresh_clone_builds_with_docker_build_and_a_package_index(tmp_path: Pa
     argument a user's mirror would take); `--network host` lets the build reach it."""
     wheels = sorted(WHEELHOUSE.glob("*.whl"))
     if not any(w.name.startswith("setuptools-") for w in wheels):
-        _missing(f"no wheelhouse with the build backend in {WHEELHOUSE}; run scripts/docker.sh image")
+        missing(f"no wheelhouse with the build backend in {WHEELHOUSE}; run scripts/docker.sh image")
     docker = tool("docker")
     if subprocess.run([docker, "image", "inspect", BASE_IMAGE], capture_output=True, check=False).returncode:
-        _missing(f"no {BASE_IMAGE}; run scripts/docker.sh base")
+        missing(f"no {BASE_IMAGE}; run scripts/docker.sh base")
     clone = tmp_path / "clone"
     for argv in (
         ["git", "init", "-q", str(clone)],

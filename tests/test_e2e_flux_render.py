@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, UPSTREAM, config_with, run_cli
-from tools import tool
 
 from krm_fn import yaml as yamlio
+from tests.helpers import DEFAULT_CONFIG_FILE, UPSTREAM, config_with, run_cli
+from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +91,7 @@ def test_one_file_per_object_and_the_secret_byte_for_byte(rendered: Path) -> Non
 
 def test_rendered_secret_still_decrypts(tmp_path: Path) -> None:
     """What Flux's SOPS decryption needs: the file on disk is the user's encrypted file, intact."""
-    from sops_fixtures import make_sops, secret_text, upstream_values
+    from tests.sops_fixtures import make_sops, secret_text, upstream_values
 
     sops = make_sops(tmp_path / "key")
     secret = sops.encrypt_text(secret_text(upstream_values()), tmp_path / "secret.enc.yaml")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, config_with, kptfile, run_cli
-from tools import tool
 
 from krm_fn import engine
 from krm_fn import yaml as yamlio
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, config_with, kptfile, run_cli
+from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, REPO, UPSTREAM, default_config, run_cli
-from tools import tool
 
 from krm_fn import yaml as yamlio
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, REPO, UPSTREAM, default_config, run_cli
+from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 

@@ -32,8 +32,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import FUNCTION, REPO, run_cli
-from tools import docker_ready, tool
+
+from tests.helpers import FUNCTION, REPO, run_cli
+from tests.tools import docker_ready, tool
 
 pytestmark = pytest.mark.e2e
 

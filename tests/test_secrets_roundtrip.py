@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, run_cli
-from sops_fixtures import Sops, make_sops, secret_text, upstream_values
-from tools import tool
 
 from krm_fn import yaml as yamlio
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, run_cli
+from tests.sops_fixtures import Sops, make_sops, secret_text, upstream_values
+from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,8 @@ import sys
 import textwrap
 
 import yaml
-from helpers import REPO, UPSTREAM, default_config, resource_list
+
+from tests.helpers import REPO, UPSTREAM, default_config, resource_list
 
 # Modules a warm run of the 20-resource kind must not load, with what each is for.
 NOT_ON_THE_WARM_PATH = {
