@@ -2,9 +2,9 @@
 
 Every run of the function is a new process, and a 20-resource kpt package leaves it about 100 ms.
 `dataclasses` costs ~12 ms to import and ~1 ms per class (it generates and compiles code for each);
-`typing.NamedTuple` ~4 ms to import `typing` and ~0.3 ms per class. A Record subclass declares its
-fields as annotations, with defaults where it has them, exactly as a dataclass would; one shared
-`__init__` takes them positionally or by name.
+`typing.NamedTuple` ~4 ms to import `typing` and ~0.3 ms per class (start-up budget: docs/startup.md).
+A Record subclass declares its fields as annotations, with defaults where it has them, exactly as a
+dataclass would; one shared `__init__` takes them positionally or by name.
 
 What a Record promises, and enforces:
 - Frozen: assigning or deleting an attribute after `__init__` raises AttributeError naming the class
