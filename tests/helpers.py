@@ -214,3 +214,21 @@ def promtool_test(tmp_path: Path, key: str, unit_tests: dict) -> subprocess.Comp
     tests_file = tmp_path / "tests.yaml"
     tests_file.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], **unit_tests}, sort_keys=False))
     return run_tool(tool("promtool"), "test", "rules", str(tests_file))
+
+
+# --- comparing what the consumers produce --------------------------------------------------------
+
+
+def objects(text: str) -> list[dict]:
+    """The objects of a multi-document YAML text (a build's output), read as the function reads them."""
+    return [doc.data for doc in yamlio.load_documents(text)]
+
+
+def canonical(objects: list[dict]) -> list[str]:
+    """Order-independent form of a list of objects (key order inside each object ignored too)."""
+    return sorted(json.dumps(obj, sort_keys=True) for obj in objects)
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    """Every file under `directory` (relative path -> bytes)."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}

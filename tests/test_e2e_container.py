@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import re
 import shutil
 import subprocess
@@ -23,8 +22,18 @@ import pytest
 import yaml
 
 from krm_fn import engine
-from krm_fn import yaml as yamlio
-from tests.helpers import DEFAULT_CONFIG_FILE, REPO, UPSTREAM, default_config, kptfile, resource_list, run_cli
+from tests.helpers import (
+    DEFAULT_CONFIG_FILE,
+    REPO,
+    UPSTREAM,
+    canonical,
+    default_config,
+    kptfile,
+    objects,
+    resource_list,
+    run_cli,
+    tree,
+)
 from tests.tools import IMAGE, docker_ready, missing, tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -40,14 +49,6 @@ def _docker() -> None:
     docker_ready()
 
 
-def canonical(objects: list[dict]) -> list[str]:
-    return sorted(json.dumps(obj, sort_keys=True) for obj in objects)
-
-
-def objects(text: str) -> list[dict]:
-    return [doc.data for doc in yamlio.load_documents(text)]
-
-
 def render(*paths: Path) -> list[dict]:
     proc = run_cli("render", *map(str, paths))
     assert proc.returncode == 0, proc.stderr.decode()
@@ -56,10 +57,6 @@ def render(*paths: Path) -> list[dict]:
 
 def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=300, check=False)
-
-
-def tree(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def container_kustomization(root: Path, field: str, resources: dict[str, str]) -> Path:

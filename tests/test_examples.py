@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import FUNCTION, REPO, run_cli
+from tests.helpers import FUNCTION, REPO
 from tests.tools import docker_ready, tool
 
 pytestmark = pytest.mark.e2e
@@ -78,15 +78,6 @@ class Spec:
 
 def examples() -> list[str]:
     return sorted(p.parent.parent.name for p in EXAMPLES.glob(f"*/{EXPECTED}/config.yaml"))
-
-
-@pytest.fixture(scope="module")
-def plugin_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The legacy plugin, installed as the docs say, for the kubectl examples."""
-    home = tmp_path_factory.mktemp("plugin-home")
-    proc = run_cli("install-plugin", "--dir", str(home))
-    assert proc.returncode == 0, proc.stderr.decode()
-    return home
 
 
 def run(spec: Spec, cwd: Path, plugin_home: Path) -> subprocess.CompletedProcess:

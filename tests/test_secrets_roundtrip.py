@@ -158,14 +158,6 @@ def kustomization(directory: Path, secret: Path, *, with_function: bool, extra: 
     return directory
 
 
-@pytest.fixture(scope="module")
-def plugin_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("plugins")
-    proc = run_cli("install-plugin", "--dir", str(home))
-    assert proc.returncode == 0, proc.stderr.decode()
-    return home
-
-
 def kubectl_kustomize(directory: Path, plugin_home: Path | None = None) -> subprocess.CompletedProcess:
     argv = [tool("kubectl"), "kustomize", str(directory)]
     if plugin_home is None:
