@@ -20,7 +20,7 @@ import stat
 from krm_fn import __version__
 
 # CPython's own SHA-256 (`_sha256` up to 3.11, `_sha2` from 3.12): the digest hashlib gives, without
-# loading OpenSSL, which costs ~4 ms per run. hashlib where neither exists.
+# loading OpenSSL (~4 ms per run). hashlib where neither exists. start-up budget: docs/startup.md
 try:
     from _sha256 import sha256
 except ImportError:

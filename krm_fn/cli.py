@@ -18,7 +18,7 @@ import sys
 from krm_fn import __version__
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # start-up budget: docs/startup.md
     import argparse
 
 COMMANDS = ("render", "check", "verify", "schema", "install-plugin", "version")
@@ -33,7 +33,7 @@ def _write(outcome) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    import argparse  # deferred: the KRM and legacy plugin paths never parse options (~3 ms)
+    import argparse  # start-up budget: docs/startup.md (only subcommands parse options)
 
     parser = argparse.ArgumentParser(
         prog="observability-fn",
@@ -135,7 +135,7 @@ def _stdin(limit: int) -> bytes:
 def _main(argv: list[str]) -> int:
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help", "--version"):
         if argv and (os.environ.get("KUSTOMIZE_PLUGIN_CONFIG_STRING") is not None or os.path.isfile(argv[0])):
-            from krm_fn import protocol
+            from krm_fn import protocol  # start-up budget: docs/startup.md (each command imports its own)
 
             return _write(protocol.run_legacy(argv[0], _stdin(protocol.MAX_INPUT_BYTES)))
         if argv and not argv[0].startswith("-") and (os.sep in argv[0] or argv[0].endswith((".yaml", ".yml"))):

@@ -21,7 +21,7 @@ from krm_fn.results import Location, ResourceRef, Result, Severity
 from krm_fn.rules import CHART_VERSION, CONFIG_SCHEMA
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # `typing` costs ~3 ms to import at run time
+if TYPE_CHECKING:  # start-up budget: docs/startup.md
     from typing import Any
 
 API_VERSION = "observability.catinthehack.ca/v1alpha1"
@@ -31,7 +31,7 @@ CHART_NAMES = ("kube-prometheus-stack", "loki", "alloy")
 RULE = CONFIG_SCHEMA
 
 
-# Next to this module (package data). Not importlib.resources: it costs ~10 ms of imports per run.
+# Next to this module (package data), not importlib.resources: start-up budget: docs/startup.md
 SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema", "observabilityconfig.json")
 
 
@@ -408,7 +408,7 @@ def _message(error) -> tuple[list, str]:
     if isinstance(error.schema, dict) and "x-message" in error.schema:
         return parts, error.schema["x-message"]  # the schema's own words for a rule across fields
     if validator == "additionalProperties":
-        import difflib  # deferred: only an invalid config gets here
+        import difflib  # start-up budget: docs/startup.md (only an invalid config gets here)
 
         known = sorted(error.schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(known))

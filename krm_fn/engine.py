@@ -23,7 +23,7 @@ CONFLICT_RULE = rules.CONFLICT
 
 
 # Plain classes rather than dataclasses, here and in the modules every run imports: `dataclasses`
-# costs ~12 ms to import and each class ~1 ms to build, which a 20-resource kpt run notices.
+# costs ~12 ms to import and each class ~1 ms to build (start-up budget: docs/startup.md).
 class Request:
     def __init__(
         self,
@@ -187,7 +187,7 @@ def _config_path(config_item: Item | None) -> str:
 def _generated_path(config_path: str, name: str) -> str:
     """`generated/<name>` next to the config's file: what `PurePosixPath(config_path).parent /
     "generated" / name` gives (empty and `.` segments dropped, a leading `/` or `//` kept), without
-    importing pathlib, which costs ~6 ms per run."""
+    importing pathlib (start-up budget: docs/startup.md)."""
     root = "/" if config_path.startswith("/") else ""
     if config_path.startswith("//") and not config_path.startswith("///"):
         root = "//"

@@ -2,10 +2,17 @@
 
 Every run of the function is a new process, and a 20-resource kpt package leaves it about 100 ms.
 `dataclasses` costs ~12 ms to import and ~1 ms per class (it generates and compiles code for each);
-`typing.NamedTuple` ~4 ms to import `typing` and ~0.3 ms per class. A Record subclass declares its
-fields as annotations, with defaults where it has them, exactly as a dataclass would; one shared
-`__init__` takes them positionally or by name. Equality and hash come from the fields, as a frozen
-dataclass's do. Records are values: nothing assigns to them after `__init__`.
+`typing.NamedTuple` ~4 ms to import `typing` and ~0.3 ms per class (start-up budget: docs/startup.md).
+A Record subclass declares its fields as annotations, with defaults where it has them, exactly as a
+dataclass would; one shared `__init__` takes them positionally or by name.
+
+What a Record promises, and enforces:
+- Frozen: assigning or deleting an attribute after `__init__` raises AttributeError naming the class
+  and the field. (The field values themselves are not copied: a dict field stays a mutable dict.)
+- Equality compares the field values, for records of the same class.
+- `hash()` works when every field value is hashable (results are deduplicated with `set()`); when one is
+  not (a dict or list field), it raises TypeError naming the class and that field, instead of
+  Python's anonymous "unhashable type".
 """
 
 from __future__ import annotations
@@ -32,9 +39,9 @@ class Record:
             values[key] = value
         for field in self._fields:
             if field in values:
-                setattr(self, field, values[field])
+                object.__setattr__(self, field, values[field])
             elif field in self._defaults:
-                setattr(self, field, self._defaults[field])
+                object.__setattr__(self, field, self._defaults[field])
             else:
                 raise TypeError(f"{name}() is missing the field {field!r}")
 
@@ -46,8 +53,23 @@ class Record:
             return NotImplemented
         return self._values() == other._values()  # type: ignore[attr-defined]
 
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot delete field {name!r}")
+
     def __hash__(self) -> int:
-        return hash(self._values())
+        try:
+            return hash(self._values())
+        except TypeError:
+            for name in self._fields:
+                try:
+                    hash(getattr(self, name))
+                except TypeError:
+                    kind = type(getattr(self, name)).__name__
+                    raise TypeError(f"{type(self).__name__} is not hashable: field {name!r} holds a {kind}") from None
+            raise
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)

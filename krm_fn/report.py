@@ -5,9 +5,11 @@ plugin, `render`, `check`) formats through here. Nothing here knows about Promet
 
 from __future__ import annotations
 
+import json
 import os
 
 from krm_fn.results import Location, Result, Severity
+from krm_fn.rules import SUPPRESSION
 
 FORMATS = ("text", "github", "json")
 _ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
@@ -105,8 +107,6 @@ def suppression_result(suppressed: list[tuple[str, str]]) -> Result | None:
     """The info line every mode shows when something was suppressed."""
     if not suppressed:
         return None
-    from krm_fn.rules import SUPPRESSION
-
     return Result(SUPPRESSION, Severity.INFO, suppressed_text(suppressed))
 
 
@@ -192,8 +192,6 @@ def _n(count: int, noun: str) -> str:
 def check_output(fmt: str, results: list[Result], summary: Summary, notes: list[str]) -> tuple[str, str]:
     """(stdout, stderr) of `check` in one format; `notes` are extra summary lines (e.g. nothing checked)."""
     if fmt == "json":
-        import json  # deferred: only this format needs it
-
         doc = {
             "version": 1,  # of this document's shape
             "results": [as_json(r) for r in results],

@@ -40,7 +40,7 @@ def parse(value: object) -> tuple[set[str], str | None]:
 
 
 def _nearest(rule_id: str) -> str:
-    import difflib  # deferred: only for a wrong name
+    import difflib  # start-up budget: docs/startup.md (only for a wrong name)
 
     close = difflib.get_close_matches(rule_id, rules.configurable_ids(), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -34,7 +34,7 @@ from krm_fn.placeholders import has_placeholder, stand_in
 from krm_fn.record import Record
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # `typing` costs ~3 ms to import at run time
+if TYPE_CHECKING:  # start-up budget: docs/startup.md
     from pathlib import Path
     from typing import Any
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # `typing` costs ~3 ms to import at run time
 _LEGACY_GROUPS = {"", "apps", "batch", "autoscaling", "policy", "extensions"}
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-# Shipped as package data. Plain os.path strings: pathlib costs ~6 ms of imports per run.
+# Shipped as package data. Plain os.path strings, not pathlib: start-up budget: docs/startup.md
 _CRD_SCHEMAS = os.path.join(os.path.dirname(os.path.realpath(__file__)), "schemas", "crds")
 _DATA_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 # Kinds whose names the API server checks as DNS subdomains (Namespace: as a DNS label).
@@ -90,7 +90,8 @@ class SchemaRef(Record):
 
 @cache
 def _kubernetes_schema_root() -> str | None:
-    # Found on sys.path without importing it (importlib.util.find_spec would pull in contextlib: ~1 ms).
+    # Found on sys.path without importing it or contextlib (importlib.util.find_spec would).
+    # start-up budget: docs/startup.md
     spec = PathFinder.find_spec("kubernetes_validate")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -105,7 +106,7 @@ def _minor(version: str) -> tuple[int, int] | None:
 
 def kubernetes_schema_dir(kubernetes_version: str) -> Path | None:
     """The strict schema directory for the newest bundled version not newer than the one asked for."""
-    from pathlib import Path
+    from pathlib import Path  # start-up budget: docs/startup.md
 
     directory = _kubernetes_schema_dir(kubernetes_version)
     return None if directory is None else Path(directory)
@@ -306,7 +307,7 @@ def _validator(ref: SchemaRef) -> Any:
 @cache
 def _registry(directory: str) -> Any:
     """The `referencing` registry holding one Kubernetes version's shared definitions."""
-    from referencing import Registry, Resource
+    from referencing import Registry, Resource  # start-up budget: docs/startup.md
 
     definitions = _definitions(directory)
     return Registry().with_resource(definitions["$id"], Resource.from_contents(definitions))
@@ -358,7 +359,7 @@ def _names(names: list[str]) -> str:
 
 def _describe(error: Any) -> list[SchemaProblem]:
     """Our own message for a jsonschema error: the value is never quoted."""
-    import difflib
+    import difflib  # start-up budget: docs/startup.md
 
     path = tuple(error.absolute_path)
     kind = error.validator
@@ -409,7 +410,7 @@ def _describe(error: Any) -> list[SchemaProblem]:
             return [SchemaProblem(path, f"must be {' or '.join(_types(b['type']) for b in branches)}")]
         if kind == "oneOf" and not error.context:
             return [SchemaProblem(path, "matches more than one of the allowed forms; set only one of them")]
-        from jsonschema.exceptions import best_match
+        from jsonschema.exceptions import best_match  # start-up budget: docs/startup.md
 
         best = best_match(error.context) if error.context else None
         return _describe(best) if best is not None else [SchemaProblem(path, "matches none of the allowed forms")]

@@ -17,6 +17,7 @@ from krm_fn import config as config_model
 from krm_fn import yaml as yamlio
 from krm_fn.checks import CheckContext
 from krm_fn.items import Item
+from tests.tools import tool
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = REPO / "function-config" / "observability.yaml"
@@ -36,6 +37,13 @@ def protected_config() -> dict:
     config = default_config()
     config["spec"]["access"] = {"all": {"allowNetworks": ["192.168.0.0/16", "10.0.0.0/8"]}}
     return config
+
+
+def load(config: dict) -> config_model.Config:
+    """The Config model of a config given as data; fails the test on a config error."""
+    cfg, errors = config_model.load(config)
+    assert cfg is not None, [r.message for r in errors]
+    return cfg
 
 
 def config_with(**spec_overrides) -> dict:
@@ -191,3 +199,46 @@ spec:
         namespaces:
           from: All
 """
+
+
+# --- real tools: run one, and the generated Prometheus rule groups through promtool --------------
+
+
+def run_tool(*argv: str) -> subprocess.CompletedProcess:
+    """Run a real tool, capturing text output; never raises on a non-zero exit."""
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
+
+
+def rule_groups(config: dict | None = None) -> dict[str, dict]:
+    """kube-prometheus-stack's `additionalPrometheusRulesMap` (default config unless given): key -> rule file."""
+    objects = components.generate(load(config or default_config()))
+    (kps,) = [o for o in objects if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"]
+    return kps["spec"]["values"]["additionalPrometheusRulesMap"]
+
+
+def promtool_test(
+    tmp_path: Path, key: str, unit_tests: dict, config: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`promtool test rules` of the rule file `key` against `unit_tests` (promtool's test-file format)."""
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_groups(config)[key], sort_keys=False))
+    tests_file = tmp_path / "tests.yaml"
+    tests_file.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], **unit_tests}, sort_keys=False))
+    return run_tool(tool("promtool"), "test", "rules", str(tests_file))
+
+
+# --- comparing what the consumers produce --------------------------------------------------------
+
+
+def objects(text: str) -> list[dict]:
+    """The objects of a multi-document YAML text (a build's output), read as the function reads them."""
+    return [doc.data for doc in yamlio.load_documents(text)]
+
+
+def canonical(objects: list[dict]) -> list[str]:
+    """Order-independent form of a list of objects (key order inside each object ignored too)."""
+    return sorted(json.dumps(obj, sort_keys=True) for obj in objects)
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    """Every file under `directory` (relative path -> bytes)."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}

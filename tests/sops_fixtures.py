@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from helpers import UPSTREAM
-from tools import tool
+
+from tests.helpers import UPSTREAM
+from tests.tools import tool
 
 SECRET_NAME = "monitoring-secrets"
 NAMESPACE = "monitoring"

@@ -8,18 +8,15 @@ promtool comes from the same suite. Both are installed into .tools/bin by script
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from krm_fn import components
-from krm_fn import config as config_model
 from krm_fn.components import alerting
 from krm_fn.components.common import deep_merge
-from krm_fn.config import Config
-from tests.helpers import UPSTREAM, config_with, default_config
+from tests.helpers import UPSTREAM, config_with, default_config, load, promtool_test, rule_groups
+from tests.helpers import run_tool as run
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
@@ -39,12 +36,6 @@ CONFIGS = {
 }
 
 
-def load(config: dict) -> Config:
-    cfg, errors = config_model.load(config)
-    assert cfg is not None, [r.message for r in errors]
-    return cfg
-
-
 def effective_config(config: dict) -> dict:
     """What Alertmanager gets: the chart's default `alertmanager.config` coalesced with ours, as Helm does."""
     chart_default = yaml.safe_load(KPS_VALUES.read_text())["alertmanager"]["config"]
@@ -55,10 +46,6 @@ def write_config(tmp_path: Path, config: dict) -> Path:
     path = tmp_path / "alertmanager.yaml"
     path.write_text(yaml.safe_dump(effective_config(config), sort_keys=False))
     return path
-
-
-def run(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
 
 
 # --- amtool check-config ---------------------------------------------------------------------
@@ -304,12 +291,6 @@ def test_the_seed_helm_escaped_title_would_arrive_literally(tmp_path: Path):
 # --- Prometheus rules -----------------------------------------------------------------------
 
 
-def rule_groups(config: dict | None = None) -> dict[str, dict]:
-    objects = components.generate(load(config or default_config()))
-    (kps,) = [o for o in objects if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"]
-    return kps["spec"]["values"]["additionalPrometheusRulesMap"]
-
-
 @pytest.mark.parametrize(("key", "count"), [("flux-rules", 2), ("cert-manager-rules", 1)])
 def test_promtool_accepts_every_rule_group(tmp_path: Path, key: str, count: int):
     path = tmp_path / f"{key}.yaml"
@@ -436,15 +417,6 @@ CERT_TESTS = {
         }
     ],
 }
-
-
-def promtool_test(
-    tmp_path: Path, key: str, unit_tests: dict, config: dict | None = None
-) -> subprocess.CompletedProcess:
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_groups(config)[key], sort_keys=False))
-    tests_file = tmp_path / "tests.yaml"
-    tests_file.write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], **unit_tests}, sort_keys=False))
-    return run(tool("promtool"), "test", "rules", str(tests_file))
 
 
 def test_flux_alert_fires_after_its_for_and_never_for_suspended_objects(tmp_path: Path):

@@ -9,17 +9,10 @@ import yaml
 
 from krm_fn import config as config_model
 from krm_fn.components import alerting
-from krm_fn.config import Config
-from tests.helpers import UPSTREAM, config_with, default_config
+from tests.helpers import UPSTREAM, config_with, default_config, load
 
 KPS_VALUES = UPSTREAM / "charts" / "kube-prometheus-stack-82.18.0" / "values.yaml"
 HEARTBEAT = {"heartbeat": {"repeatInterval": "2m"}}
-
-
-def load(config: dict) -> Config:
-    cfg, errors = config_model.load(config)
-    assert cfg is not None, [r.message for r in errors]
-    return cfg
 
 
 def am(config: dict | None = None) -> dict:

@@ -10,16 +10,8 @@ import re
 import pytest
 
 from krm_fn import components
-from krm_fn import config as config_model
 from krm_fn.components import alloy, alloy_rbac
-from krm_fn.config import Config
-from tests.helpers import config_with, default_config
-
-
-def load(config: dict) -> Config:
-    cfg, errors = config_model.load(config)
-    assert cfg is not None, [r.message for r in errors]
-    return cfg
+from tests.helpers import config_with, default_config, load
 
 
 def release(config: dict | None = None) -> dict:

@@ -5,17 +5,9 @@ from __future__ import annotations
 import copy
 
 from krm_fn import components
-from krm_fn import config as config_model
 from krm_fn.charts import CHARTS, UI_SERVICES
 from krm_fn.components.common import deep_merge, helm_release, service_url, volume_claim_spec
-from krm_fn.config import Config
-from tests.helpers import config_with, default_config
-
-
-def load(config: dict) -> Config:
-    cfg, errors = config_model.load(config)
-    assert cfg is not None, [r.message for r in errors]
-    return cfg
+from tests.helpers import config_with, default_config, load
 
 
 def test_deep_merge_maps_merge_lists_and_scalars_replace():

@@ -8,18 +8,10 @@ import jsonschema
 import yaml
 
 from krm_fn import components
-from krm_fn import config as config_model
-from krm_fn.config import Config
-from tests.helpers import UPSTREAM, config_with, default_config
+from tests.helpers import UPSTREAM, config_with, default_config, load
 
 SCHEMAS = UPSTREAM / "crds" / "json-schema"
 UPSTREAM_PODMONITOR = yaml.safe_load((UPSTREAM / "flux-monitoring" / "podmonitor.yaml").read_text())
-
-
-def load(config: dict) -> Config:
-    cfg, errors = config_model.load(config)
-    assert cfg is not None, [r.message for r in errors]
-    return cfg
 
 
 def find(config: dict, kind: str, name: str) -> dict:

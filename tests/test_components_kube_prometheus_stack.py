@@ -14,13 +14,7 @@ from krm_fn import components
 from krm_fn import config as config_model
 from krm_fn import yaml as yamlio
 from krm_fn.config import Config
-from tests.helpers import config_with, default_config
-
-
-def load(config: dict) -> Config:
-    cfg, errors = config_model.load(config)
-    assert cfg is not None, [r.message for r in errors]
-    return cfg
+from tests.helpers import config_with, default_config, load
 
 
 def release(cfg: Config, name: str = "kube-prometheus-stack") -> dict:

@@ -7,17 +7,9 @@ import json
 import yaml
 
 from krm_fn import components
-from krm_fn import config as config_model
-from krm_fn.config import Config
-from tests.helpers import UPSTREAM, config_with, default_config
+from tests.helpers import UPSTREAM, config_with, default_config, load
 
 LOKI_VALUES = yaml.safe_load((UPSTREAM / "charts" / "loki-6.55.0" / "values.yaml").read_text())
-
-
-def load(config: dict) -> Config:
-    cfg, errors = config_model.load(config)
-    assert cfg is not None, [r.message for r in errors]
-    return cfg
 
 
 def generated(config: dict | None = None) -> list[dict]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, default_config
+
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, default_config
 
 SEEDS = ("0", "1", "4242", "random")
 USER_OBJECTS = """\

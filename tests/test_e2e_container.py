@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import re
 import shutil
 import subprocess
@@ -21,11 +20,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, REPO, UPSTREAM, default_config, kptfile, resource_list, run_cli
-from tools import IMAGE, _missing, docker_ready, tool
 
 from krm_fn import engine
-from krm_fn import yaml as yamlio
+from tests.helpers import (
+    DEFAULT_CONFIG_FILE,
+    REPO,
+    UPSTREAM,
+    canonical,
+    default_config,
+    kptfile,
+    objects,
+    resource_list,
+    run_cli,
+    tree,
+)
+from tests.tools import IMAGE, docker_ready, missing, tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
@@ -40,14 +49,6 @@ def _docker() -> None:
     docker_ready()
 
 
-def canonical(objects: list[dict]) -> list[str]:
-    return sorted(json.dumps(obj, sort_keys=True) for obj in objects)
-
-
-def objects(text: str) -> list[dict]:
-    return [doc.data for doc in yamlio.load_documents(text)]
-
-
 def render(*paths: Path) -> list[dict]:
     proc = run_cli("render", *map(str, paths))
     assert proc.returncode == 0, proc.stderr.decode()
@@ -56,10 +57,6 @@ def render(*paths: Path) -> list[dict]:
 
 def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=300, check=False)
-
-
-def tree(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def container_kustomization(root: Path, field: str, resources: dict[str, str]) -> Path:
@@ -173,10 +170,10 @@ def test_a_fresh_clone_builds_with_docker_build_and_a_package_index(tmp_path: Pa
     argument a user's mirror would take); `--network host` lets the build reach it."""
     wheels = sorted(WHEELHOUSE.glob("*.whl"))
     if not any(w.name.startswith("setuptools-") for w in wheels):
-        _missing(f"no wheelhouse with the build backend in {WHEELHOUSE}; run scripts/docker.sh image")
+        missing(f"no wheelhouse with the build backend in {WHEELHOUSE}; run scripts/docker.sh image")
     docker = tool("docker")
     if subprocess.run([docker, "image", "inspect", BASE_IMAGE], capture_output=True, check=False).returncode:
-        _missing(f"no {BASE_IMAGE}; run scripts/docker.sh base")
+        missing(f"no {BASE_IMAGE}; run scripts/docker.sh base")
     clone = tmp_path / "clone"
     for argv in (
         ["git", "init", "-q", str(clone)],

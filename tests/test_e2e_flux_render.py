@@ -6,26 +6,20 @@ Flux's kustomize-controller runs no plugins, so the committed directory must bui
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, UPSTREAM, config_with, run_cli
-from tools import tool
 
 from krm_fn import yaml as yamlio
+from tests.helpers import DEFAULT_CONFIG_FILE, UPSTREAM, canonical, config_with, run_cli, tree
+from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 
 SECRET_FILE = UPSTREAM / "sops" / "monitoring-secrets.enc.yaml"
-
-
-def canonical(objects: list[dict]) -> list[str]:
-    """Order-independent form of a list of objects (key order inside each object ignored too)."""
-    return sorted(json.dumps(obj, sort_keys=True) for obj in objects)
 
 
 def kustomize(directory: Path) -> list[dict]:
@@ -50,10 +44,6 @@ def render_dir(output: Path, *paths: Path, check: bool = False) -> subprocess.Co
 def write_config(path: Path, config: dict) -> Path:
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
-
-
-def tree(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -91,7 +81,7 @@ def test_one_file_per_object_and_the_secret_byte_for_byte(rendered: Path) -> Non
 
 def test_rendered_secret_still_decrypts(tmp_path: Path) -> None:
     """What Flux's SOPS decryption needs: the file on disk is the user's encrypted file, intact."""
-    from sops_fixtures import make_sops, secret_text, upstream_values
+    from tests.sops_fixtures import make_sops, secret_text, upstream_values
 
     sops = make_sops(tmp_path / "key")
     secret = sops.encrypt_text(secret_text(upstream_values()), tmp_path / "secret.enc.yaml")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, config_with, kptfile, run_cli
-from tools import tool
 
 from krm_fn import engine
 from krm_fn import yaml as yamlio
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, config_with, kptfile, run_cli, tree
+from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 
@@ -42,10 +42,6 @@ def kpt(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [tool("kpt"), *args], capture_output=True, text=True, env=env(), cwd=cwd, timeout=300, check=False
     )
-
-
-def tree(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def make_package(root: Path, config: dict | None = None, kptfile: bool = True, secret: Path = SECRET_FILE) -> Path:

@@ -7,40 +7,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, REPO, UPSTREAM, default_config, run_cli
-from tools import tool
 
-from krm_fn import yaml as yamlio
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, REPO, UPSTREAM, canonical, default_config, objects, run_cli
+from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 
 SECRET_FILE = UPSTREAM / "sops" / "monitoring-secrets.enc.yaml"
 PLAIN_SECRET_FILE = UPSTREAM / "sops" / "monitoring-secrets.plain.yaml"
 PLUGIN = "observability.catinthehack.ca/v1alpha1/observabilityconfig/ObservabilityConfig"
-
-
-def canonical(objects: list[dict]) -> list[str]:
-    return sorted(json.dumps(obj, sort_keys=True) for obj in objects)
-
-
-def objects(text: str) -> list[dict]:
-    return [doc.data for doc in yamlio.load_documents(text)]
-
-
-@pytest.fixture(scope="module")
-def plugin_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("plugin-home")
-    proc = run_cli("install-plugin", "--dir", str(home))
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout.decode() == f"{home / PLUGIN}\n"
-    return home
 
 
 def kubectl_kustomize(directory: Path, home: Path | None, *flags: str) -> subprocess.CompletedProcess:
@@ -77,6 +58,7 @@ def test_install_plugin_links_the_console_script(plugin_home: Path) -> None:
 def test_install_plugin_again_replaces_the_link(plugin_home: Path) -> None:
     proc = run_cli("install-plugin", "--dir", str(plugin_home))
     assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode() == f"{plugin_home / PLUGIN}\n"
     assert (plugin_home / PLUGIN).resolve() == Path(FUNCTION).resolve()
     assert "KUSTOMIZE_PLUGIN_HOME=" in proc.stderr.decode()
 

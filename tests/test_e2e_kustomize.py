@@ -9,16 +9,14 @@ assert on kustomize's output, its exit code, and the function's stderr, which ku
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import FUNCTION, UPSTREAM, default_config, run_cli
-from tools import tool
 
-from krm_fn import yaml as yamlio
+from tests.helpers import FUNCTION, UPSTREAM, canonical, default_config, objects, run_cli
+from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +24,6 @@ SECRET_FILE = UPSTREAM / "sops" / "monitoring-secrets.enc.yaml"
 PLAIN_SECRET_FILE = UPSTREAM / "sops" / "monitoring-secrets.plain.yaml"
 FUNCTION_ANNOTATION = "config.kubernetes.io/function"
 MODE_ANNOTATION = "observability.catinthehack.ca/mode"
-
-
-def canonical(objects: list[dict]) -> list[str]:
-    return sorted(json.dumps(obj, sort_keys=True) for obj in objects)
 
 
 def route(name: str, hostname: str) -> dict:
@@ -75,10 +69,6 @@ def write_kustomization(
 def build(root: Path) -> subprocess.CompletedProcess:
     argv = [tool("kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", str(root)]
     return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-
-
-def objects(text: str) -> list[dict]:
-    return [doc.data for doc in yamlio.load_documents(text)]
 
 
 def stack(*extra: Path) -> list[dict]:

@@ -11,7 +11,9 @@ and `.expected/config.yaml`, which says how to run it (kpt-functions-catalog sty
     idempotent: true     # package: a second run changes nothing
     docker: true         # needs dockerd and example.com/observability-fn:dev
 
-`stdout`: stdout equals `.expected/output.yaml` (empty when the file is absent). `package`: the
+`stdout`: stdout equals `.expected/output.yaml` (empty when the file is absent). stderr equals
+`.expected/stderr.txt` when the example fails (exitCode not 0) or the file exists (kpt's step
+timings read `in <time>`). `package`: the
 directory's change equals `.expected/diff.patch`. `in-place`: the example already holds the
 output (the Flux build), so running the command must change nothing.
 
@@ -24,7 +26,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shlex
 import shutil
+import string
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -32,8 +36,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import FUNCTION, REPO, run_cli
-from tools import docker_ready, tool
+
+from tests.helpers import FUNCTION, REPO
+from tests.tools import docker_ready, tool
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +46,7 @@ EXAMPLES = REPO / "examples"
 UPDATE = os.environ.get("UPDATE_EXAMPLES") == "1"
 EXPECTED = ".expected"
 DOCS = REPO / "README.md"
+TIMING = re.compile(r"^(\[(?:PASS|FAIL)\] .*) in [0-9.]+m?s$", re.MULTILINE)  # kpt's step timings
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -72,15 +78,6 @@ class Spec:
 
 def examples() -> list[str]:
     return sorted(p.parent.parent.name for p in EXAMPLES.glob(f"*/{EXPECTED}/config.yaml"))
-
-
-@pytest.fixture(scope="module")
-def plugin_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The legacy plugin, installed as the docs say, for the kubectl examples."""
-    home = tmp_path_factory.mktemp("plugin-home")
-    proc = run_cli("install-plugin", "--dir", str(home))
-    assert proc.returncode == 0, proc.stderr.decode()
-    return home
 
 
 def run(spec: Spec, cwd: Path, plugin_home: Path) -> subprocess.CompletedProcess:
@@ -160,6 +157,9 @@ def test_example(name: str, tmp_path: Path, plugin_home: Path) -> None:
     for value in spec.secret_values:
         assert value not in proc.stdout and value not in proc.stderr, "a secret value was printed"
     assert "Traceback" not in proc.stderr
+    stderr_file = example / EXPECTED / "stderr.txt"
+    if spec.exit_code != 0 or stderr_file.exists():
+        check_or_update(stderr_file, TIMING.sub(r"\1 in <time>", proc.stderr))
 
     if spec.output == "stdout":
         check_or_update(example / EXPECTED / "output.yaml", proc.stdout)
@@ -178,11 +178,29 @@ def test_example(name: str, tmp_path: Path, plugin_home: Path) -> None:
     assert tree_diff(before, after) == "", f"examples/{name} is stale: run `{' '.join(spec.command)}` in it"
 
 
-def test_every_example_is_run() -> None:
-    """A directory under examples/ is either a runnable example or plain files listed here."""
-    not_run = {"github-actions"}
+def test_every_example_directory_has_its_expected_results() -> None:
+    """A directory under examples/ without `.expected/config.yaml` would never be run or checked."""
     directories = {p.name for p in EXAMPLES.iterdir() if p.is_dir()}
-    assert directories - not_run == set(examples())
+    assert directories == set(examples()), f"no {EXPECTED}/config.yaml in {sorted(directories - set(examples()))}"
+
+
+# Rules no example can show, and why; every other rule has an example whose expected stderr names it.
+WITHOUT_EXAMPLE = {
+    "input": "the consumers (kustomize, kpt) refuse such input before the function sees it",
+    "internal-error": "no rule crashes on purpose",
+}
+
+
+def test_every_rule_has_an_example_that_reports_it() -> None:
+    from krm_fn import engine, rules  # noqa: F401 - engine registers every rule
+
+    expected = [*EXAMPLES.glob(f"*/{EXPECTED}/stderr.txt"), *EXAMPLES.glob(f"*/{EXPECTED}/output.yaml")]
+    shown = "".join(p.read_text() for p in expected)
+    missing = {r.id for r in rules.RULES if f"[{r.id}]" not in shown}
+    assert missing == set(WITHOUT_EXAMPLE), (
+        f"rules with no example: {sorted(missing - set(WITHOUT_EXAMPLE))}; "
+        f"listed in WITHOUT_EXAMPLE but shown by one: {sorted(set(WITHOUT_EXAMPLE) - missing)}"
+    )
 
 
 @pytest.mark.parametrize("name", examples())
@@ -190,6 +208,28 @@ def test_readme_shows_the_command_the_test_runs(name: str) -> None:
     spec = Spec.load(EXAMPLES / name)
     readme = (EXAMPLES / name / "README.md").read_text()
     assert " ".join(spec.command) in readme
+
+
+PRINTS = re.compile(r"(What it prints[^\n]*\n\n```\n)(.*?)(```\n)", re.DOTALL)
+
+
+@pytest.mark.parametrize("name", examples())
+def test_readme_shows_what_the_example_prints(name: str) -> None:
+    """A README's "What it prints" block is the expected stdout (for `check`) and stderr."""
+    readme = EXAMPLES / name / "README.md"
+    match = PRINTS.search(readme.read_text())
+    if match is None:
+        return
+    expected = EXAMPLES / name / EXPECTED
+    printed = [expected / "stderr.txt"]
+    if Spec.load(EXAMPLES / name).command[:2] == ["observability-fn", "check"]:
+        printed.insert(0, expected / "output.yaml")
+    block = "".join(p.read_text() for p in printed if p.exists()).rstrip("\n") + "\n"
+    if UPDATE:
+        text = readme.read_text()
+        readme.write_text(text[: match.start(2)] + block + text[match.end(2) :])
+        return
+    assert match.group(2) == block, f"examples/{name}/README.md shows stale output (UPDATE_EXAMPLES=1 refreshes it)"
 
 
 def test_github_actions_workflow_renders_and_checks() -> None:
@@ -212,6 +252,14 @@ def test_github_actions_image_workflow_builds_this_dockerfile_for_amd64_and_arm6
     assert build["context"] == "." and "build-args" not in build
     assert build["platforms"] == "linux/amd64,linux/arm64"
     assert (REPO / "Dockerfile").is_file()
+
+
+def test_github_actions_example_runs_the_workflows_check_step() -> None:
+    """examples/github-actions/.expected runs render.yaml's last step with the workflow's env paths."""
+    workflow = yaml.safe_load((EXAMPLES / "github-actions" / "render.yaml").read_text())
+    step = workflow["jobs"]["render"]["steps"][-1]["run"]
+    as_run = [string.Template(word).substitute(workflow["env"]) for word in shlex.split(step)]
+    assert Spec.load(EXAMPLES / "github-actions").command == as_run
 
 
 def test_github_actions_check_command_works_as_written(tmp_path: Path) -> None:

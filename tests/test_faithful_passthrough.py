@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from krm_fn import yaml as yamlio
 from krm_fn.yaml import split as splitter
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM
 
 RL_HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 TRICKY = [
@@ -416,7 +416,7 @@ def files(directory: Path) -> dict[str, bytes]:
 
 
 def kpt(*args: str) -> subprocess.CompletedProcess:
-    from tools import tool
+    from tests.tools import tool
 
     env = {**os.environ, "OBSERVABILITY_FN_CACHE": "off"}
     return subprocess.run([tool("kpt"), *args], capture_output=True, text=True, env=env, timeout=300, check=False)
@@ -497,7 +497,7 @@ def test_every_benchmark_authoring_style_takes_the_fast_path_under_kpt(style: st
     the closing quote at column 0, kubectl, Helm, comments) is split on the fast path, exactly."""
     import sys
 
-    from tools import tool
+    from tests.tools import tool
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
     import packages

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import FUNCTION, UPSTREAM, default_config
+
+from tests.helpers import FUNCTION, UPSTREAM, default_config
 
 TIME_LIMIT = 20  # seconds
 MEMORY_LIMIT = 1 << 30  # bytes of address space

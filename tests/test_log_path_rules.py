@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_alerting_real_tools import promtool_test, rule_groups, run
+from tests.helpers import promtool_test, rule_groups
+from tests.helpers import run_tool as run
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e

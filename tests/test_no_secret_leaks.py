@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import default_config, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sops_fixtures import Sops, make_sops, secret_text
 
 from krm_fn import lint, protocol, render
+from tests.helpers import default_config, run_cli
+from tests.sops_fixtures import Sops, make_sops, secret_text
 
 KEYS = ("pushover-user-key", "pushover-api-token", "grafana-admin-user", "grafana-admin-password")
 # No `&` or `*` (anchor and alias marks), no quotes or backslashes: the values sit in YAML as written.

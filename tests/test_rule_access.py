@@ -10,7 +10,7 @@ from krm_fn.checks import RULES
 from krm_fn.checks.access import RULE, check_access
 from krm_fn.results import Severity
 from tests.helpers import config_with, default_config
-from tests.test_rule_hostnames import run
+from tests.helpers import rule_run as run
 
 PROTECTED = {"all": {"allowNetworks": ["192.168.0.0/16"]}}
 

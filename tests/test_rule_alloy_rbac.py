@@ -11,8 +11,7 @@ from krm_fn.checks.alloy_rbac import check_alloy_rbac
 from krm_fn.components import alloy_rbac
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
-from tests.helpers import config_with, run_cli
-from tests.test_rule_schemas import context, write
+from tests.helpers import config_with, context, run_cli, write
 
 EVENTS_PIPELINE = """\
 loki.source.kubernetes_events "cluster" {

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from krm_fn.checks.pushover import check_pushover, seconds
-from tests.helpers import config_with
-from tests.test_rule_schemas import context
+from tests.helpers import config_with, context
 
 
 def findings(critical: dict, enabled: bool = True) -> list[tuple[str, str | None]]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from krm_fn.checks.resources import check_resources, quantity
-from tests.helpers import config_with
-from tests.test_rule_schemas import context
+from tests.helpers import config_with, context
 
 
 def findings(**spec) -> list[tuple[str, str | None, str]]:

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import config_with, default_config, run_krm
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sops_fixtures import DECRYPT_RC, NAMESPACE, SECRET_NAME, Sops, make_sops, secret_text, upstream_values
 
 from krm_fn import config as config_model
 from krm_fn import lint, report
@@ -27,6 +25,8 @@ from krm_fn.checks import secrets as rules
 from krm_fn.files import read_items
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
+from tests.helpers import config_with, default_config, run_krm
+from tests.sops_fixtures import DECRYPT_RC, NAMESPACE, SECRET_NAME, Sops, make_sops, secret_text, upstream_values
 
 SECRET_RULES = (rules.PRESENT, rules.ENCRYPTED, rules.METADATA, rules.REQUIRED_KEYS, rules.PLAINTEXT)
 GRAFANA_ONLY = {"grafana-admin-user": "admin", "grafana-admin-password": "S3cure-Passw0rd!"}

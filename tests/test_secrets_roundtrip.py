@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, run_cli
-from sops_fixtures import Sops, make_sops, secret_text, upstream_values
-from tools import tool
 
 from krm_fn import yaml as yamlio
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, run_cli
+from tests.sops_fixtures import Sops, make_sops, secret_text, upstream_values
+from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 
@@ -156,14 +156,6 @@ def kustomization(directory: Path, secret: Path, *, with_function: bool, extra: 
         text += "transformers:\n  - obs.yaml\n"
     (directory / "kustomization.yaml").write_text(text)
     return directory
-
-
-@pytest.fixture(scope="module")
-def plugin_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("plugins")
-    proc = run_cli("install-plugin", "--dir", str(home))
-    assert proc.returncode == 0, proc.stderr.decode()
-    return home
 
 
 def kubectl_kustomize(directory: Path, plugin_home: Path | None = None) -> subprocess.CompletedProcess:

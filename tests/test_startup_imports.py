@@ -1,22 +1,25 @@
-"""What a warm KRM run imports: nothing that only a cold run, an error or another command needs.
+"""The start-up budget (docs/startup.md), enforced: what a warm KRM run imports, and the pointers.
 
-Every run is a new process, so each module imported on the way is paid by every `kpt fn eval`
-(bench/README.md has the costs). This checks the modules, not the time: timings belong to
-`bench/`, not to unit tests.
+Every run is a new process, so each module imported on the way is paid by every `kpt fn eval`.
+docs/startup.md says what must not load on a normal run and why, with the numbers; this checks the
+modules, not the time (timings belong to `bench/`, not to unit tests), and that every deferred
+import in krm_fn/ points to that page.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 
 import yaml
-from helpers import REPO, UPSTREAM, default_config, resource_list
 
-# Modules a warm run of the 20-resource kind must not load, with what each is for.
+from tests.helpers import REPO, UPSTREAM, default_config, resource_list
+
+# Modules a warm run of the 20-resource kind must not load, with what each is for (docs/startup.md).
 NOT_ON_THE_WARM_PATH = {
     "jsonschema": "validation on a cache miss",
     "referencing": "validation on a cache miss",
@@ -88,3 +91,45 @@ def test_a_warm_krm_run_imports_nothing_it_does_not_need(tmp_path):
     assert "jsonschema" not in cold["modules"] and "referencing" not in cold["modules"]
     loaded = {name: why for name, why in NOT_ON_THE_WARM_PATH.items() if name in warm["modules"]}
     assert not loaded, f"a warm run imports modules it does not need: {loaded}"
+
+
+POINTER = "start-up budget: docs/startup.md"
+CONTINUED = ("except", "else", "elif", "finally")  # top-level lines that continue a statement
+DEFERRED = re.compile(r"^\s+(?:import \w|from [\w.]+ import )")
+
+
+def deferred_imports_without_pointer(text: str) -> list[int]:
+    """Lines of indented imports whose block has no POINTER: the import's own line, or any line back to
+    the enclosing top-level statement (def, class, if, try) and the comments right above it."""
+    lines = text.splitlines()
+    missing = []
+    for number, line in enumerate(lines):
+        if not DEFERRED.match(line):
+            continue
+        start = number
+        while start > 0 and (not lines[start].strip() or lines[start].startswith((" ", ")", *CONTINUED))):
+            start -= 1
+        while start > 0 and lines[start - 1].startswith("#"):
+            start -= 1
+        if not any(POINTER in above for above in lines[start : number + 1]):
+            missing.append(number + 1)
+    return missing
+
+
+def test_every_deferred_import_points_to_the_budget():
+    missing = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path in sorted((REPO / "krm_fn").rglob("*.py"))
+        for line in deferred_imports_without_pointer(path.read_text())
+    ]
+    assert not missing, f"deferred imports without a `# {POINTER}` comment: {missing}"
+    assert (REPO / "docs" / "startup.md").is_file()
+
+
+def test_the_pointer_check_sees_a_bare_deferred_import():
+    """Control: a deferred import with no pointer is found; one under a pointed block is not."""
+    text = (
+        "def a():\n    import difflib\n\n\n# start-up budget: docs/startup.md\n"
+        "try:\n    from _sha256 import x\nexcept ImportError:\n    import x\n"
+    )
+    assert deferred_imports_without_pointer(text) == [2]

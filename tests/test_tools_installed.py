@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 import yaml
-from tools import IMAGE, docker_ready, tool
+
+from tests.tools import IMAGE, docker_ready, tool
 
 VERSION_ARGS: dict[str, list[str]] = {
     "kpt": ["version"],

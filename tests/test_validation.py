@@ -317,9 +317,8 @@ def test_a_missing_required_field_is_caught_next_to_placeholders():
 
 
 def _generated_objects() -> list[dict]:
-    from helpers import default_config
-
     from krm_fn import components, config
+    from tests.helpers import default_config
 
     cfg, errors = config.load(default_config())
     assert not errors

@@ -13,11 +13,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM
 
 from krm_fn import protocol
 from krm_fn import yaml as yamlio
 from krm_fn.yaml import split as splitter
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM
 
 REDEFINED = """\
 apiVersion: v1
@@ -111,7 +111,7 @@ def files(directory: Path) -> dict[str, bytes]:
 
 
 def kpt(*args: str) -> subprocess.CompletedProcess:
-    from tools import tool
+    from tests.tools import tool
 
     env = {**os.environ, "OBSERVABILITY_FN_CACHE": "off"}
     return subprocess.run([tool("kpt"), *args], capture_output=True, text=True, env=env, timeout=300, check=False)

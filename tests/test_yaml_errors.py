@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tools import tool
 
 from krm_fn import yaml as yamlio
+from tests.tools import tool
 
 HEAD = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n"
 SECRET = "hunter2-s3cr3t"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tools import tool
 
 from krm_fn import yaml as yamlio
+from tests.tools import tool
 
 TAGGED_CONFIGMAP = """\
 apiVersion: v1

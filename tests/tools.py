@@ -27,7 +27,7 @@ def in_ci() -> bool:
     return os.environ.get("CI") == "true"
 
 
-def _missing(reason: str) -> NoReturn:
+def missing(reason: str) -> NoReturn:
     """Fail under CI, skip elsewhere."""
     if in_ci():
         pytest.fail(reason, pytrace=False)
@@ -42,7 +42,7 @@ def tool(name: str) -> str:
     found = shutil.which(name)
     if found:
         return os.path.abspath(found)
-    _missing(f"{name} not found in {TOOLS_BIN} or on PATH; run {INSTALL}")
+    missing(f"{name} not found in {TOOLS_BIN} or on PATH; run {INSTALL}")
 
 
 @functools.cache
@@ -66,4 +66,4 @@ def docker_ready() -> None:
     """Require a running Docker engine and the image ``example.com/observability-fn:dev``."""
     problem = _docker_problem(tool("docker"))
     if problem is not None:
-        _missing(f"{problem}; run {DOCKER_SETUP}")
+        missing(f"{problem}; run {DOCKER_SETUP}")

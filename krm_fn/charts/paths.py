@@ -16,7 +16,7 @@ from krm_fn.record import Record
 
 VALUE = 0
 FREE = 1
-# Shipped as package data. Plain os.path strings: pathlib costs ~6 ms of imports per run.
+# Shipped as package data. Plain os.path strings, not pathlib: start-up budget: docs/startup.md
 DATA_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "data")
 
 Node = dict | int
@@ -221,7 +221,7 @@ def _accepts(node: Node, value: object) -> bool:
 
 def _rank(index: _Index, candidates: list[int], path: tuple[str, ...], value: object) -> int:
     """The best candidate for a misplaced key: the user's prefix extended, then the most alike prefix."""
-    import difflib  # deferred, like every suggestion: a run with no unknown path never needs it
+    import difflib  # start-up budget: docs/startup.md (only a misplaced key needs it)
 
     prefix = path[:-1]
     wanted = _norm("".join(prefix))
@@ -242,7 +242,7 @@ def _rank(index: _Index, candidates: list[int], path: tuple[str, ...], value: ob
 
 def suggest(chart: str, version: str, path: tuple[str, ...], value: object = None) -> str | None:
     """The nearest known path to an unknown one, or None when nothing is close."""
-    import difflib  # deferred: ~3 ms of imports, needed only when a path is unknown
+    import difflib  # start-up budget: docs/startup.md (only an unknown path needs it)
 
     index = _index(chart, version)
     moved = index.moved.get(dotted(path))

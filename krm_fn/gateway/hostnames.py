@@ -88,7 +88,7 @@ def problems(host: str, wildcard_ok: bool = True) -> list[str]:
 
 
 def _is_ip(name: str) -> bool:
-    import ipaddress  # deferred: only invalid names get here
+    import ipaddress  # start-up budget: docs/startup.md (only invalid names get here)
 
     try:
         ipaddress.ip_address(name[1:-1] if name.startswith("[") and name.endswith("]") else name)

@@ -298,7 +298,7 @@ def paths_overlap(a: PathMatch, b: PathMatch) -> bool:
 
 def close_match(word: str, candidates: list[str], cutoff: float) -> str | None:
     """The candidate nearest to a name that matched none (difflib: imported only then)."""
-    import difflib
+    import difflib  # start-up budget: docs/startup.md
 
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
     return close[0] if close else None

@@ -27,7 +27,7 @@ from krm_fn.repo.objects import CLUSTER_SCOPED, Piece, head
 from krm_fn.results import Location, Result, Severity
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # start-up budget: docs/startup.md
     from krm_fn.repo.walker import Walk
 
 FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

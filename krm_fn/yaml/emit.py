@@ -16,7 +16,7 @@ def _dumpers() -> SimpleNamespace:
     if _DUMPERS is not None:
         return _DUMPERS
     py = _py()
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # start-up budget: docs/startup.md
     from yaml.representer import SafeRepresenter
     from yaml.resolver import Resolver
 

@@ -1,6 +1,7 @@
 """Strict loading: libyaml parsing with go-yaml v3 resolution, duplicate keys and alias bombs refused.
 
-PyYAML (~25 ms to import) is imported on first use, not with this module.
+PyYAML (~25 ms to import) is imported on first use, not with this module (start-up budget:
+docs/startup.md); functions that take its node classes import them inside for the same reason.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ def _py() -> SimpleNamespace:
     global _PY
     if _PY is not None:
         return _PY
-    import yaml
+    import yaml  # start-up budget: docs/startup.md
     from yaml.composer import Composer
     from yaml.constructor import SafeConstructor
     from yaml.events import AliasEvent
-    from yaml.nodes import ScalarNode, SequenceNode
+    from yaml.nodes import ScalarNode, SequenceNode  # start-up budget: docs/startup.md
     from yaml.resolver import BaseResolver
 
     try:
@@ -145,7 +146,7 @@ def _py() -> SimpleNamespace:
 
 def _check_node(node: Node) -> None:
     """Refuse duplicate mapping keys and alias bombs, without recursion."""
-    from yaml.nodes import MappingNode, ScalarNode
+    from yaml.nodes import MappingNode, ScalarNode  # start-up budget: docs/startup.md
 
     expanded: dict[int, int] = {}  # id(node) -> node count once aliases are expanded
     started: set[int] = set()  # nodes whose children are being checked: met again only through a cycle
@@ -268,7 +269,7 @@ def _to_python(root: Node) -> object:
 
     Raises _Unusual for what it leaves to PyYAML (merge keys, explicit tags).
     """
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # start-up budget: docs/startup.md
 
     memo: dict[int, object] = {}  # aliases: the same node gives the same object
 
@@ -353,7 +354,7 @@ def load_one(text: str) -> object:
 
 def node_line(node: Node, path: list[str | int]) -> int | None:
     """1-based line of the value at `path` below a mapping/sequence node, if it exists."""
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # start-up budget: docs/startup.md
 
     current = node
     line = None  # the key's line for a mapping entry (a block value starts on the next line)

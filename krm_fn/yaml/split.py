@@ -276,7 +276,7 @@ def _resolve_chunk(chunks: list[tuple[str, int, bool]], index: int, text: str) -
 
 def _entry_node(node: object) -> object:
     """A block sequence node holding `node`: what a `- ...` entry composes to."""
-    from yaml.nodes import SequenceNode
+    from yaml.nodes import SequenceNode  # start-up budget: docs/startup.md
 
     return SequenceNode("tag:yaml.org,2002:seq", [node], flow_style=False)
 
@@ -349,7 +349,7 @@ def _parse_entry(raw: RawItem) -> object:
 
 
 def _split_resource_list_nodes(text: str) -> SplitResourceList:
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # start-up budget: docs/startup.md
 
     nodes = compose_documents(text)
     if len(nodes) != 1 or not isinstance(nodes[0], MappingNode):
