@@ -128,6 +128,60 @@ class Flux(Record):
     distribution: str  # auto, upstream or flux-operator: which Flux CRD schemas apply
 
 
+class ObjectStorage(Record):
+    """S3-compatible object storage shared by Loki (SimpleScalable) and the Thanos sidecar."""
+
+    endpoint: str
+    region: str
+    path_style: bool
+    insecure: bool
+    loki_chunks_bucket: str
+    loki_ruler_bucket: str
+
+
+# What each profile picks for the fields a user may leave out (spec.<component>.replicas,
+# spec.loki.mode, spec.alloy.clustering). The schema cannot hold these: they depend on spec.profile.
+PROFILE_DEFAULTS: dict[str, dict] = {
+    "single-node": {
+        "prometheus_replicas": 1,
+        "alertmanager_replicas": 1,
+        "loki_mode": "SingleBinary",
+        "loki_replicas": 1,
+        "alloy_clustering": False,
+    },
+    "ha": {
+        "prometheus_replicas": 2,
+        "alertmanager_replicas": 3,
+        "loki_mode": "SimpleScalable",
+        "loki_replicas": 3,
+        "alloy_clustering": True,
+    },
+}
+
+
+class Topology(Record):
+    """How many of each component run, and where: spec.profile with the per-component overrides applied."""
+
+    profile: str  # single-node | ha
+    nodes: int | None
+    prometheus_replicas: int
+    alertmanager_replicas: int
+    loki_mode: str  # SingleBinary | SimpleScalable
+    loki_replicas: int
+    loki_replication_factor: int
+    alloy_clustering: bool
+    object_storage: ObjectStorage | None
+
+    @property
+    def ha(self) -> bool:
+        return self.profile == "ha"
+
+    @property
+    def thanos(self) -> bool:
+        """The Thanos sidecar uploads Prometheus' blocks (the ha profile)."""
+        return self.ha
+
+
 class Config(Record):
     """A validated ObservabilityConfig with every default applied."""
 
@@ -154,6 +208,7 @@ class Config(Record):
     alerting: Alerting
     flux: Flux
     plaintext_secrets_severity: Severity
+    topology: Topology
     location: Location | None = None
 
     @property
@@ -171,6 +226,35 @@ def _workload(spec: dict) -> Workload:
         resources=Resources(dict(res.get("requests", {})), dict(res.get("limits", {}))),
         storage_size=spec.get("storageSize"),
         retention=spec.get("retention"),
+    )
+
+
+def _topology(spec: dict) -> Topology:
+    profile = spec["profile"]
+    chosen = PROFILE_DEFAULTS[profile]
+    loki = spec["loki"]
+    mode = loki.get("mode", chosen["loki_mode"])
+    loki_replicas = loki.get("replicas", chosen["loki_replicas"] if mode == "SimpleScalable" else 1)
+    store = spec.get("objectStorage")
+    return Topology(
+        profile=profile,
+        nodes=spec.get("nodes"),
+        prometheus_replicas=spec["prometheus"].get("replicas", chosen["prometheus_replicas"]),
+        alertmanager_replicas=spec["alertmanager"].get("replicas", chosen["alertmanager_replicas"]),
+        loki_mode=mode,
+        loki_replicas=loki_replicas,
+        loki_replication_factor=loki.get("replicationFactor", min(3, loki_replicas) if mode == "SimpleScalable" else 1),
+        alloy_clustering=spec["alloy"].get("clustering", chosen["alloy_clustering"]),
+        object_storage=ObjectStorage(
+            store["endpoint"],
+            store["region"],
+            store["pathStyle"],
+            store["insecure"],
+            store["buckets"]["lokiChunks"],
+            store["buckets"]["lokiRuler"],
+        )
+        if store
+        else None,
     )
 
 
@@ -230,6 +314,7 @@ def _build(obj: dict, location: Location | None) -> Config:
         flux=Flux(flux["namespace"], flux["eventSeverity"], tuple(flux["eventSources"]), flux["distribution"]),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
         location=location,
+        topology=_topology(spec),
     )
 
 

@@ -77,6 +77,10 @@ def test_every_spec_field_reaches_the_model():
         "checks": "plaintext_secrets_severity",
         "namespaceMetadata": "namespace_metadata",
         "controlPlane": "control_plane",
+        # spec.profile with the per-component replicas, spec.nodes and spec.objectStorage: Config.topology
+        "profile": "topology",
+        "nodes": "topology",
+        "objectStorage": "topology",
     }
     assert {as_snake.get(name, name) for name in spec_fields} <= model_fields
 

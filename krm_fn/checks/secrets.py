@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, dotted, result, rule
+from krm_fn.components import profile
 from krm_fn.config import Config
 from krm_fn.items import Item
 from krm_fn.placeholders import is_placeholder
@@ -88,6 +89,7 @@ def required_keys(config: Config) -> dict[str, str]:
         keys["pushover-api-token"] = "Alertmanager's Pushover token_file"
     keys["grafana-admin-user"] = "Grafana's admin.existingSecret userKey"
     keys["grafana-admin-password"] = "Grafana's admin.existingSecret passwordKey"
+    keys.update(profile.secret_keys(config))  # object storage, when the topology needs it
     return keys
 
 

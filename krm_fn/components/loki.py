@@ -6,7 +6,7 @@ the evidence for every correction.
 
 from __future__ import annotations
 
-from krm_fn.charts import LOKI_SERVICE
+from krm_fn.components import loki_scalable, profile
 from krm_fn.components.common import deep_merge, helm_release, metadata, service_url
 from krm_fn.config import Config
 
@@ -83,7 +83,7 @@ def values(config: Config) -> dict:
 
 def datasource(config: Config) -> dict:
     """The ConfigMap the Grafana sidecar provisions Loki from (it watches its own namespace)."""
-    url = service_url(LOKI_SERVICE, config.namespace)
+    url = service_url(profile.loki_service(config), config.namespace)
     provisioning = (
         "apiVersion: 1\n"
         "datasources:\n"
@@ -104,5 +104,11 @@ def datasource(config: Config) -> dict:
 
 def resources(config: Config) -> list[dict]:
     """The HelmRelease (after kube-prometheus-stack) and the Grafana datasource ConfigMap."""
-    merged = deep_merge(values(config), config.values[CHART])
-    return [helm_release(config, CHART, merged, depends_on="kube-prometheus-stack"), datasource(config)]
+    scalable = config.topology.loki_mode == "SimpleScalable"
+    merged = deep_merge((loki_scalable.values if scalable else values)(config), config.values[CHART])
+    release = helm_release(config, CHART, merged, depends_on="kube-prometheus-stack")
+    if scalable:
+        # The values hold ${LOKI_S3_...} for Loki's -config.expand-env; Flux's postBuild substitution
+        # would otherwise replace them (with nothing) before Loki ever sees them.
+        release["metadata"]["annotations"] = {loki_scalable.FLUX_SUBSTITUTE: "disabled"}
+    return [release, datasource(config)]
