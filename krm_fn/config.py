@@ -235,6 +235,8 @@ def _topology(spec: dict) -> Topology:
     loki = spec["loki"]
     mode = loki.get("mode", chosen["loki_mode"])
     loki_replicas = loki.get("replicas", chosen["loki_replicas"] if mode == "SimpleScalable" else 1)
+    # 3 copies where there are 3 writers (quorum 2 survives one down); 2 would need both, so 1 below 3.
+    replication_factor = 3 if mode == "SimpleScalable" and loki_replicas >= 3 else 1
     store = spec.get("objectStorage")
     return Topology(
         profile=profile,
@@ -243,7 +245,7 @@ def _topology(spec: dict) -> Topology:
         alertmanager_replicas=spec["alertmanager"].get("replicas", chosen["alertmanager_replicas"]),
         loki_mode=mode,
         loki_replicas=loki_replicas,
-        loki_replication_factor=loki.get("replicationFactor", min(3, loki_replicas) if mode == "SimpleScalable" else 1),
+        loki_replication_factor=loki.get("replicationFactor", replication_factor),
         alloy_clustering=spec["alloy"].get("clustering", chosen["alloy_clustering"]),
         object_storage=ObjectStorage(
             store["endpoint"],

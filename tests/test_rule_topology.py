@@ -1,0 +1,70 @@
+"""The `ha-topology` rule: replicas, Loki's mode and replication factor, and spec.nodes agree."""
+
+from __future__ import annotations
+
+import pytest
+
+from krm_fn.checks.topology import check_topology
+from tests.helpers import config_with
+from tests.test_rule_schemas import context
+
+STORE = {"endpoint": "minio.storage.svc:9000", "buckets": {"lokiChunks": "chunks", "lokiRuler": "ruler"}}
+
+
+def findings(**spec) -> list[tuple[str, str | None]]:
+    return [(r.severity.value, r.field) for r in check_topology(context(config=config_with(**spec)))]
+
+
+def test_the_default_config_has_no_finding():
+    assert list(check_topology(context())) == []
+
+
+def test_the_ha_profile_on_three_nodes_passes():
+    assert findings(profile="ha", nodes=3, objectStorage=STORE) == []
+
+
+def test_ha_on_two_nodes_leaves_loki_pending_and_shares_alertmanager_nodes():
+    assert findings(profile="ha", nodes=2, objectStorage=STORE) == [
+        ("error", "spec.loki.replicas"),
+        ("warning", "spec.alertmanager.replicas"),
+    ]
+
+
+def test_ha_on_two_nodes_fits_once_the_replicas_do():
+    spec = {"profile": "ha", "nodes": 2, "objectStorage": STORE}
+    assert findings(**spec, loki={"replicas": 2, "replicationFactor": 1}, alertmanager={"replicas": 2}) == []
+
+
+def test_one_node_cannot_hold_the_loki_gateway_pair():
+    got = findings(profile="ha", nodes=1, objectStorage=STORE, loki={"replicas": 1, "replicationFactor": 1})
+    assert ("error", "spec.nodes") in got
+
+
+@pytest.mark.parametrize(
+    ("loki", "expected"),
+    [
+        ({"replicas": 2}, [("error", "spec.loki.replicas")]),
+        ({"replicationFactor": 3}, [("error", "spec.loki.replicationFactor")]),
+        ({"replicas": 1, "replicationFactor": 1}, []),
+    ],
+)
+def test_single_binary(loki: dict, expected: list):
+    assert findings(loki=loki) == expected
+
+
+@pytest.mark.parametrize(
+    ("loki", "expected"),
+    [
+        ({"replicas": 3, "replicationFactor": 4}, [("error", "spec.loki.replicationFactor")]),
+        ({"replicas": 3, "replicationFactor": 2}, [("warning", "spec.loki.replicationFactor")]),
+        ({"replicas": 3, "replicationFactor": 3}, []),
+        ({"replicas": 2}, []),  # the default replication factor is then 1
+        ({"replicas": 5}, []),
+    ],
+)
+def test_simple_scalable_replication_factor(loki: dict, expected: list):
+    assert findings(objectStorage=STORE, loki={"mode": "SimpleScalable", **loki}) == expected
+
+
+def test_undeclared_nodes_are_not_guessed():
+    assert findings(profile="ha", objectStorage=STORE, prometheus={"replicas": 7}) == []
