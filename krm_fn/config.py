@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # `typing` costs ~3 ms to import at run time
 API_VERSION = "observability.catinthehack.ca/v1alpha1"
 KIND = "ObservabilityConfig"
 UI_NAMES = ("grafana", "prometheus", "alertmanager", "alloy")
-CHART_NAMES = ("kube-prometheus-stack", "loki", "alloy")
+CHART_NAMES = ("kube-prometheus-stack", "loki", "alloy", "thanos")
 RULE = "config-schema"
 
 
@@ -128,6 +128,12 @@ class Flux(Record):
     distribution: str  # auto, upstream or flux-operator: which Flux CRD schemas apply
 
 
+class ThanosRetention(Record):
+    raw: str
+    downsampled_5m: str
+    downsampled_1h: str
+
+
 class ObjectStorage(Record):
     """S3-compatible object storage shared by Loki (SimpleScalable) and the Thanos sidecar."""
 
@@ -199,6 +205,8 @@ class Config(Record):
     charts: dict[str, str]  # chart name -> exact version
     values: dict[str, dict]  # chart name -> user overrides
     prometheus: Workload
+    thanos: Workload
+    thanos_retention: ThanosRetention
     alertmanager: Workload
     grafana: Workload
     node_exporter: Workload
@@ -293,6 +301,12 @@ def _build(obj: dict, location: Location | None) -> Config:
         charts={name: spec["charts"][name]["version"] for name in CHART_NAMES},
         values={name: copy.deepcopy(spec["values"][name]) for name in CHART_NAMES},
         prometheus=_workload(spec["prometheus"]),
+        thanos=_workload(spec["thanos"]),
+        thanos_retention=ThanosRetention(
+            spec["thanos"]["retention"]["raw"],
+            spec["thanos"]["retention"]["downsampled5m"],
+            spec["thanos"]["retention"]["downsampled1h"],
+        ),
         alertmanager=_workload(spec["alertmanager"]),
         grafana=_workload(spec["grafana"]),
         node_exporter=_workload(spec["nodeExporter"]),

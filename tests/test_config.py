@@ -93,7 +93,10 @@ def test_unknown_field_names_the_field_and_suggests_the_nearest_one():
 
 def test_field_at_the_wrong_level_says_where_it_belongs():
     (message,) = messages(config_with(retention="7d"))
-    assert "spec.retention" in message and "spec.prometheus.retention or spec.loki.retention" in message
+    assert (
+        "spec.retention" in message
+        and "spec.prometheus.retention or spec.thanos.retention or spec.loki.retention" in message
+    )
 
 
 def test_missing_required_field_is_named():

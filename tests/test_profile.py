@@ -172,3 +172,36 @@ def test_required_secret_keys_follow_the_topology():
     assert loki_only == {"objstore-access-key-id", "objstore-secret-access-key"}
     thanos_only = set(required_keys(load(ha(loki={"mode": "SingleBinary"})))) - single
     assert thanos_only == {"thanos-objstore.yaml"}
+
+
+def test_thanos_only_in_ha_from_its_oci_repository():
+    assert not [o for o in components.generate(load(default_config())) if "thanos" in o["metadata"]["name"]]
+    objects = components.generate(load(ha()))
+    repositories = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "HelmRepository"}
+    assert repositories["bitnami"] == {
+        "interval": "60m",
+        "url": "oci://registry-1.docker.io/bitnamicharts",
+        "type": "oci",
+    }
+    releases = {o["metadata"]["name"]: o for o in objects if o["kind"] == "HelmRelease"}
+    assert {r["spec"]["chart"]["spec"]["sourceRef"]["name"] for r in releases.values()} == set(repositories)
+    assert releases["thanos"]["spec"]["dependsOn"] == [{"name": "kube-prometheus-stack"}]
+
+
+def test_thanos_query_dedups_the_replicas_and_serves_grafana():
+    values = release(ha(), "thanos")["spec"]["values"]
+    assert values["query"]["replicaLabel"] == ["prometheus_replica"]
+    assert values["query"]["dnsDiscovery"]["sidecarsService"] == "kube-prometheus-stack-thanos-discovery"
+    assert values["existingObjstoreSecret"] == "monitoring-secrets"
+    assert values["existingObjstoreSecretItems"] == [{"key": "thanos-objstore.yaml", "path": "objstore.yml"}]
+    kps = release(ha(), "kube-prometheus-stack")["spec"]["values"]
+    assert kps["grafana"]["sidecar"]["datasources"]["url"] == "http://thanos-query.monitoring.svc:9090"
+    assert [values[c]["pdb"]["create"] for c in ("query", "storegateway")] == [True, True]
+
+
+def test_compactor_retention_per_resolution():
+    config = ha(thanos={"retention": {"raw": "14d", "downsampled5m": "60d", "downsampled1h": "2y"}})
+    compactor = release(config, "thanos")["spec"]["values"]["compactor"]
+    got = [compactor[f"retentionResolution{r}"] for r in ("Raw", "5m", "1h")]
+    assert got == ["14d", "60d", "2y"]
+    assert release(ha(), "thanos")["spec"]["values"]["compactor"]["retentionResolutionRaw"] == "30d"

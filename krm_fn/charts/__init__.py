@@ -28,11 +28,14 @@ class Service(Record):
 
 PROMETHEUS_COMMUNITY = Repository("prometheus-community", "https://prometheus-community.github.io/helm-charts")
 GRAFANA = Repository("grafana", "https://grafana.github.io/helm-charts")
+# Bitnami publishes its charts as OCI artifacts only (the ha profile's Thanos).
+BITNAMI = Repository("bitnami", "oci://registry-1.docker.io/bitnamicharts")
 
 CHARTS: dict[str, Chart] = {
     "kube-prometheus-stack": Chart("kube-prometheus-stack", PROMETHEUS_COMMUNITY, "kube-prometheus-stack"),
     "loki": Chart("loki", GRAFANA, "loki"),
     "alloy": Chart("alloy", GRAFANA, "alloy"),
+    "thanos": Chart("thanos", BITNAMI, "thanos"),
 }
 
 # The Service behind each UI, as created by the charts for the release names above.

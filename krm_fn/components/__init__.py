@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from krm_fn.components import alloy, flux, kube_prometheus_stack, loki, namespace, repositories, routes
+from krm_fn.components import alloy, flux, kube_prometheus_stack, loki, namespace, repositories, routes, thanos
 from krm_fn.config import Config
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -17,6 +17,7 @@ COMPONENTS: tuple[Callable[[Config], list[dict]], ...] = (
     kube_prometheus_stack.resources,
     loki.resources,
     alloy.resources,
+    thanos.resources,
     routes.resources,
     flux.resources,
 )

@@ -8,6 +8,7 @@ the topology is the single-node one, so that profile's output stays exactly what
 from __future__ import annotations
 
 from krm_fn.charts import LOKI_SERVICE, Service
+from krm_fn.components.common import service_url
 from krm_fn.config import Config
 
 # The user's SOPS Secret keys the ha profile reads (krm_fn.checks.secrets.required_keys checks them).
@@ -23,6 +24,8 @@ REPLICA_LABEL = "prometheus_replica"
 
 # Loki's gateway (nginx) in front of read and write: the one URL for Grafana and Alloy in SimpleScalable.
 LOKI_GATEWAY_SERVICE = Service("loki-gateway", 80)
+# Thanos Query of the thanos release (Bitnami's <release>-query, HTTP port 9090).
+THANOS_QUERY_SERVICE = Service("thanos-query", 9090)
 
 
 def secret_keys(config: Config) -> dict[str, str]:
@@ -63,8 +66,11 @@ def kube_prometheus_stack(config: Config) -> dict:
         spec["thanos"] = {  # v:4631
             "objectStorageConfig": {"existingSecret": {"name": config.secret_name, "key": THANOS_OBJSTORE_KEY}}
         }
-        # The sidecars' StoreAPI (gRPC 10901) for a Thanos Query (v:3524).
+        # The sidecars' StoreAPI (gRPC 10901) for Thanos Query (v:3524).
         out["prometheus"]["thanosService"] = {"enabled": True}
+        # Grafana's default Prometheus datasource: Thanos Query, deduplicated (kps grafana.sidecar.datasources.url).
+        url = service_url(THANOS_QUERY_SERVICE, config.namespace)
+        out["grafana"] = {"sidecar": {"datasources": {"url": url}}}
     if topology.alertmanager_replicas > 1:
         # The operator meshes the replicas (--cluster.peer per pod): one notification per group.
         out["alertmanager"] = {
