@@ -176,3 +176,33 @@ def test_control_three_unmeshed_replicas_push_three_times(tmp_path: Path):
         "pushover-critical/KubePodCrashLooping": 3,
         "pushover-warning/KubeDeploymentReplicasMismatch": 3,
     }
+
+
+# --- the ha golden's Alertmanager config and rules, through amtool and promtool ----------------
+
+GOLDEN_HA = Path(__file__).resolve().parent / "golden" / "ha" / "stack.yaml"
+
+
+def golden_kps_values() -> dict:
+    docs = [d for d in yaml.safe_load_all(GOLDEN_HA.read_text()) if d]
+    (kps,) = [d for d in docs if d["kind"] == "HelmRelease" and d["metadata"]["name"] == "kube-prometheus-stack"]
+    return kps["spec"]["values"]
+
+
+def test_amtool_accepts_the_ha_golden_config(tmp_path: Path):
+    path = tmp_path / "alertmanager.yaml"
+    path.write_text(yaml.safe_dump(golden_kps_values()["alertmanager"]["config"]))
+    proc = subprocess.run([tool("amtool"), "check-config", str(path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_promtool_accepts_the_ha_golden_rules(tmp_path: Path):
+    rules = golden_kps_values()["additionalPrometheusRulesMap"]
+    assert rules
+    for name, rule_set in rules.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(rule_set))
+        proc = subprocess.run(
+            [tool("promtool"), "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
