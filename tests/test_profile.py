@@ -205,3 +205,15 @@ def test_compactor_retention_per_resolution():
     got = [compactor[f"retentionResolution{r}"] for r in ("Raw", "5m", "1h")]
     assert got == ["14d", "60d", "2y"]
     assert release(ha(), "thanos")["spec"]["values"]["compactor"]["retentionResolutionRaw"] == "30d"
+
+
+def test_thanos_query_is_routed_while_the_prometheus_ui_is_exposed():
+    def thanos_routes(config: dict) -> list[dict]:
+        objects = components.generate(load(config))
+        return [o for o in objects if o["kind"] == "HTTPRoute" and o["metadata"]["name"] == "thanos"]
+
+    (route,) = thanos_routes(ha())
+    assert route["spec"]["hostnames"] == ["thanos.catinthehack.ca"]
+    assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "thanos-query", "port": 9090}]
+    assert thanos_routes(ha(ui={"prometheus": {"enabled": False}})) == []
+    assert thanos_routes(default_config()) == []

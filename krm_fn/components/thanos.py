@@ -15,7 +15,7 @@ upstream image's entrypoint is the thanos binary.
 
 from __future__ import annotations
 
-from krm_fn.components import profile
+from krm_fn.components import profile, routes
 from krm_fn.components.common import deep_merge, helm_release
 from krm_fn.config import Config
 
@@ -25,6 +25,7 @@ IMAGE = {"registry": "quay.io", "repository": "thanos/thanos", "tag": "v0.39.2"}
 SIDECAR_SERVICE = "kube-prometheus-stack-thanos-discovery"
 QUERY_REPLICAS = 2
 STORE_GATEWAY_REPLICAS = 2
+ROUTE_NAME = "thanos"
 OBJSTORE_FILE = "objstore.yml"  # where the chart expects the object store configuration (v:100-103)
 
 
@@ -80,9 +81,20 @@ def values(config: Config) -> dict:
     }
 
 
+def hostname(config: Config) -> str | None:
+    """Thanos Query's UI hostname: thanos.<domain>, while the Prometheus UI is exposed."""
+    exposed = any(ui.name == "prometheus" for ui in config.exposed_uis)
+    return f"{ROUTE_NAME}.{config.domain}" if exposed else None
+
+
 def resources(config: Config) -> list[dict]:
-    """The HelmRelease (ha profile only), after kube-prometheus-stack (its sidecars and CRDs)."""
+    """The HelmRelease (ha profile only), after kube-prometheus-stack (its sidecars and CRDs), and its route."""
     if not config.topology.thanos:
         return []
     merged = deep_merge(values(config), config.values[CHART])
-    return [helm_release(config, CHART, merged, depends_on="kube-prometheus-stack")]
+    out = [helm_release(config, CHART, merged, depends_on="kube-prometheus-stack")]
+    host = hostname(config)
+    if host:
+        # The deduplicated, long-term view next to the Prometheus UI (each replica's own view).
+        out.append(routes.route(config, ROUTE_NAME, host, profile.THANOS_QUERY_SERVICE))
+    return out
