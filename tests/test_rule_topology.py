@@ -68,3 +68,37 @@ def test_simple_scalable_replication_factor(loki: dict, expected: list):
 
 def test_undeclared_nodes_are_not_guessed():
     assert findings(profile="ha", objectStorage=STORE, prometheus={"replicas": 7}) == []
+
+
+# --- stateful-volumes ---------------------------------------------------------------------------
+
+from krm_fn.checks.topology import check_volumes  # noqa: E402 - grouped with its tests
+
+
+def volume_findings(**spec) -> list[tuple[str, str | None]]:
+    return [(r.severity.value, r.field) for r in check_volumes(context(config=config_with(**spec)))]
+
+
+def test_generated_volumes_pass_in_both_profiles():
+    assert volume_findings() == []
+    assert volume_findings(profile="ha", objectStorage=STORE) == []
+
+
+def test_loki_single_binary_without_a_volume_warns():
+    got = volume_findings(values={"loki": {"singleBinary": {"persistence": {"enabled": False}}}})
+    assert got == [("warning", "spec.values.loki.singleBinary.persistence.enabled")]
+
+
+def test_loki_write_without_claims_warns_in_simple_scalable_only():
+    values = {"loki": {"write": {"persistence": {"volumeClaimsEnabled": False}}}}
+    assert volume_findings(profile="ha", objectStorage=STORE, values=values) == [
+        ("warning", "spec.values.loki.write.persistence.volumeClaimsEnabled")
+    ]
+    assert volume_findings(values=values) == []  # no write target in SingleBinary
+
+
+def test_prometheus_on_an_empty_dir_warns():
+    values = {"kube-prometheus-stack": {"prometheus": {"prometheusSpec": {"storageSpec": {"emptyDir": {}}}}}}
+    (result,) = check_volumes(context(config=config_with(profile="ha", objectStorage=STORE, values=values)))
+    assert result.field == "spec.values.kube-prometheus-stack.prometheus.prometheusSpec.storageSpec"
+    assert "2h" in result.message

@@ -86,3 +86,68 @@ def check_topology(ctx: CheckContext) -> Iterator[Result]:
                 f"{replicas} {what} replicas on {nodes} node(s): some share a node, and losing that node loses "
                 f"them together; set spec.{field.split('.')[1]}.replicas to at most {nodes}",
             )
+
+
+VOLUMES_RULE = "stateful-volumes"
+
+# spec.values paths that put a component's state on an emptyDir: (chart, path, applies, what is lost).
+_NO_VOLUME = (
+    (
+        "loki",
+        ("singleBinary", "persistence", "enabled"),
+        "SingleBinary",
+        "Loki's single binary then keeps every log on an emptyDir: a restart loses them all",
+    ),
+    (
+        "loki",
+        ("write", "persistence", "volumeClaimsEnabled"),
+        "SimpleScalable",
+        "Loki's write replicas then keep their WAL on an emptyDir: a restart loses what was not yet flushed",
+    ),
+    (
+        "loki",
+        ("backend", "persistence", "volumeClaimsEnabled"),
+        "SimpleScalable",
+        "Loki's backend then keeps the compactor's working files and the ruler's WAL on an emptyDir",
+    ),
+)
+
+
+def _at(values: dict, path: tuple[str, ...]) -> object:
+    node: object = values
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+@rule(
+    VOLUMES_RULE, Severity.WARNING, "Stateful components keep a PersistentVolumeClaim (no emptyDir through spec.values)"
+)
+def check_volumes(ctx: CheckContext) -> Iterator[Result]:
+    config = ctx.config
+    if config is None:
+        return
+    for chart, path, mode, lost in _NO_VOLUME:
+        if config.topology.loki_mode == mode and _at(config.values[chart], path) is False:
+            yield Result(
+                VOLUMES_RULE,
+                Severity.WARNING,
+                f"{'.'.join(path)}: false: {lost}; drop the override",
+                config.ref,
+                f"spec.values.{chart}.{'.'.join(path)}",
+                config.location,
+            )
+    storage = _at(config.values["kube-prometheus-stack"], ("prometheus", "prometheusSpec", "storageSpec"))
+    if isinstance(storage, dict) and "emptyDir" in storage:
+        yield Result(
+            VOLUMES_RULE,
+            Severity.WARNING,
+            "Prometheus on an emptyDir loses its samples on every restart"
+            + (" (up to the 2h the sidecar has not uploaded yet)" if config.topology.thanos else "")
+            + "; drop storageSpec.emptyDir to keep the generated volumeClaimTemplate",
+            config.ref,
+            "spec.values.kube-prometheus-stack.prometheus.prometheusSpec.storageSpec",
+            config.location,
+        )
