@@ -217,3 +217,10 @@ def test_thanos_query_is_routed_while_the_prometheus_ui_is_exposed():
     assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "thanos-query", "port": 9090}]
     assert thanos_routes(ha(ui={"prometheus": {"enabled": False}})) == []
     assert thanos_routes(default_config()) == []
+
+
+def test_verify_asks_loki_where_the_profile_runs_it():
+    from krm_fn.verify.stack import Expected
+
+    assert Expected(load(default_config())).loki.name == "loki"
+    assert (Expected(load(ha())).loki.name, Expected(load(ha())).loki.port) == ("loki-gateway", 80)
