@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("paths", nargs="+", metavar="PATH", help="config file, plus resources to pass through")
     render.add_argument("-o", "--output", metavar="DIR", help="write one file per resource and a kustomization.yaml")
     render.add_argument("--check", action="store_true", help="with --output: exit 1 and print a diff if DIR is stale")
+    render.add_argument("--summary", action="store_true", help="print the pods and resource totals of the profile")
 
     check = sub.add_parser(
         "check",
@@ -163,6 +164,13 @@ def _main(argv: list[str]) -> int:
     if args.command == "version":
         print(f"observability-fn {__version__}")
         return 0
+    if args.command == "render" and args.summary:
+        from krm_fn import summary
+
+        out, err, code = summary.run(args.paths)
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        return code
     if args.command == "render":
         from krm_fn import render
 

@@ -16,6 +16,7 @@ from functools import cache
 
 from krm_fn import cache as validation_cache
 from krm_fn import schemacheck
+from krm_fn.charts import paths
 from krm_fn.record import Record
 from krm_fn.results import Location, ResourceRef, Result, Severity
 from krm_fn.rules import CHART_VERSION, CONFIG_SCHEMA
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # start-up budget: docs/startup.md
 API_VERSION = "observability.catinthehack.ca/v1alpha1"
 KIND = "ObservabilityConfig"
 UI_NAMES = ("grafana", "prometheus", "alertmanager", "alloy")
-CHART_NAMES = ("kube-prometheus-stack", "loki", "alloy")
+CHART_NAMES = ("kube-prometheus-stack", "loki", "alloy", "thanos")
 RULE = CONFIG_SCHEMA
 
 
@@ -154,6 +155,66 @@ class Dashboards(Record):
     folder: str
 
 
+class ThanosRetention(Record):
+    raw: str
+    downsampled_5m: str
+    downsampled_1h: str
+
+
+class ObjectStorage(Record):
+    """S3-compatible object storage shared by Loki (SimpleScalable) and the Thanos sidecar."""
+
+    endpoint: str
+    region: str
+    path_style: bool
+    insecure: bool
+    loki_chunks_bucket: str
+    loki_ruler_bucket: str
+
+
+# What each profile picks for the fields a user may leave out (spec.<component>.replicas,
+# spec.loki.mode, spec.alloy.clustering). The schema cannot hold these: they depend on spec.profile.
+PROFILE_DEFAULTS: dict[str, dict] = {
+    "single-node": {
+        "prometheus_replicas": 1,
+        "alertmanager_replicas": 1,
+        "loki_mode": "SingleBinary",
+        "loki_replicas": 1,
+        "alloy_clustering": False,
+    },
+    "ha": {
+        "prometheus_replicas": 2,
+        "alertmanager_replicas": 3,
+        "loki_mode": "SimpleScalable",
+        "loki_replicas": 3,
+        "alloy_clustering": True,
+    },
+}
+
+
+class Topology(Record):
+    """How many of each component run, and where: spec.profile with the per-component overrides applied."""
+
+    profile: str  # single-node | ha
+    nodes: int | None
+    prometheus_replicas: int
+    alertmanager_replicas: int
+    loki_mode: str  # SingleBinary | SimpleScalable
+    loki_replicas: int
+    loki_replication_factor: int
+    alloy_clustering: bool
+    object_storage: ObjectStorage | None
+
+    @property
+    def ha(self) -> bool:
+        return self.profile == "ha"
+
+    @property
+    def thanos(self) -> bool:
+        """The Thanos sidecar uploads Prometheus' blocks (the ha profile)."""
+        return self.ha
+
+
 class Config(Record):
     """A validated ObservabilityConfig with every default applied."""
 
@@ -173,6 +234,8 @@ class Config(Record):
     chart_source: str  # "https" or "oci"
     values: dict[str, dict]  # chart name -> user overrides
     prometheus: Workload
+    thanos: Workload
+    thanos_retention: ThanosRetention
     alertmanager: Workload
     grafana: Workload
     node_exporter: Workload
@@ -182,6 +245,7 @@ class Config(Record):
     alerting: Alerting
     flux: Flux
     plaintext_secrets_severity: Severity
+    topology: Topology
     rule_severities: tuple[tuple[str, str], ...] = ()  # spec.checks.rules: (rule id, severity or "off")
     dashboards: Dashboards = Dashboards(True, "Observability")
     access_implementation: str = "traefik"
@@ -233,6 +297,37 @@ def _access(spec: dict | None) -> AccessPolicy | None:
     )
 
 
+def _topology(spec: dict) -> Topology:
+    profile = spec["profile"]
+    chosen = PROFILE_DEFAULTS[profile]
+    loki = spec["loki"]
+    mode = loki.get("mode", chosen["loki_mode"])
+    loki_replicas = loki.get("replicas", chosen["loki_replicas"] if mode == "SimpleScalable" else 1)
+    # 3 copies where there are 3 writers (quorum 2 survives one down); 2 would need both, so 1 below 3.
+    replication_factor = 3 if mode == "SimpleScalable" and loki_replicas >= 3 else 1
+    store = spec.get("objectStorage")
+    return Topology(
+        profile=profile,
+        nodes=spec.get("nodes"),
+        prometheus_replicas=spec["prometheus"].get("replicas", chosen["prometheus_replicas"]),
+        alertmanager_replicas=spec["alertmanager"].get("replicas", chosen["alertmanager_replicas"]),
+        loki_mode=mode,
+        loki_replicas=loki_replicas,
+        loki_replication_factor=loki.get("replicationFactor", replication_factor),
+        alloy_clustering=spec["alloy"].get("clustering", chosen["alloy_clustering"]),
+        object_storage=ObjectStorage(
+            store["endpoint"],
+            store["region"],
+            store["pathStyle"],
+            store["insecure"],
+            store["buckets"]["lokiChunks"],
+            store["buckets"]["lokiRuler"],
+        )
+        if store
+        else None,
+    )
+
+
 def _pushover_level(spec: dict) -> PushoverLevel:
     return PushoverLevel(spec["priority"], spec.get("retry"), spec.get("expire"), spec.get("sound"))
 
@@ -277,6 +372,12 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
         chart_source=spec["charts"]["source"],
         values={name: copy.deepcopy(spec["values"][name]) for name in CHART_NAMES},
         prometheus=_workload(spec["prometheus"]),
+        thanos=_workload(spec["thanos"]),
+        thanos_retention=ThanosRetention(
+            spec["thanos"]["retention"]["raw"],
+            spec["thanos"]["retention"]["downsampled5m"],
+            spec["thanos"]["retention"]["downsampled1h"],
+        ),
         alertmanager=_workload(spec["alertmanager"]),
         grafana=_workload(spec["grafana"]),
         node_exporter=_workload(spec["nodeExporter"]),
@@ -314,6 +415,7 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
         access_implementation=spec["access"]["implementation"],
         access_all=_access(spec["access"].get("all")),
         location=location,
+        topology=_topology(spec),
     )
 
 
@@ -575,8 +677,6 @@ def chart_versions(
     knowledge and a warning (an error with spec.charts.strict). An older one, or a version between
     known releases that was never released (a typo), is an error naming the nearest known ones.
     """
-    from krm_fn.charts import paths  # the release data is read only here and by the helm-values rule
-
     spec = instance["spec"]["charts"]
     data: dict[str, str] = {}
     results: list[Result] = []

@@ -34,10 +34,10 @@ CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"
 FREEFORM_FILE = REPO / "krm_fn" / "charts" / "freeform.yaml"
 DATA_DIR = REPO / "krm_fn" / "charts" / "data"
 RELEASES_DIR = CHARTS_DIR / "releases"
-CHARTS = ("kube-prometheus-stack", "loki", "alloy")
+CHARTS = ("kube-prometheus-stack", "loki", "alloy", "thanos")
 # The release whose vendored directory (third_party/upstream/charts/<chart>-<version>/) the `line`
 # evidence of freeform.yaml is checked against: the seed's pins.
-EVIDENCE_VERSION = {"kube-prometheus-stack": "82.18.0", "loki": "6.55.0", "alloy": "1.11.1"}
+EVIDENCE_VERSION = {"kube-prometheus-stack": "82.18.0", "loki": "6.55.0", "alloy": "1.11.1", "thanos": "17.6.0"}
 
 VALUE = 0
 FREE = 1

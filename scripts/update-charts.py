@@ -101,6 +101,9 @@ SUBCHARTS = {
         "path": "charts/prometheus-windows-exporter",
     },
 }
+# Charts vendored as a directory under third_party/upstream/charts/ (provenance in the README there),
+# not read from a fetched repository: Bitnami's thanos chart, for the ha profile.
+VENDORED = {"thanos": [{"version": "17.6.0", "dir": "thanos-17.6.0", "publisher": "bitnami"}]}
 UPSTREAM_URL = {
     "prometheus-community+helm-charts": "https://github.com/prometheus-community/helm-charts",
     "grafana-community+helm-charts": "https://github.com/grafana-community/helm-charts",
@@ -220,6 +223,27 @@ def subchart_releases(mirrors: Path, name: str, versions: set[str]) -> list[dict
     return out
 
 
+def vendored_release(entry: dict) -> dict:
+    """The index entry of a release vendored as a directory (its Chart.yaml and values.yaml)."""
+    meta = yaml.safe_load((CHARTS_DIR / entry["dir"] / "Chart.yaml").read_text())
+    deps = [
+        {
+            "name": d["name"],
+            "key": d.get("alias") or d["name"],
+            "version": str(d.get("version", "")),
+            "repository": d.get("repository", ""),
+        }
+        for d in meta.get("dependencies") or []
+    ]
+    return {
+        "version": entry["version"],
+        "source": f"third_party/upstream/charts/{entry['dir']} (see the README there)",
+        "publisher": entry["publisher"],
+        "values": f"{entry['dir']}/values.yaml",
+        "dependencies": deps,
+    }
+
+
 def write_index(name: str, releases: list[dict], note: str) -> None:
     RELEASES_DIR.mkdir(parents=True, exist_ok=True)
     header = f"# {name}: {note}\n# Written by scripts/update-charts.py from upstream git tags; do not edit.\n"
@@ -242,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                 if dep["name"] in SUBCHARTS:
                     pinned.setdefault(dep["name"], set()).add(dep["version"])
         print(f"{chart}: {len(releases)} releases, {releases[0]['version']} .. {releases[-1]['version']}")
+    for chart, entries in VENDORED.items():
+        write_index(chart, [vendored_release(entry) for entry in entries], "vendored chart directories")
     for name, versions in sorted(pinned.items()):
         releases = subchart_releases(mirrors, name, versions)
         if not releases:  # e.g. a wildcard pin (0.12.*): the subchart's values are accepted whole

@@ -78,6 +78,10 @@ def test_every_spec_field_reaches_the_model():
         "namespaceMetadata": "namespace_metadata",
         "controlPlane": "control_plane",
         "access": "access_all",
+        # spec.profile with the per-component replicas, spec.nodes and spec.objectStorage: Config.topology
+        "profile": "topology",
+        "nodes": "topology",
+        "objectStorage": "topology",
     }
     assert {as_snake.get(name, name) for name in spec_fields} <= model_fields
 
@@ -90,7 +94,10 @@ def test_unknown_field_names_the_field_and_suggests_the_nearest_one():
 
 def test_field_at_the_wrong_level_says_where_it_belongs():
     (message,) = messages(config_with(retention="7d"))
-    assert "spec.retention" in message and "spec.prometheus.retention or spec.loki.retention" in message
+    assert (
+        "spec.retention" in message
+        and "spec.prometheus.retention or spec.loki.retention or spec.thanos.retention" in message
+    )
 
 
 def test_missing_required_field_is_named():

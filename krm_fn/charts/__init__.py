@@ -7,6 +7,7 @@ Evidence for each name and port: docs/reference/charts.md#2-service-names-and-po
 
 from __future__ import annotations
 
+from krm_fn.charts import paths
 from krm_fn.record import Record
 
 
@@ -35,12 +36,16 @@ class Service(Record):
 
 PROMETHEUS_COMMUNITY = Repository("prometheus-community", "https://prometheus-community.github.io/helm-charts")
 GRAFANA = Repository("grafana", "https://grafana.github.io/helm-charts")
+# Bitnami publishes its charts as OCI artifacts only (the ha profile's Thanos).
+BITNAMI = Repository("bitnami", "oci://registry-1.docker.io/bitnamicharts")
 
 # Where each publisher's charts are. OCI: prometheus-community/helm-charts README ("OCI artifacts of all
 # Prometheus Helm charts are available in ghcr.io"), grafana-community/helm-charts README ("OCI
 # Registry": oci://ghcr.io/grafana-community/helm-charts/<chart-name>); grafana's charts are under
 # oci://ghcr.io/grafana/helm-charts (loki is pulled from there by public Flux repositories).
 PUBLISHERS: dict[str, Publisher] = {
+    # Thanos (the ha profile): Bitnami's chart, published only to this OCI registry.
+    "bitnami": Publisher(BITNAMI, "oci://registry-1.docker.io/bitnamicharts"),
     "prometheus-community": Publisher(PROMETHEUS_COMMUNITY, "oci://ghcr.io/prometheus-community/charts"),
     "grafana": Publisher(GRAFANA, "oci://ghcr.io/grafana/helm-charts"),
     "grafana-community": Publisher(
@@ -53,6 +58,7 @@ CHARTS: dict[str, Chart] = {
     "kube-prometheus-stack": Chart("kube-prometheus-stack", PROMETHEUS_COMMUNITY, "kube-prometheus-stack"),
     "loki": Chart("loki", GRAFANA, "loki"),
     "alloy": Chart("alloy", GRAFANA, "alloy"),
+    "thanos": Chart("thanos", BITNAMI, "thanos"),
 }
 
 # The Service behind each UI, as created by the charts for the release names above.
@@ -77,7 +83,5 @@ KPS_RELEASE_LABEL = {"release": CHARTS["kube-prometheus-stack"].release}
 
 def publisher_of(chart: str, version: str) -> Publisher:
     """Who publishes this release of a chart (from the release data; the seed pin's publisher otherwise)."""
-    from krm_fn.charts import paths  # deferred: the release data is loaded on first use
-
     key = paths.publisher(chart, version)
     return PUBLISHERS[key] if key else next(p for p in PUBLISHERS.values() if p.repository == CHARTS[chart].repository)

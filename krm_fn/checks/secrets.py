@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, dotted, result, rule
+from krm_fn.components import profile
 from krm_fn.components.routes import basic_auth_key
 from krm_fn.config import Config
 from krm_fn.items import Item
@@ -94,6 +95,7 @@ def required_keys(config: Config) -> dict[str, str]:
         keys[htpasswd] = f"the {config.access_implementation} basic auth of the exposed UIs (htpasswd lines)"
     keys["grafana-admin-user"] = "Grafana's admin.existingSecret userKey"
     keys["grafana-admin-password"] = "Grafana's admin.existingSecret passwordKey"
+    keys.update(profile.secret_keys(config))  # object storage, when the topology needs it
     return keys
 
 

@@ -13,6 +13,7 @@ from krm_fn.components import (
     namespace,
     repositories,
     routes,
+    thanos,
 )
 from krm_fn.config import Config
 
@@ -27,6 +28,7 @@ COMPONENTS: tuple[Callable[[Config], list[dict]], ...] = (
     loki.resources,
     dashboards.resources,
     alloy.resources,
+    thanos.resources,
     routes.resources,
     flux.resources,
 )

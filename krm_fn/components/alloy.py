@@ -7,7 +7,7 @@ config that sends nothing). The chart passes it through Helm `tpl`, so it must c
 
 from __future__ import annotations
 
-from krm_fn.charts import LOKI_SERVICE
+from krm_fn.components import profile
 from krm_fn.components.common import deep_merge, helm_release, service_url
 from krm_fn.config import Config
 
@@ -51,7 +51,7 @@ def _rule(source: str, target: str) -> str:
 
 def pipeline(config: Config) -> str:
     """The Alloy configuration: pods on this node -> labels -> Loki, with the cluster label."""
-    push_url = service_url(LOKI_SERVICE, config.namespace, LOKI_PUSH_PATH)
+    push_url = service_url(profile.loki_service(config), config.namespace, LOKI_PUSH_PATH)
     rules = "\n".join(_rule(source, target) for source, target in _RELABEL)
     return (
         "// Pods on this node. The chart sets HOSTNAME to the node name (spec.nodeName).\n"
@@ -122,5 +122,5 @@ def _copy(rules: list[dict]) -> list[dict]:
 
 def resources(config: Config) -> list[dict]:
     """The HelmRelease, installed after Loki."""
-    merged = deep_merge(values(config), config.values[CHART])
+    merged = deep_merge(deep_merge(values(config), profile.alloy(config)), config.values[CHART])
     return [helm_release(config, CHART, merged, depends_on="loki", timeout="5m")]

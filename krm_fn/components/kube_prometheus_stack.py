@@ -7,7 +7,7 @@ The values are one Python dict, so the seed's duplicate `prometheus:` key cannot
 
 from __future__ import annotations
 
-from krm_fn.components import alerting, dashboards, flux_metrics, prometheus_rules
+from krm_fn.components import alerting, dashboards, flux_metrics, profile, prometheus_rules
 from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
 from krm_fn.config import Config
 
@@ -160,5 +160,5 @@ def values(config: Config) -> dict:
 
 def resources(config: Config) -> list[dict]:
     """The HelmRelease; the chart's CRDs are created and replaced on install and upgrade."""
-    merged = deep_merge(values(config), config.values[CHART])
+    merged = deep_merge(deep_merge(values(config), profile.kube_prometheus_stack(config)), config.values[CHART])
     return [helm_release(config, CHART, merged, crds=True)]

@@ -6,8 +6,8 @@ the evidence for every correction.
 
 from __future__ import annotations
 
-from krm_fn.charts import LOKI_SERVICE
 from krm_fn.charts.paths import node_at, version_key
+from krm_fn.components import loki_scalable, profile
 from krm_fn.components.common import deep_merge, helm_release, metadata, service_url
 from krm_fn.config import Config
 
@@ -59,6 +59,30 @@ def _single_binary(config: Config) -> dict:
     }
 
 
+def release_specific(config: Config) -> dict:
+    """Values only some releases read: written for those, never for the others."""
+    release = config.chart_data[CHART]
+    out: dict = {}
+    if node_at(CHART, release, ["monitoring", "serviceMonitor", "metricsInstance"]) is not None:
+        # the Grafana Agent Operator's MetricsInstance, which this stack does not run (until loki 8.x)
+        out["monitoring"] = {"serviceMonitor": {"metricsInstance": {"enabled": False}}}
+    if node_at(CHART, release, ["clusterLabelOverride"]) is not None:
+        # The ServiceMonitor relabels `cluster` to this, else to the release name ("loki"), which would
+        # beat Prometheus' external label and title Loki's alerts "[loki]" (LOKI monitoring/servicemonitor.yaml).
+        # Releases without the key (18.0.0 on) set no `cluster` label unless monitoring.multiCluster asks.
+        out["clusterLabelOverride"] = config.cluster  # v:47
+    return out
+
+
+def deep_update(base: dict, extra: dict) -> None:
+    """Merge `extra` into `base` in place (maps merge, other values replace)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_update(base[key], value)
+        else:
+            base[key] = value
+
+
 def deployment_mode(version: str) -> str:
     """The chart's name for single-binary mode in this release: never a deprecated one."""
     return "Monolithic" if version_key(version) >= version_key(MONOLITHIC_SINCE) else "SingleBinary"
@@ -86,19 +110,13 @@ def values(config: Config) -> dict:
         # the deprecated Grafana Agent Operator, which this stack does not run.
         "monitoring": {"serviceMonitor": {"enabled": True}},
     }
-    if node_at(CHART, release, ["monitoring", "serviceMonitor", "metricsInstance"]) is not None:
-        out["monitoring"]["serviceMonitor"]["metricsInstance"] = {"enabled": False}  # until loki 8.x
-    if node_at(CHART, release, ["clusterLabelOverride"]) is not None:
-        # The ServiceMonitor relabels `cluster` to this, else to the release name ("loki"), which would
-        # beat Prometheus' external label and title Loki's alerts "[loki]" (LOKI monitoring/servicemonitor.yaml).
-        # Releases without the key (18.0.0 on) set no `cluster` label unless monitoring.multiCluster asks.
-        out["clusterLabelOverride"] = config.cluster  # v:47
+    deep_update(out, release_specific(config))
     return out
 
 
 def datasource(config: Config) -> dict:
     """The ConfigMap the Grafana sidecar provisions Loki from (it watches its own namespace)."""
-    url = service_url(LOKI_SERVICE, config.namespace)
+    url = service_url(profile.loki_service(config), config.namespace)
     provisioning = (
         "apiVersion: 1\n"
         "datasources:\n"
@@ -119,5 +137,11 @@ def datasource(config: Config) -> dict:
 
 def resources(config: Config) -> list[dict]:
     """The HelmRelease (after kube-prometheus-stack) and the Grafana datasource ConfigMap."""
-    merged = deep_merge(values(config), config.values[CHART])
-    return [helm_release(config, CHART, merged, depends_on="kube-prometheus-stack"), datasource(config)]
+    scalable = config.topology.loki_mode == "SimpleScalable"
+    merged = deep_merge((loki_scalable.values if scalable else values)(config), config.values[CHART])
+    release = helm_release(config, CHART, merged, depends_on="kube-prometheus-stack")
+    if scalable:
+        # The values hold ${LOKI_S3_...} for Loki's -config.expand-env; Flux's postBuild substitution
+        # would otherwise replace them (with nothing) before Loki ever sees them.
+        release["metadata"]["annotations"] = {loki_scalable.FLUX_SUBSTITUTE: "disabled"}
+    return [release, datasource(config)]

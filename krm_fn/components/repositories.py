@@ -12,10 +12,11 @@ HELM_CHART_LAYER = {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar
 
 def resources(config: Config) -> list[dict]:
     """The chart sources, for `spec.charts.source` and the publisher of each chosen release."""
+    in_use = [name for name in CHARTS if name != "thanos" or config.topology.thanos]
     if config.chart_source == "oci":
-        return [oci_repository(config, name) for name in CHARTS]
+        return [oci_repository(config, name) for name in in_use]
     repositories = {}
-    for name in CHARTS:
+    for name in in_use:
         repo = publisher_of(name, config.chart_data[name]).repository
         repositories.setdefault(repo.name, repo)
     return [
@@ -23,7 +24,8 @@ def resources(config: Config) -> list[dict]:
             "apiVersion": "source.toolkit.fluxcd.io/v1",
             "kind": "HelmRepository",
             "metadata": metadata(repo.name, config.namespace),
-            "spec": {"interval": "60m", "url": repo.url},
+            # An oci:// URL needs type oci (Flux HelmRepository spec.type).
+            "spec": {"interval": "60m", "url": repo.url, **({"type": "oci"} if repo.url.startswith("oci://") else {})},
         }
         for repo in repositories.values()
     ]

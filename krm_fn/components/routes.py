@@ -11,7 +11,7 @@ reads (BASIC_AUTH_KEYS).
 
 from __future__ import annotations
 
-from krm_fn.charts import UI_SERVICES
+from krm_fn.charts import UI_SERVICES, Service
 from krm_fn.components.common import metadata
 from krm_fn.config import UI, AccessPolicy, Config
 
@@ -93,27 +93,29 @@ def _access(config: Config, ui: UI) -> tuple[list[dict], list[dict]]:
     return [], [dict(f) for f in policy.filters]
 
 
+def route(config: Config, name: str, hostname: str, service: Service, filters: list[dict] | None = None) -> dict:
+    """An HTTPRoute from `hostname` on the config's Gateway to `service`, through `filters` when given."""
+    assert config.gateway is not None  # the schema requires it while a UI is exposed
+    parent: dict = {"name": config.gateway.name, "namespace": config.gateway.namespace}
+    if config.gateway.section_name:
+        parent["sectionName"] = config.gateway.section_name
+    rule: dict = {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}]}
+    if filters:
+        rule["filters"] = filters
+    rule["backendRefs"] = [{"name": service.name, "port": service.port}]
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": metadata(name, config.namespace),
+        "spec": {"parentRefs": [parent], "hostnames": [hostname], "rules": [rule]},
+    }
+
+
 def resources(config: Config) -> list[dict]:
     """An HTTPRoute per exposed UI, to the Service the chart creates for it, and its access objects."""
     out = []
     for ui in config.exposed_uis:
-        assert config.gateway is not None  # the schema requires it while a UI is exposed
-        parent: dict = {"name": config.gateway.name, "namespace": config.gateway.namespace}
-        if config.gateway.section_name:
-            parent["sectionName"] = config.gateway.section_name
-        service = UI_SERVICES[ui.name]
         access_objects, filters = _access(config, ui)
-        rule: dict = {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}]}
-        if filters:
-            rule["filters"] = filters
-        rule["backendRefs"] = [{"name": service.name, "port": service.port}]
-        out.append(
-            {
-                "apiVersion": "gateway.networking.k8s.io/v1",
-                "kind": "HTTPRoute",
-                "metadata": metadata(ui.name, config.namespace),
-                "spec": {"parentRefs": [parent], "hostnames": [ui.hostname], "rules": [rule]},
-            }
-        )
+        out.append(route(config, ui.name, ui.hostname, UI_SERVICES[ui.name], filters))
         out.extend(access_objects)
     return out

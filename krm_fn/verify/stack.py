@@ -7,7 +7,8 @@ uses, so a config change (a UI disabled, Pushover off, another namespace) change
 from __future__ import annotations
 
 from krm_fn import components
-from krm_fn.charts import LOKI_SERVICE, UI_SERVICES, Service
+from krm_fn.charts import UI_SERVICES, Service
+from krm_fn.components import profile
 from krm_fn.config import Config
 
 SOURCE_KINDS = {"HelmRepository": "helmrepositories", "OCIRepository": "ocirepositories"}
@@ -61,7 +62,7 @@ class Expected:
         self.alertmanager: Service = UI_SERVICES["alertmanager"]
         self.grafana: Service = UI_SERVICES["grafana"]
         self.alloy: Service = UI_SERVICES["alloy"]
-        self.loki: Service = LOKI_SERVICE
+        self.loki: Service = profile.loki_service(config)  # the single binary, or the gateway (ha)
         self.datasource_configmaps = sorted(
             o["metadata"]["name"]
             for o in objects
