@@ -177,15 +177,7 @@ def chart_releases(mirrors: Path, chart: str) -> list[dict]:
     for version, mirror, tag, path, publisher in found:
         commit, date = tag_info(mirror, tag)
         meta = yaml.safe_load(git(mirror, "show", f"{tag}:{path}/Chart.yaml"))
-        deps = [
-            {
-                "name": d["name"],
-                "key": d.get("alias") or d["name"],
-                "version": str(d.get("version", "")),
-                "repository": d.get("repository", ""),
-            }
-            for d in meta.get("dependencies") or []
-        ]
+        deps = dependencies(meta)
         releases.append(
             {
                 "version": version,
@@ -223,10 +215,9 @@ def subchart_releases(mirrors: Path, name: str, versions: set[str]) -> list[dict
     return out
 
 
-def vendored_release(entry: dict) -> dict:
-    """The index entry of a release vendored as a directory (its Chart.yaml and values.yaml)."""
-    meta = yaml.safe_load((CHARTS_DIR / entry["dir"] / "Chart.yaml").read_text())
-    deps = [
+def dependencies(meta: dict) -> list[dict]:
+    """The subcharts a Chart.yaml pins: name, values key (alias), version, repository."""
+    return [
         {
             "name": d["name"],
             "key": d.get("alias") or d["name"],
@@ -235,6 +226,12 @@ def vendored_release(entry: dict) -> dict:
         }
         for d in meta.get("dependencies") or []
     ]
+
+
+def vendored_release(entry: dict) -> dict:
+    """The index entry of a release vendored as a directory (its Chart.yaml and values.yaml)."""
+    meta = yaml.safe_load((CHARTS_DIR / entry["dir"] / "Chart.yaml").read_text())
+    deps = dependencies(meta)
     return {
         "version": entry["version"],
         "source": f"third_party/upstream/charts/{entry['dir']} (see the README there)",
