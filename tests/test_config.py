@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from krm_fn import config
+from krm_fn import config, config_schema
 from tests.helpers import config_with, default_config
 
 
@@ -53,9 +53,9 @@ def test_every_schema_default_validates_against_its_own_schema():
     validator = jsonschema.Draft202012Validator(config.schema())
 
     def walk(node: dict):
-        node = config._resolve(node)
+        node = config_schema.resolve(node)
         for sub in node.get("properties", {}).values():
-            sub = config._resolve(sub)
+            sub = config_schema.resolve(sub)
             if "default" in sub:
                 assert not list(validator.evolve(schema=sub).iter_errors(sub["default"])), sub
             yield from walk(sub)
