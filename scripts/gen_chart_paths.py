@@ -265,7 +265,11 @@ def render(doc: dict) -> str:
 
 def outputs() -> dict[Path, str]:
     freeform = yaml.safe_load(FREEFORM_FILE.read_text())
-    return {DATA_DIR / f"{name}.json": render(build(name, freeform)) for name in CHARTS}
+    docs = {name: build(name, freeform) for name in CHARTS}
+    out = {DATA_DIR / f"{name}.json": render(doc) for name, doc in docs.items()}
+    # The releases alone, which every run reads (krm_fn/charts/paths.py _releases: start-up budget).
+    out[DATA_DIR.parent / "releases.json"] = render({name: doc["releases"] for name, doc in docs.items()})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import socketserver
 import ssl
 import subprocess
@@ -29,17 +28,12 @@ from krm_fn.charts import ALERTMANAGER_SECRETS_DIR
 from krm_fn.components import alerting
 from krm_fn.components.common import deep_merge
 from krm_fn.config import Config
+from tests.helpers import free_port
 
 LOOPBACK = "127.0.0.1"
 PUSHOVER_HOST = "api.pushover.net"
 # Loopback requests must not go through a proxy the environment may name.
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
 
 
 def make_ca(directory: Path, openssl: str) -> tuple[Path, Path, Path]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import socket
 import ssl
 import subprocess
 import threading
@@ -40,12 +39,6 @@ GROUP_PATHS = {
     "helm.toolkit.fluxcd.io/v2": "/apis/helm.toolkit.fluxcd.io/v2",
     "gateway.networking.k8s.io/v1": "/apis/gateway.networking.k8s.io/v1",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_http(url: str, seconds: float = 30) -> None:

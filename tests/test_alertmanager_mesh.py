@@ -10,7 +10,6 @@ generated ones. The control runs the same three processes unmeshed and sees thre
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -23,19 +22,13 @@ import yaml
 
 from krm_fn import components
 from krm_fn import config as config_model
-from tests.helpers import config_with
+from tests.helpers import config_with, free_port
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 
 STORE = {"endpoint": "minio.storage.svc:9000", "buckets": {"lokiChunks": "loki-chunks", "lokiRuler": "loki-ruler"}}
 PEER_TIMEOUT = "2s"  # each replica waits position x peer-timeout before it notifies (default 15s)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Recorder:

@@ -23,8 +23,8 @@ import yaml
 from krm_fn import components
 from krm_fn import config as config_model
 from krm_fn.charts import ALERTMANAGER_SECRETS_DIR
-from tests.fake_cluster import ClusterState, FakeCluster, free_port, ready, wait_http
-from tests.helpers import FUNCTION, REPO, default_config
+from tests.fake_cluster import ClusterState, FakeCluster, ready, wait_http
+from tests.helpers import FUNCTION, REPO, default_config, free_port
 from tests.tools import tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

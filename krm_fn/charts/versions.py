@@ -26,12 +26,13 @@ def chart_versions(
         version = spec[name]["version"]
         known = paths.known_versions(name)
         field = ["spec", "charts", name, "version"]
-        if version in known:
+        applies = paths.applicable_release(name, version)
+        if applies == version:
             data[name] = version
             continue
         newest = known[-1]
         key = paths.version_key(version)
-        if key > paths.version_key(newest):
+        if applies is not None:  # newer than the newest known
             data[name] = newest
             severity = Severity.ERROR if spec["strict"] else Severity.WARNING
             then = (

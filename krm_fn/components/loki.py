@@ -74,15 +74,6 @@ def release_specific(config: Config) -> dict:
     return out
 
 
-def deep_update(base: dict, extra: dict) -> None:
-    """Merge `extra` into `base` in place (maps merge, other values replace)."""
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            deep_update(base[key], value)
-        else:
-            base[key] = value
-
-
 def deployment_mode(version: str) -> str:
     """The chart's name for single-binary mode in this release: never a deprecated one."""
     return "Monolithic" if version_key(version) >= version_key(MONOLITHIC_SINCE) else "SingleBinary"
@@ -110,7 +101,7 @@ def values(config: Config) -> dict:
         # the deprecated Grafana Agent Operator, which this stack does not run.
         "monitoring": {"serviceMonitor": {"enabled": True}},
     }
-    deep_update(out, release_specific(config))
+    out = deep_merge(out, release_specific(config))
     return out
 
 

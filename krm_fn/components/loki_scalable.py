@@ -8,6 +8,7 @@ anti-affinity on the node (v:1666, v:1807, v:1936): replicas spread one per node
 from __future__ import annotations
 
 from krm_fn.components import loki, profile
+from krm_fn.components.common import deep_merge
 from krm_fn.config import Config
 
 # The credentials reach Loki as environment variables from the user's Secret, and Loki expands
@@ -62,9 +63,7 @@ def _target(config: Config, persistent: bool) -> dict:
 
 def values(config: Config) -> dict:
     """The chart values in SimpleScalable mode, before the user's spec.values overrides."""
-    out = _values(config)
-    loki.deep_update(out, loki.release_specific(config))
-    return out
+    return deep_merge(_values(config), loki.release_specific(config))
 
 
 def _values(config: Config) -> dict:
