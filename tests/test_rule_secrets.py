@@ -535,6 +535,7 @@ def test_check_command_over_a_repository_without_a_config(files: dict[str, Path]
 
 REFERENCES = {
     "op": ("op://homelab/cloudflare/token", "1Password reference (op://)"),
+    "op-spaces": ("op://Automation/1password connect/token", "1Password reference (op://)"),  # bjw-s-labs/home-ops
     "vault": ("vault:secret/data/app#password", "Vault reference"),
     "avp": ("<path:kv/data/app#password>", "argocd-vault-plugin placeholder"),
     "vals": ("ref+awssecrets://app/db#/password", "vals reference"),
@@ -565,6 +566,7 @@ def test_references_under_data_are_read_through_base64(tmp_path: Path) -> None:
         {"token": "prefix op://homelab/github/token"},  # text around a reference may be a secret
         {"token": "${A}${B}x"},  # not a lone placeholder
         {"token": "op://"},
+        {"token": "op://homelab/github/token\nhunter2-on-the-next-line"},  # a reference is one line
     ],
 )
 def test_a_secret_with_any_plaintext_value_is_still_an_error(tmp_path: Path, values: dict) -> None:

@@ -196,7 +196,8 @@ def _parse_enc(value: object) -> tuple[str | None, bytes]:
 # Values that name a secret kept elsewhere, filled in by a tool before the Secret reaches the cluster.
 # Each is recognised only as the whole (one-line) value: text around it could be a secret.
 _REFERENCES = (
-    (re.compile(r"op://[^\s/]+/[^\s/]+(/[^\s]+)+"), "1Password reference (op://)"),
+    # op://vault/item/[section/]field; 1Password names may hold spaces ("op://Automation/1password connect/token")
+    (re.compile(r"op://[^/\r\n]+/[^/\r\n]+(/[^/\r\n]+)+"), "1Password reference (op://)"),
     (re.compile(r"vault:[^\s]+"), "Vault reference (vault:, as bank-vaults injects)"),
     (re.compile(r"<path:[^\s<>]+>"), "argocd-vault-plugin placeholder (<path:...>)"),
     (re.compile(r"ref\+[a-z0-9]+://[^\s]+"), "vals reference (ref+...)"),
