@@ -38,7 +38,7 @@ def _persistence(config: Config) -> dict:
 
 def values(config: Config) -> dict:
     """The chart values, before the user's spec.values overrides."""
-    resources = config.thanos.resources.to_values()
+    resources = config.thanos.resources.to_values  # a dict per use: one shared dict would be written as a YAML anchor
     retention = config.thanos_retention
     return {
         # The chart refuses images other than Bitnami's without this (its common.warnings.modifiedImages).
@@ -56,7 +56,7 @@ def values(config: Config) -> dict:
                 "sidecarsService": SIDECAR_SERVICE,
                 "sidecarsNamespace": config.namespace,
             },
-            "resources": resources,
+            "resources": resources(),
             "pdb": {"create": True, "maxUnavailable": 1},
         },
         # Query serves Grafana directly; the frontend's splitting and caching pay off at larger scale.
@@ -64,7 +64,7 @@ def values(config: Config) -> dict:
         "storegateway": {
             "enabled": True,
             "replicaCount": STORE_GATEWAY_REPLICAS,
-            "resources": resources,
+            "resources": resources(),
             "persistence": _persistence(config),
             "pdb": {"create": True, "maxUnavailable": 1},
         },
@@ -74,7 +74,7 @@ def values(config: Config) -> dict:
             "retentionResolutionRaw": retention.raw,
             "retentionResolution5m": retention.downsampled_5m,
             "retentionResolution1h": retention.downsampled_1h,
-            "resources": resources,
+            "resources": resources(),
             "persistence": _persistence(config),
         },
         "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},

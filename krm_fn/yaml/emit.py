@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from krm_fn.yaml import direct
 from krm_fn.yaml.load import Node, _py, _Unusual
 from krm_fn.yaml.resolve import _MAYBE_NOT_STR, BOOL, INT, MAP, NULL, SEQ, STR
 
@@ -93,8 +94,18 @@ def _dumpers() -> SimpleNamespace:
             Emitter.__init__(self, stream, width=1 << 30, allow_unicode=True, explicit_start=False)
             GoYamlResolver.__init__(self)
 
+    resolver = UnambiguousResolver()
+
+    def plain_is_str(text: str) -> bool:
+        """What the emitter asks the resolver: does this text, written plain, read as a string?"""
+        return resolver.resolve(ScalarNode, text, (True, False)) == STR
+
     _DUMPERS = SimpleNamespace(
-        yaml=py.yaml, GeneratedDumper=GeneratedDumper, generated_node=generated_node, FaithfulDumper=FaithfulDumper
+        yaml=py.yaml,
+        GeneratedDumper=GeneratedDumper,
+        generated_node=generated_node,
+        FaithfulDumper=FaithfulDumper,
+        plain_is_str=plain_is_str,
     )
     return _DUMPERS
 
@@ -106,15 +117,20 @@ def _block_safe(text: str) -> bool:
 
 def dump_document(obj: object) -> str:
     """One generated object as a YAML document (block style, keys in insertion order)."""
-    return _dump_generated(obj)
+    py = _dumpers()
+    text = direct.emit(obj, py.plain_is_str, as_entry=False) if type(obj) is dict else None
+    return _dump_generated(obj) if text is None else text
 
 
 def dump_sequence_entry(obj: object) -> str:
     """One generated object as a `- ...` entry of a block sequence at column 0."""
-    return _dump_generated([obj])
+    py = _dumpers()
+    text = direct.emit(obj, py.plain_is_str, as_entry=True) if type(obj) is dict else None
+    return _dump_generated([obj]) if text is None else text
 
 
 def _dump_generated(data: object) -> str:
+    """Through PyYAML: what krm_fn/yaml/direct.py does not prove (and, in tests, its reference)."""
     py = _dumpers()
     try:
         node = py.generated_node(data, {})
