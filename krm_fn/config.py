@@ -5,7 +5,6 @@ versions (krm_fn/charts/versions.py) and builds the typed, frozen `Config` the c
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 from krm_fn.charts import versions
@@ -19,6 +18,7 @@ from krm_fn.config_schema import (
     schema_text,
     validate,
 )
+from krm_fn.plain import plain_copy
 from krm_fn.record import Record
 from krm_fn.results import Location, ResourceRef, Result, Severity
 from krm_fn.rules import CONFIG_SCHEMA
@@ -279,8 +279,8 @@ def _access(spec: dict | None) -> AccessPolicy | None:
     return AccessPolicy(
         tuple(spec.get("allowNetworks", ())),
         spec.get("basicAuth", False),
-        copy.deepcopy(spec.get("forwardAuth")),
-        tuple(copy.deepcopy(spec.get("filters", []))),
+        plain_copy(spec.get("forwardAuth")),
+        tuple(plain_copy(spec.get("filters", []))),
     )
 
 
@@ -357,7 +357,7 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
         charts={name: spec["charts"][name]["version"] for name in CHART_NAMES},
         chart_data=dict(chart_data),
         chart_source=spec["charts"]["source"],
-        values={name: copy.deepcopy(spec["values"][name]) for name in CHART_NAMES},
+        values={name: plain_copy(spec["values"][name]) for name in CHART_NAMES},
         prometheus=_workload(spec["prometheus"]),
         thanos=_workload(spec["thanos"]),
         thanos_retention=ThanosRetention(

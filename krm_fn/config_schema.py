@@ -7,7 +7,6 @@ default; krm_fn/config.py builds the model from a config this module has validat
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from functools import cache
 
 from krm_fn import cache as validation_cache
 from krm_fn import schemacheck
+from krm_fn.plain import plain_copy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # start-up budget: docs/startup.md
@@ -58,7 +58,7 @@ def apply_defaults(instance: Any, node: dict | None = None) -> Any:
     for key, sub in node["properties"].items():
         sub = resolve(sub)
         if key not in out and "default" in sub:
-            out[key] = copy.deepcopy(sub["default"])
+            out[key] = plain_copy(sub["default"])
         if key in out:
             out[key] = apply_defaults(out[key], sub)
     return out

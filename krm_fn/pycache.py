@@ -8,7 +8,8 @@ so they are not in the validation cache: a run with a new config or an empty cac
 container call) still has them. The Dockerfile writes them when it builds the image.
 
 Each entry is marshalled as (identity, value) and read back only when its identity, which
-includes the interpreter's exact version, matches. It is written where Python would write
+includes the interpreter's exact version and its source file's size and mtime (in whole seconds,
+as for .pyc files, since a Docker COPY keeps no more), matches. It is written where Python would write
 bytecode (never with `PYTHONDONTWRITEBYTECODE`), atomically, and silently not when it cannot.
 """
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from functools import cache
-from importlib.machinery import PathFinder
 
 from krm_fn import cache as validation_cache
 from krm_fn import schemacheck
@@ -90,13 +90,15 @@ class SchemaRef(Record):
 
 @cache
 def _kubernetes_schema_root() -> str | None:
-    # Found on sys.path without importing it or contextlib (importlib.util.find_spec would).
+    # The first sys.path entry holding the package, as the import system would find it, without
+    # importing it or importlib (importlib.machinery brings `warnings`, importlib.util `contextlib`).
     # start-up budget: docs/startup.md
-    spec = PathFinder.find_spec("kubernetes_validate")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = os.path.join(next(iter(spec.submodule_search_locations)), "kubernetes-json-schema")
-    return root if os.path.isdir(root) else None
+    for entry in sys.path:
+        package = os.path.join(entry or os.curdir, "kubernetes_validate")
+        if os.path.isfile(os.path.join(package, "__init__.py")):
+            root = os.path.join(package, "kubernetes-json-schema")
+            return root if os.path.isdir(root) else None
+    return None
 
 
 def _minor(version: str) -> tuple[int, int] | None:
@@ -284,7 +286,7 @@ def _lazy_definitions(directory: str) -> dict:
 
     path = os.path.join(directory, "_definitions.json")
     info = os.stat(path)
-    identity = (path, info.st_size, info.st_mtime_ns)
+    identity = (path, info.st_size, int(info.st_mtime))  # whole seconds, as .pyc files: what COPY keeps
     name = "k8s-" + os.path.basename(os.path.normpath(directory))
     stored = pycache.load(name, identity)
     if not isinstance(stored, dict) or not isinstance(stored.get("$defs"), dict):

@@ -209,3 +209,32 @@ def test_a_fresh_clone_builds_with_docker_build_and_a_package_index(tmp_path: Pa
     finally:
         subprocess.run([docker, "image", "rm", "-f", CLONE_IMAGE], capture_output=True, check=False)
         subprocess.run([docker, "image", "prune", "-f"], capture_output=True, check=False)
+
+
+KEPT_SCRIPT = """
+import json, os, re
+from krm_fn import pycache, regex_cache
+from krm_fn.charts import paths
+
+names = sorted(os.listdir(pycache.DIRECTORY))
+trees = [n.split(".cpython")[0] for n in names if n.startswith("values-")]
+read = [pycache.load(t, paths.data_fingerprint(t[len("values-"):].rsplit("-", 1)[0])) is not None for t in trees]
+regex_cache.install()
+re.compile("(?P<a>x)+y")
+print(json.dumps({"names": names, "patterns": len(regex_cache._state["table"]), "trees_read": read}))
+"""
+
+
+def test_the_image_carries_what_a_run_keeps_next_to_the_bytecode() -> None:
+    """The build's priming run left the compiled regexes, the Kubernetes definitions and the default
+    charts' values trees (krm_fn/pycache.py), and the function, as uid 65534 on a read-only /opt, reads
+    them: each entry's identity (interpreter, file size and mtime) still matches in the final stage."""
+    python = "/opt/observability-fn/bin/python"
+    argv = ["docker", "run", "--rm", "--network", "none", "--user", "65534:65534", "--entrypoint", python, IMAGE]
+    proc = run([*argv, "-c", KEPT_SCRIPT])
+    assert proc.returncode == 0, proc.stderr
+    found = yaml.safe_load(proc.stdout)
+    kinds = {name.split("-")[0].split(".")[0] for name in found["names"] if name.endswith(".bin")}
+    assert {"re", "k8s", "values"} <= kinds, found["names"]
+    assert found["patterns"] > 50
+    assert found["trees_read"] and all(found["trees_read"])

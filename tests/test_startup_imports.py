@@ -35,6 +35,10 @@ NOT_ON_THE_WARM_PATH = {
     "inspect": "pulled by dataclasses",
     "tempfile": "pulled by importlib.resources",
     "zipfile": "pulled by importlib.resources",
+    "importlib.machinery": "kubernetes-validate is found on sys.path with os.path",
+    "warnings": "pulled by importlib",
+    "copy": "krm_fn.plain.plain_copy copies plain data",
+    "weakref": "pulled by copy",
 }
 
 SCRIPT = textwrap.dedent(

@@ -66,12 +66,13 @@ def _release_index(chart: str) -> dict[str, int]:
 
 
 def data_fingerprint(chart: str) -> str:
-    """The identity of a chart's path data (size and mtime), for caches of checks made against it."""
+    """The identity of a chart's path data (size and mtime), for caches of checks made against it.
+    Whole seconds, as for .pyc files: a Docker COPY keeps no more of the mtime."""
     try:
         info = os.stat(os.path.join(DATA_DIR, f"{chart}.json"))
     except OSError:
         return ""
-    return f"{info.st_size}:{info.st_mtime_ns}"
+    return f"{info.st_size}:{int(info.st_mtime)}"
 
 
 def _in(ranges: list[list[int]], index: int) -> bool:

@@ -15,10 +15,9 @@ docs/reference/charts.md#5-alertmanager-config):
 
 from __future__ import annotations
 
-import copy
-
 from krm_fn.charts import ALERTMANAGER_SECRETS_DIR
 from krm_fn.config import Config, PushoverLevel
+from krm_fn.plain import plain_copy
 
 NULL = "null"
 HEARTBEAT = "heartbeat"
@@ -198,7 +197,7 @@ def alertmanager_config(config: Config) -> dict:
     alerting = config.alerting
     return {
         "global": {"resolve_timeout": alerting.resolve_timeout},
-        "inhibit_rules": copy.deepcopy(list(INHIBIT_RULES)),  # no shared objects: YAML would alias them
+        "inhibit_rules": plain_copy(list(INHIBIT_RULES)),  # no shared objects: YAML would alias them
         "route": {
             "receiver": WARNING if alerting.pushover.enabled else NULL,
             "group_by": list(alerting.group_by),

@@ -28,14 +28,16 @@ class _Unprovable(Exception):
     """A value whose text this module does not derive: PyYAML writes the object."""
 
 
-def emit(data: dict, plain_is_str: Callable[[str], bool], as_entry: bool) -> str | None:
+def emit(data: dict, plain_is_str: Callable[[str], bool], as_entry: bool, memo: dict | None = None) -> str | None:
     """`data` as a block mapping document, or as the `- ` entry of a sequence at column 0.
 
     `plain_is_str(text)` answers whether a YAML reader takes `text`, written plain, for a string
-    (emit.py's resolver). None when a value is outside what this module proves."""
+    (emit.py's resolver); `memo` keeps one-line strings' texts between calls with the same
+    `plain_is_str` (keys repeat: `name`, `namespace`...). None when a value is outside what this
+    module proves."""
     if type(data) is not dict or not data:
         return None
-    writer = _Writer(plain_is_str)
+    writer = _Writer(plain_is_str, {} if memo is None else memo)
     try:
         if as_entry:
             writer.out.append("- ")
@@ -48,9 +50,10 @@ def emit(data: dict, plain_is_str: Callable[[str], bool], as_entry: bool) -> str
 
 
 class _Writer:
-    def __init__(self, plain_is_str: Callable[[str], bool]):
+    def __init__(self, plain_is_str: Callable[[str], bool], memo: dict):
         self.out: list[str] = []
         self.plain_is_str = plain_is_str
+        self.memo = memo
         self.seen: set[int] = set()
 
     def _enter(self, collection: object) -> None:
@@ -128,13 +131,16 @@ class _Writer:
 
     def _one_line(self, text: str) -> str:
         """Plain where libyaml allows it and the reader keeps a string, else single-quoted."""
+        written = self.memo.get(text)
+        if written is not None:
+            return written
         if not text:
             return "''"
         if not _PRINTABLE.issuperset(text):
             raise _Unprovable
-        if _plain_allowed(text) and self.plain_is_str(text):
-            return text
-        return "'" + text.replace("'", "''") + "'"
+        plain = _plain_allowed(text) and self.plain_is_str(text)
+        written = self.memo[text] = text if plain else "'" + text.replace("'", "''") + "'"
+        return written
 
     def _literal(self, text: str, indent: int) -> str:
         """`|` or `|-` and the lines at `indent`: what the representer's block style gives."""

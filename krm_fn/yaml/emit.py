@@ -106,6 +106,7 @@ def _dumpers() -> SimpleNamespace:
         generated_node=generated_node,
         FaithfulDumper=FaithfulDumper,
         plain_is_str=plain_is_str,
+        memo={},  # one-line strings already written (krm_fn/yaml/direct.py)
     )
     return _DUMPERS
 
@@ -118,14 +119,14 @@ def _block_safe(text: str) -> bool:
 def dump_document(obj: object) -> str:
     """One generated object as a YAML document (block style, keys in insertion order)."""
     py = _dumpers()
-    text = direct.emit(obj, py.plain_is_str, as_entry=False) if type(obj) is dict else None
+    text = direct.emit(obj, py.plain_is_str, False, py.memo) if type(obj) is dict else None
     return _dump_generated(obj) if text is None else text
 
 
 def dump_sequence_entry(obj: object) -> str:
     """One generated object as a `- ...` entry of a block sequence at column 0."""
     py = _dumpers()
-    text = direct.emit(obj, py.plain_is_str, as_entry=True) if type(obj) is dict else None
+    text = direct.emit(obj, py.plain_is_str, True, py.memo) if type(obj) is dict else None
     return _dump_generated([obj]) if text is None else text
 
 
