@@ -205,6 +205,7 @@ def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=repr).encode()
 
 
+@cache  # stat()ed once a run, not once an object
 def _fingerprint(ref: SchemaRef) -> str:
     """The schema's identity for the cache: its name and its file's size and mtime."""
     files = [ref.file]

@@ -265,16 +265,3 @@ def test_data_format_is_paths_with_release_ranges():
     assert [["alloy", "configMap", "content"], paths.VALUE, [[0, 0]]] in doc["paths"]
     assert doc["moved"] == [["alloy.config", "alloy.configMap.content", [[0, 0]]]]
     assert paths.node_at("alloy", "1.11.1", ["alloy", "configMap", "content"]) == paths.VALUE
-
-
-@pytest.mark.parametrize("chart", ["loki", "kube-prometheus-stack", "alloy"])
-def test_release_has_answers_as_the_tree_does(chart):
-    """The tree-free lookup the generators use agrees with node_at on every known path and on
-    paths below values, below free-form maps and nowhere, in the oldest and newest release."""
-    data = paths._chart_data(chart)
-    releases = paths.known_versions(chart)
-    known = sorted({tuple(p) for p, _, _ in data["paths"]})[::8]  # a spread sample: each lookup scans the data
-    probes = {*known, *((*p, "below") for p in known), ("no", "such"), ("nosuchkey",)}
-    for version in (releases[0], releases[-1]):
-        for path in sorted(probes):
-            assert paths.release_has(chart, version, path) == (paths.node_at(chart, version, path) is not None), path

@@ -182,22 +182,6 @@ def node_at(chart: str, version: str, path: list[str] | tuple[str, ...]) -> Node
     return node
 
 
-def release_has(chart: str, version: str, path: list[str] | tuple[str, ...]) -> bool:
-    """What `node_at(...) is not None` answers, from the compact data without building the release's
-    tree (~2 ms): for the generators' "does this release read X" on every run."""
-    index = _release_index(chart).get(version)
-    data = _chart_data(chart)
-    if index is None or data is None:
-        raise LookupError(f"no values data for {chart} {version}")
-    path = list(path)
-    for known, kind, ranges in data["paths"]:
-        if known[0] != path[0]:
-            continue
-        if (known[: len(path)] == path or (kind == FREE and known == path[: len(known)])) and _in(ranges, index):
-            return True
-    return False
-
-
 def is_known(chart: str, version: str, path: list[str] | tuple[str, ...]) -> bool:
     """True when the chart reads this path (or it lies under a free-form map)."""
     return node_at(chart, version, path) is not None

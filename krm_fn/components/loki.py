@@ -6,7 +6,7 @@ the evidence for every correction.
 
 from __future__ import annotations
 
-from krm_fn.charts.paths import release_has, version_key
+from krm_fn.charts.paths import node_at, version_key
 from krm_fn.components import loki_scalable, profile
 from krm_fn.components.common import deep_merge, helm_release, metadata, service_url
 from krm_fn.config import Config
@@ -63,10 +63,10 @@ def release_specific(config: Config) -> dict:
     """Values only some releases read: written for those, never for the others."""
     release = config.chart_data[CHART]
     out: dict = {}
-    if release_has(CHART, release, ["monitoring", "serviceMonitor", "metricsInstance"]):
+    if node_at(CHART, release, ["monitoring", "serviceMonitor", "metricsInstance"]) is not None:
         # the Grafana Agent Operator's MetricsInstance, which this stack does not run (until loki 8.x)
         out["monitoring"] = {"serviceMonitor": {"metricsInstance": {"enabled": False}}}
-    if release_has(CHART, release, ["clusterLabelOverride"]):
+    if node_at(CHART, release, ["clusterLabelOverride"]) is not None:
         # The ServiceMonitor relabels `cluster` to this, else to the release name ("loki"), which would
         # beat Prometheus' external label and title Loki's alerts "[loki]" (LOKI monitoring/servicemonitor.yaml).
         # Releases without the key (18.0.0 on) set no `cluster` label unless monitoring.multiCluster asks.
