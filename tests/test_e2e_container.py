@@ -103,7 +103,8 @@ def make_package(root: Path, kptfile: bool) -> Path:
 
 
 def expected_generated_files() -> set[str]:
-    return {f"generated/{engine.file_name(obj)}" for obj in render(DEFAULT_CONFIG_FILE)}
+    name = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text())["metadata"]["name"]
+    return {f"generated/{engine.stack_file_name(name)}"}
 
 
 def test_kpt_fn_eval_with_the_image(tmp_path: Path) -> None:

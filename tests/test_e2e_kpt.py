@@ -69,10 +69,19 @@ def kpt_normalised(pkg: Path, tmp_path: Path) -> dict[str, bytes]:
 
 
 def expected_generated_files(config_file: Path, prefix: str = "generated") -> set[str]:
-    """Where the function says each generated object goes: <config dir>/generated/<ns>/<kind>-<name>.yaml."""
+    """Where the function says the stack goes: <config dir>/generated/<config name>.yaml."""
+    name = yaml.safe_load(config_file.read_text())["metadata"]["name"]
+    return {f"{prefix}/{engine.stack_file_name(name)}"}
+
+
+def rendered_stack(config_file: Path) -> list[dict]:
     proc = run_cli("render", str(config_file))
     assert proc.returncode == 0, proc.stderr.decode()
-    return {f"{prefix}/{engine.file_name(doc.data)}" for doc in yamlio.load_documents(proc.stdout.decode())}
+    return [doc.data for doc in yamlio.load_documents(proc.stdout.decode())]
+
+
+def identities(text: bytes) -> list[tuple[str, str]]:
+    return [(doc.data["kind"], doc.data["metadata"]["name"]) for doc in yamlio.load_documents(text.decode())]
 
 
 def test_eval_generates_into_predictable_paths_and_passes_the_rest_through(tmp_path: Path) -> None:
@@ -85,13 +94,13 @@ def test_eval_generates_into_predictable_paths_and_passes_the_rest_through(tmp_p
         assert after[name] == content, f"{name} changed"
     assert after["dashboards.yaml"] == USER_CONFIGMAP.encode()
     new = set(after) - set(before)
-    assert new == expected_generated_files(DEFAULT_CONFIG_FILE)
-    assert "generated/monitoring/helmrelease-kube-prometheus-stack.yaml" in new
-    for name in new:
-        docs = yamlio.load_documents(after[name].decode())
-        assert len(docs) == 1, name
-        annotations = docs[0].data["metadata"].get("annotations", {})
-        assert not [a for a in annotations if "config.kubernetes.io" in a or a == "config.k8s.io/id"], name
+    assert new == expected_generated_files(DEFAULT_CONFIG_FILE) == {"generated/observability.yaml"}
+    docs = yamlio.load_documents(after["generated/observability.yaml"].decode())
+    # the whole stack, in the order render prints it, with no annotation kpt uses on the way
+    assert [d.data for d in docs] == rendered_stack(DEFAULT_CONFIG_FILE)
+    for doc in docs:
+        annotations = doc.data["metadata"].get("annotations", {})
+        assert not [a for a in annotations if "config.kubernetes.io" in a or a == "config.k8s.io/id"]
 
 
 def test_eval_puts_generated_files_next_to_a_config_in_a_subdirectory(tmp_path: Path) -> None:
@@ -142,16 +151,17 @@ def test_render_removes_what_a_config_change_no_longer_asks_for(tmp_path: Path) 
     pkg = make_package(tmp_path / "pkg")
     assert kpt("fn", "render", str(pkg), "--allow-exec").returncode == 0
     first = tree(pkg)
-    assert "generated/monitoring/httproute-alloy.yaml" in first
+    stack = "generated/observability.yaml"
+    assert ("HTTPRoute", "alloy") in identities(first[stack])
 
     config = config_with(ui={"alloy": {"enabled": False}})
     (pkg / "observability.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     proc = kpt("fn", "render", str(pkg), "--allow-exec")
     assert proc.returncode == 0, proc.stderr
     second = tree(pkg)
-    assert set(first) - set(second) == {"generated/monitoring/httproute-alloy.yaml"}
-    assert set(second) == set(first) - {"generated/monitoring/httproute-alloy.yaml"}
-    assert second["generated/monitoring/httproute-grafana.yaml"] == first["generated/monitoring/httproute-grafana.yaml"]
+    assert set(second) == set(first)
+    assert identities(second[stack]) == [i for i in identities(first[stack]) if i != ("HTTPRoute", "alloy")]
+    assert second[stack].split(b"\n---\n")[0] == first[stack].split(b"\n---\n")[0]  # the Namespace: unchanged
 
     proc = kpt("fn", "render", str(pkg), "--allow-exec")
     assert proc.returncode == 0, proc.stderr
@@ -172,4 +182,4 @@ def test_render_from_inside_the_package(tmp_path: Path) -> None:
     pkg = make_package(tmp_path / "pkg")
     proc = kpt("fn", "render", ".", "--allow-exec", cwd=pkg)
     assert proc.returncode == 0, proc.stderr
-    assert (pkg / "generated" / "namespace-monitoring.yaml").is_file()
+    assert (pkg / "generated" / "observability.yaml").is_file()

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from krm_fn import config as config_model
 from krm_fn import lint, report
+from krm_fn import sops as sops_format
 from krm_fn import yaml as yamlio
 from krm_fn.checks import RULES, CheckContext, run_rules
 from krm_fn.checks import secrets as rules
@@ -335,7 +336,7 @@ def test_every_value_the_real_sops_writes_is_accepted(sops: Sops, tmp_path: Path
     types = {v.rsplit("type:", 1)[1] for v in encrypted.values() if v}
     assert types == {"str]", "int]", "float]", "bool]"}
     for value in encrypted.values():
-        assert value in ("", None) or rules.enc_problem(value) is None
+        assert value in ("", None) or sops_format.enc_problem(value) is None
 
 
 @pytest.fixture(scope="module")
@@ -380,9 +381,9 @@ def _mutations(value: str) -> list[str]:
 def test_damaged_sops_values_are_always_rejected(real_enc_values: list[str], data: st.DataObject) -> None:
     """The rule never accepts what it claims to check: every damaged variant of a real value fails."""
     value = data.draw(st.sampled_from(real_enc_values))
-    assert rules.enc_problem(value) is None
+    assert sops_format.enc_problem(value) is None
     for damaged in _mutations(value):
-        assert rules.enc_problem(damaged) is not None, damaged
+        assert sops_format.enc_problem(damaged) is not None, damaged
 
 
 TEXT = st.text(alphabet=string.printable + "äöü🔑", min_size=1, max_size=200)
@@ -391,7 +392,7 @@ TEXT = st.text(alphabet=string.printable + "äöü🔑", min_size=1, max_size=20
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(TEXT, TEXT.map(lambda t: "ENC[AES256_GCM,data:" + t), TEXT.map(lambda t: f"ENC[{t}]")))
 def test_plaintext_is_never_taken_for_a_sops_value(text: str) -> None:
-    assert rules.enc_problem(text) is not None
+    assert sops_format.enc_problem(text) is not None
 
 
 # --- sops-metadata -----------------------------------------------------------------------------
