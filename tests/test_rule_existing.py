@@ -135,7 +135,7 @@ def test_through_kpt_fn_eval(tmp_path: Path):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert "observability/kps.yaml: warning [existing-monitoring] HelmRelease observability/kps spec.chart:" in output
-    assert (package / "generated" / "monitoring" / "helmrelease-kube-prometheus-stack.yaml").exists()  # rendered
+    assert "name: kube-prometheus-stack\n" in (package / "generated" / "observability.yaml").read_text()  # rendered
 
 
 JSONISH = st.recursive(

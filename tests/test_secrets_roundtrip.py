@@ -87,7 +87,7 @@ def test_kpt_fn_eval_keeps_the_secret_decryptable(sops: Sops, files: dict[str, P
     pkg = package(tmp_path / "pkg", files["good"])
     proc = kpt_eval(pkg, FUNCTION)
     assert proc.returncode == 0, proc.stderr
-    assert (pkg / "generated" / "monitoring" / "helmrelease-kube-prometheus-stack.yaml").is_file()
+    assert "name: kube-prometheus-stack\n" in (pkg / "generated" / "observability.yaml").read_text()
     assert (pkg / SECRET).read_bytes() == (floor / SECRET).read_bytes()
     assert decrypted_values(sops, pkg / SECRET) == upstream_values()
 
@@ -117,7 +117,7 @@ def test_kpt_fn_render_twice_keeps_the_secret_decryptable(sops: Sops, files: dic
     pkg = package(tmp_path / "pkg", files["good"], pipeline)
     proc = run([tool("kpt"), "fn", "render", str(pkg), "--allow-exec"])
     assert proc.returncode == 0, proc.stderr
-    assert (pkg / "generated" / "monitoring" / "helmrelease-loki.yaml").is_file()
+    assert "kind: HelmRelease\nmetadata:\n  name: loki\n" in (pkg / "generated" / "observability.yaml").read_text()
     assert (pkg / SECRET).read_bytes() == (floor / SECRET).read_bytes()
     assert decrypted_values(sops, pkg / SECRET) == upstream_values()
 
