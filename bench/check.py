@@ -28,6 +28,8 @@ def targets(cases: dict) -> dict[str, float]:
         if base in TARGETS and name not in TARGETS:
             found[name] = TARGETS[base]
     return found
+
+
 DEFAULT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
