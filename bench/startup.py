@@ -4,8 +4,10 @@
 
 Runs each step as its own process (the way kpt starts the function) and prints the median
 CPU time (user + system, from wait4: steadier than wall time on a busy machine) and wall time:
-the bare interpreter (with and without `site`), `import yaml`, the function's import chain,
-and a whole KRM run on a 20-resource ResourceList with a warm validation cache. Also lists the
+the bare interpreter (with and without `site`), `import yaml` (without and with the compiled
+regexes the function keeps), the function's import chain, and a whole KRM run on a 20-resource
+ResourceList with a warm validation cache and with none (`OBSERVABILITY_FN_CACHE=off`: every
+object validated, as on a first run with a new config). Also lists the
 slowest modules of that run from `python -X importtime`.
 """
 
@@ -27,6 +29,8 @@ import packages
 
 REPO = Path(__file__).resolve().parent.parent
 COMPILE = "import compileall, krm_fn, os; compileall.compile_dir(os.path.dirname(krm_fn.__file__), quiet=1)"
+# What cli.console() does first: compiled regexes from the table kept next to the bytecode (krm_fn/regex_cache.py).
+KEPT_REGEXES = "from krm_fn import regex_cache; regex_cache.install()"
 
 
 def measure(argv: list[str], stdin: bytes, env: dict, reps: int) -> tuple[float, float]:
@@ -89,12 +93,18 @@ def main() -> int:
             ("python -S -c pass", [python, "-S", "-c", "pass"], b""),
             ("python -c pass", [python, "-c", "pass"], b""),
             ("python -c 'import yaml'", [python, "-c", "import yaml"], b""),
-            ("import krm_fn.protocol", [python, "-c", "import krm_fn.protocol"], b""),
+            ("the same, regexes kept", [python, "-c", f"{KEPT_REGEXES}; import yaml"], b""),
+            (
+                "import krm_fn.protocol, yaml (kept)",
+                [python, "-c", f"{KEPT_REGEXES}; import krm_fn.protocol, yaml"],
+                b"",
+            ),
             ("KRM run, 20 resources, warm", [args.fn], stdin),
+            ("KRM run, 20 resources, cold", [args.fn], stdin, "cold"),
         ]
         print(f"{'step':32s} {'cpu':>8s} {'wall':>8s}   ({args.reps} runs, medians)")
-        for name, argv, data in steps:
-            cpu, wall = measure(argv, data, env, args.reps)
+        for name, argv, data, *cold in steps:
+            cpu, wall = measure(argv, data, {**env, "OBSERVABILITY_FN_CACHE": "off"} if cold else env, args.reps)
             print(f"{name:32s} {cpu * 1000:6.0f} ms {wall * 1000:6.0f} ms")
         print("\nslowest modules (self time, one run of the KRM case):")
         for micros, module in slowest_imports(python, args.fn, stdin, env):
