@@ -14,6 +14,7 @@ from functools import cache
 
 from krm_fn import cache as validation_cache
 from krm_fn import schemacheck
+from krm_fn.placeholders import has_placeholder
 from krm_fn.plain import plain_copy
 
 TYPE_CHECKING = False
@@ -125,6 +126,12 @@ def message(error) -> tuple[list, str]:
     validator = error.validator
     if isinstance(error.schema, dict) and "x-message" in error.schema:
         return parts, error.schema["x-message"]  # the schema's own words for a rule across fields
+    if validator in ("type", "enum", "const") and has_placeholder(error.instance):
+        return parts, (
+            f"{error.instance!r} is a Flux substitution placeholder, but the stack is generated from this "
+            "value before Flux substitutes anything; write the value itself (placeholders are kept only in "
+            "strings the function copies into the objects, such as domain or cluster)"
+        )
     if validator == "additionalProperties":
         import difflib  # start-up budget: docs/startup.md (only an invalid config gets here)
 
@@ -187,6 +194,13 @@ def resolve_ref(target: str) -> tuple[dict, Callable] | None:
     return (node, resolve_ref) if isinstance(node, dict) else None
 
 
+# A string of the config may hold a Flux substitution placeholder (`domain: ${SECRET_DOMAIN}`): the
+# function writes it into the generated objects and Flux substitutes it when it applies them, so only
+# the string's shape is unknown. A choice (enum, const) or a number the stack is computed from must be
+# written out: the function needs it before Flux runs.
+PLACEHOLDER_SHAPES = frozenset({"pattern", "format", "minLength", "maxLength"})
+
+
 def validate(instance: dict) -> list:
     """The jsonschema errors of `instance`; [] when valid (known from the cache or the fast check)."""
     key = validation_cache.digest("config", json.dumps(instance, sort_keys=True, default=str).encode())
@@ -196,7 +210,14 @@ def validate(instance: dict) -> list:
         validation_cache.remember(key)
         return []
     validator = schemacheck.validator(schema())
-    errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    errors = sorted(
+        (
+            e
+            for e in validator.iter_errors(instance)
+            if not (e.validator in PLACEHOLDER_SHAPES and has_placeholder(e.instance))
+        ),
+        key=lambda e: (list(map(str, e.absolute_path)), e.validator),
+    )
     if not errors:
         validation_cache.remember(key)
     return errors

@@ -65,7 +65,9 @@ apt_install() {
     retry 3 apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-apt_install age openssl  # openssl: throw-away CAs for the TLS stand-ins of the verify and push tests
+# openssl: throw-away CAs for the TLS stand-ins of the verify and push tests; gettext-base: envsubst,
+# which substitutes ${VAR} as Flux's postBuild does, for the config placeholder tests
+apt_install age openssl gettext-base
 if ((WITH_DOCKER)); then apt_install docker.io debootstrap; fi
 
 # --- .debs from trixie, unpacked into .tools --------------------------------
@@ -195,6 +197,7 @@ report prometheus "$BIN/prometheus" "deb $(<"$STAMPS/prometheus") ($SUITE); $(fi
 report sops "$BIN/sops" "$(first_line "$BIN/sops" --disable-version-check --version)"
 report age "$(command -v age)" "$(first_line age --version)"
 report age-keygen "$(command -v age-keygen)" "$(first_line age-keygen --version)"
+report envsubst "$(command -v envsubst)" "$(first_line envsubst --version)"
 for t in kpt kubectl; do
     if p=$(command -v "$t"); then
         case $t in

@@ -25,6 +25,7 @@ VERSION_ARGS: dict[str, list[str]] = {
     "promtool": ["--version"],
     "prometheus": ["--version"],
     "docker": ["--version"],
+    "envsubst": ["--version"],
 }
 
 # How kustomize runs a container KRM function (kpt adds only --pull).
