@@ -286,3 +286,36 @@ def test_flux_operator_detected_without_a_config():
 def test_an_unknown_distribution_is_a_config_error():
     _, errors = config_model.load(distribution_config("flux-operater"))
     assert [e.field for e in errors] == ["spec.flux.distribution"]
+
+
+def operator_sources_config(distribution: str) -> dict:
+    config = distribution_config(distribution)
+    config["spec"]["flux"]["eventSources"] = ["Kustomization", "FluxInstance", "ResourceSet"]
+    return config
+
+
+@pytest.mark.parametrize(
+    ("files", "distribution"),
+    [({"fi.yaml": FLUX_INSTANCE}, "auto"), ({}, "auto"), ({"crd.yaml": UPSTREAM_CRD}, "flux-operator")],
+)
+def test_the_generated_alert_takes_flux_operator_kinds_under_flux_operator(files, distribution):
+    ctx = context(files, operator_sources_config(distribution))
+    alert = next(i.obj for i in ctx.generated if i.kind == "Alert")
+    assert {"kind": "FluxInstance", "name": "*", "namespace": "flux-system"} in alert["spec"]["eventSources"]
+    assert kind_errors(list(check_schemas(ctx))) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "distribution", "why"),
+    [
+        ({}, "upstream", "spec.flux.distribution is upstream"),
+        ({"crd.yaml": UPSTREAM_CRD}, "auto", "holds upstream Flux's CRD alerts.notification.toolkit.fluxcd.io"),
+    ],
+)
+def test_flux_operator_kinds_under_upstream_flux_are_one_config_error(files, distribution, why):
+    """Said once, on the config field the user wrote, not as a bug in the generated Alert."""
+    results = [r for r in check_schemas(context(files, operator_sources_config(distribution))) if r.is_error]
+    assert len(results) == 1, [r.message for r in results]
+    assert results[0].field == "spec.flux.eventSources" and results[0].resource.kind == "ObservabilityConfig"
+    assert results[0].message.startswith("FluxInstance, ResourceSet: only flux-operator's Alert takes")
+    assert why in results[0].message and "a bug" not in results[0].message

@@ -41,6 +41,9 @@ STACK_KINDS = (
 
 FLUX_OPERATOR = "flux-operator"
 FLUX_OPERATOR_GROUP = "fluxcd.controlplane.io"  # FluxInstance, FluxReport, ResourceSet, ResourceSetInputProvider
+# Event source kinds of flux-operator's Alert that upstream Flux's Alert refuses (the vendored CRDs:
+# krm_fn/schemas/crds/notification.toolkit.fluxcd.io/alert_v1beta3*.json).
+OPERATOR_EVENT_SOURCES = ("FluxInstance", "ResourceSet", "ResourceSetInputProvider")
 # Flux's own CRDs in the pipeline mean `flux bootstrap`'s gotk-components.yaml: upstream Flux.
 UPSTREAM_CRD = "alerts.notification.toolkit.fluxcd.io"
 
@@ -75,9 +78,15 @@ def default_kubernetes_version() -> str:
 )
 def check_schemas(ctx: CheckContext) -> Iterator[Result]:
     version = ctx.config.kubernetes_version if ctx.config is not None else default_kubernetes_version()
-    variant = FLUX_OPERATOR if flux_distribution(ctx) == FLUX_OPERATOR else ""
+    distribution = flux_distribution(ctx)
+    variant = FLUX_OPERATOR if distribution == FLUX_OPERATOR else ""
+    wrong_sources = _operator_event_sources(ctx) if distribution != FLUX_OPERATOR else []
+    if wrong_sources:
+        yield _event_sources_result(ctx, wrong_sources)
     for item in ctx.generated:
         for problem in validation.validate(item.obj, version, variant):
+            if wrong_sources and item.kind == "Alert" and problem.path[:2] == ("spec", "eventSources"):
+                continue  # said once, on the config, above
             yield result(
                 RULE,
                 Severity.ERROR,
@@ -89,6 +98,34 @@ def check_schemas(ctx: CheckContext) -> Iterator[Result]:
         for problem in validation.validate(item.obj, version, variant):
             if not _hostname_problem(item, problem.path):
                 yield result(RULE, Severity.ERROR, problem.message, item, list(problem.path))
+
+
+def _operator_event_sources(ctx: CheckContext) -> list[str]:
+    """The config's event source kinds that only flux-operator's Alert takes."""
+    if ctx.config is None:
+        return []
+    return [kind for kind in ctx.config.flux.event_sources if kind in OPERATOR_EVENT_SOURCES]
+
+
+def _event_sources_result(ctx: CheckContext, kinds: list[str]) -> Result:
+    config = ctx.config
+    assert config is not None
+    why = (
+        "spec.flux.distribution is upstream"
+        if config.flux.distribution == "upstream"
+        else f"the pipeline holds upstream Flux's CRD {UPSTREAM_CRD} and no {FLUX_OPERATOR_GROUP} object"
+    )
+    return Result(
+        RULE,
+        Severity.ERROR,
+        f"{', '.join(kinds)}: only flux-operator's Alert takes {'these' if len(kinds) > 1 else 'this'} event "
+        f"source {'kinds' if len(kinds) > 1 else 'kind'}, and {why}, so the cluster would refuse the Alert; "
+        "remove them from spec.flux.eventSources, or set spec.flux.distribution: flux-operator if the "
+        "cluster runs it",
+        config.ref,
+        "spec.flux.eventSources",
+        config.location,
+    )
 
 
 def _hostname_problem(item: Item, path: tuple[str | int, ...]) -> bool:
