@@ -25,12 +25,11 @@ from krm_fn.items import Item
 from krm_fn.protocol import decode
 from krm_fn.repo import flux
 from krm_fn.repo.kustomization import FILE_NAMES, Build, build_dir, kustomization_file, missing_result, references
+from krm_fn.repo.listing import YAML_SUFFIXES, files_below, is_chart, list_files, source_root, visible
 from krm_fn.repo.objects import BuiltItem, Piece, head
 from krm_fn.repo.sourceignore import Ignore
 from krm_fn.results import Location, Result, Severity
 
-YAML_SUFFIXES = (".yaml", ".yml")
-SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tools"}
 NOT_OBJECTS = "files that are not Kubernetes objects (app configs, templates, helmfiles)"
 EXCLUDED = "files excluded by --include/--exclude"
 IGNORED = "files Flux leaves out (.sourceignore and its defaults)"
@@ -102,7 +101,7 @@ class Walk:
     def data(self, path: str) -> None:
         """A generator's input: data, never manifests."""
         if os.path.isdir(path):
-            for found in _files_below(path):
+            for found in files_below(path):
                 self.data(found)
             return
         self.visited.add(path)
@@ -188,64 +187,6 @@ class Walk:
         return self._kustomizations[path]
 
 
-def _files_below(directory: str) -> list[str]:
-    found = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        found.extend(os.path.join(root, f) for f in sorted(files))
-    return found
-
-
-def _is_chart(directory: str) -> bool:
-    return os.path.isfile(os.path.join(directory, "Chart.yaml"))
-
-
-def _list(paths: list[str], walk: Walk, repo: Repository) -> list[str]:
-    """Every YAML file to consider, sorted; chart folders counted and left out."""
-    found: list[str] = []
-    for path in paths:
-        if os.path.isfile(path):
-            found.append(path)
-            continue
-        if not os.path.isdir(path):
-            repo.results.append(
-                Result(rules.INPUT, Severity.ERROR, "cannot read: No such file or directory", location=Location(path))
-            )
-            continue
-        for root, dirs, files in os.walk(path):
-            if _is_chart(root):
-                walk.skip("files in Helm chart folders (Chart.yaml)", len(_files_below(root)))
-                dirs[:] = []
-                continue
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-            walk.ignore.read(root)
-            for name in sorted(files):
-                if name.endswith(YAML_SUFFIXES) or name == "Kustomization":
-                    found.append(os.path.normpath(os.path.join(root, name)))
-    out = []
-    for path in found:
-        reason = walk.exclusion(path)
-        if reason is not None:
-            walk.skip(reason)
-        else:
-            out.append(path)
-    return out
-
-
-def source_root(paths: list[str]) -> str:
-    """The root Flux paths are relative to: the git work tree around the first path, else that path."""
-    first = os.path.abspath(paths[0]) if paths else os.getcwd()
-    start = first if os.path.isdir(first) else os.path.dirname(first)
-    current = start
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return start
-        current = parent
-
-
 class _Node:
     def __init__(self, name: str, flux: bool = False):
         self.name = name
@@ -287,7 +228,7 @@ def walk(paths: list[str], include: list[str] | None = None, exclude: list[str] 
     if paths and not os.path.isabs(paths[0]):
         root = os.path.relpath(root)  # shown paths keep the form they were given in
     w = Walk(os.path.normpath(root), include or [], exclude or [], bases)
-    files = _list(bases, w, repo)
+    files = list_files(bases, w, repo)
     walker = _Walker(w, repo)
     deferred = walker.kustomize_roots(files)
     while True:
@@ -499,10 +440,10 @@ def _generated_references(directory: str) -> list[str]:
         if root != directory and kustomization_file(root) is not None:
             found.append(os.path.normpath(root))
             dirs[:] = []
-        elif _is_chart(root):
+        elif is_chart(root):
             dirs[:] = []
         else:
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            dirs[:] = visible(dirs)
     return found
 
 
@@ -514,10 +455,10 @@ def _generated(directory: str, w: Walk) -> Build:
             build.merge(build_dir(root, w))
             dirs[:] = []
             continue
-        if _is_chart(root):
+        if is_chart(root):
             dirs[:] = []
             continue
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        dirs[:] = visible(dirs)
         for name in sorted(files):
             path = os.path.normpath(os.path.join(root, name))
             if not name.endswith(YAML_SUFFIXES) or w.excluded(path):
