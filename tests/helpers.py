@@ -250,3 +250,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def kustomize_build(root: Path) -> subprocess.CompletedProcess:
+    """`kustomize build` with exec KRM functions allowed, as the README runs the function."""
+    argv = [tool("kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", str(root)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+
+
+def findings(stderr: str) -> list[str]:
+    """The function's error and warning lines in a consumer's stderr."""
+    return [line for line in stderr.splitlines() if " error [" in line or " warning [" in line]

@@ -6,14 +6,12 @@ holds)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.helpers import FUNCTION, UPSTREAM, protected_config
-from tests.tools import tool
+from tests.helpers import FUNCTION, UPSTREAM, findings, kustomize_build, protected_config
 
 pytestmark = pytest.mark.e2e
 
@@ -41,18 +39,9 @@ def wrapped(tmp_path: Path, field: str, problem: str | None = None) -> Path:
     return root
 
 
-def build(root: Path) -> subprocess.CompletedProcess:
-    argv = [tool("kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", str(root)]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-
-
-def findings(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if " error [" in line or " warning [" in line]
-
-
 @pytest.mark.parametrize("field", ["transformers", "validators"])
 def test_the_homelab_builds_with_no_finding(tmp_path: Path, field: str) -> None:
-    proc = build(wrapped(tmp_path, field))
+    proc = kustomize_build(wrapped(tmp_path, field))
     assert proc.returncode == 0, proc.stderr
     assert findings(proc.stderr) == [], proc.stderr
     kinds = {doc["kind"] for doc in yaml.safe_load_all(proc.stdout) if doc}
@@ -64,7 +53,7 @@ def test_the_homelab_builds_with_no_finding(tmp_path: Path, field: str) -> None:
     [("plaintext-secret", "secret-plaintext"), ("bad-hostname", "hostname"), ("sops-cleartext", "sops-encrypted")],
 )
 def test_a_planted_problem_fails_the_build(tmp_path: Path, problem: str, rule: str) -> None:
-    proc = build(wrapped(tmp_path, "validators", problem))
+    proc = kustomize_build(wrapped(tmp_path, "validators", problem))
     assert proc.returncode != 0
     assert [line for line in findings(proc.stderr) if f"[{rule}]" in line], proc.stderr
 
@@ -79,6 +68,6 @@ def test_a_suppressed_finding_passes_the_build_and_is_counted(tmp_path: Path) ->
             1,
         )
     )
-    proc = build(root)
+    proc = kustomize_build(root)
     assert proc.returncode == 0, proc.stderr
     assert findings(proc.stderr) == [] and "1 finding suppressed: hostname 1 (annotation)" in proc.stderr

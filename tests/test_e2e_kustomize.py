@@ -9,14 +9,12 @@ assert on kustomize's output, its exit code, and the function's stderr, which ku
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.helpers import FUNCTION, UPSTREAM, canonical, default_config, objects, run_cli
-from tests.tools import tool
+from tests.helpers import FUNCTION, UPSTREAM, canonical, default_config, kustomize_build, objects, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -66,11 +64,6 @@ def write_kustomization(
     return root
 
 
-def build(root: Path) -> subprocess.CompletedProcess:
-    argv = [tool("kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", str(root)]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-
-
 def stack(*extra: Path) -> list[dict]:
     """The function's own rendering of the default config (plus files passed through)."""
     config = Path(__file__).resolve().parent.parent / "function-config" / "observability.yaml"
@@ -81,7 +74,7 @@ def stack(*extra: Path) -> list[dict]:
 
 def test_generator_renders_the_stack_and_says_the_secret_was_not_checked(tmp_path: Path) -> None:
     root = write_kustomization(tmp_path / "k", "generators")
-    proc = build(root)
+    proc = kustomize_build(root)
     assert proc.returncode == 0, proc.stderr
     assert canonical(objects(proc.stdout)) == canonical(stack())
     notes = [line for line in proc.stderr.splitlines() if " info [" in line]
@@ -89,7 +82,7 @@ def test_generator_renders_the_stack_and_says_the_secret_was_not_checked(tmp_pat
 
 
 def test_generator_output_is_a_plain_build_with_no_function_annotations(tmp_path: Path) -> None:
-    proc = build(write_kustomization(tmp_path / "k", "generators"))
+    proc = kustomize_build(write_kustomization(tmp_path / "k", "generators"))
     assert proc.returncode == 0, proc.stderr
     for obj in objects(proc.stdout):
         annotations = obj["metadata"].get("annotations", {})
@@ -99,7 +92,7 @@ def test_generator_output_is_a_plain_build_with_no_function_annotations(tmp_path
 
 def test_transformer_renders_the_stack_with_the_resources_passed_through(tmp_path: Path) -> None:
     resources = {"secret.yaml": SECRET_FILE.read_text(), "route.yaml": yaml.safe_dump(route("web", "web.example.org"))}
-    proc = build(write_kustomization(tmp_path / "k", "transformers", resources))
+    proc = kustomize_build(write_kustomization(tmp_path / "k", "transformers", resources))
     assert proc.returncode == 0, proc.stderr
     assert canonical(objects(proc.stdout)) == canonical([*stack(SECRET_FILE), route("web", "web.example.org")])
     assert " error [" not in proc.stderr
@@ -107,7 +100,7 @@ def test_transformer_renders_the_stack_with_the_resources_passed_through(tmp_pat
 
 def test_transformer_fails_the_build_on_a_plaintext_secret(tmp_path: Path) -> None:
     resources = {"secret.yaml": PLAIN_SECRET_FILE.read_text()}
-    proc = build(write_kustomization(tmp_path / "k", "transformers", resources))
+    proc = kustomize_build(write_kustomization(tmp_path / "k", "transformers", resources))
     assert proc.returncode != 0
     assert proc.stdout == ""
     errors = [line for line in proc.stderr.splitlines() if " error [" in line]
@@ -121,7 +114,7 @@ def without_function(root: Path) -> str:
     kustomization = yaml.safe_load((root / "kustomization.yaml").read_text())
     kustomization.pop("validators", None)
     (root / "kustomization.yaml").write_text(yaml.safe_dump(kustomization, sort_keys=False))
-    proc = build(root)
+    proc = kustomize_build(root)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -132,7 +125,7 @@ def test_validator_leaves_the_resource_map_unchanged(tmp_path: Path) -> None:
         "route.yaml": yaml.safe_dump(route("grafana-extra", "dashboards.catinthehack.ca")),
     }
     root = write_kustomization(tmp_path / "k", "validators", resources, mode="validate")
-    proc = build(root)
+    proc = kustomize_build(root)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == without_function(root)
 
@@ -142,7 +135,7 @@ def test_validator_fails_the_build_on_a_bad_hostname(tmp_path: Path) -> None:
         "secret.yaml": SECRET_FILE.read_text(),
         "route.yaml": yaml.safe_dump(route("bad", "Grafana..catinthehack.ca")),
     }
-    proc = build(write_kustomization(tmp_path / "k", "validators", resources, mode="validate"))
+    proc = kustomize_build(write_kustomization(tmp_path / "k", "validators", resources, mode="validate"))
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if " error [" in line]
     assert any("HTTPRoute apps/bad" in line and "hostname" in line.lower() for line in errors), proc.stderr
@@ -151,6 +144,6 @@ def test_validator_fails_the_build_on_a_bad_hostname(tmp_path: Path) -> None:
 def test_validator_without_validate_mode_is_refused_by_kustomize(tmp_path: Path) -> None:
     """Without the annotation the function generates, and kustomize rejects a validator that changes
     the resource map: the reason the config must say `mode: validate` under `validators:`."""
-    proc = build(write_kustomization(tmp_path / "k", "validators", {"secret.yaml": SECRET_FILE.read_text()}))
+    proc = kustomize_build(write_kustomization(tmp_path / "k", "validators", {"secret.yaml": SECRET_FILE.read_text()}))
     assert proc.returncode != 0
     assert "shouldn't modify the resource map" in proc.stderr

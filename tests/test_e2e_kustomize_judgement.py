@@ -9,14 +9,12 @@ and its file when kustomize's origin annotations say it.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.helpers import FUNCTION, UPSTREAM, protected_config, run_cli
-from tests.tools import tool
+from tests.helpers import FUNCTION, UPSTREAM, findings, kustomize_build, protected_config, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -102,18 +100,9 @@ def layout(root: Path, field: str, files: dict[str, str]) -> Path:
     return root
 
 
-def build(root: Path) -> subprocess.CompletedProcess:
-    argv = [tool("kustomize"), "build", "--enable-alpha-plugins", "--enable-exec", str(root)]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-
-
-def findings(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if " error [" in line or " warning [" in line]
-
-
 @pytest.mark.parametrize("field", ["transformers", "validators"])
 def test_placeholders_and_namespaces_set_later_give_no_finding(tmp_path: Path, field: str) -> None:
-    proc = build(layout(tmp_path / "k", field, COMPONENT))
+    proc = kustomize_build(layout(tmp_path / "k", field, COMPONENT))
     assert proc.returncode == 0, proc.stderr
     assert findings(proc.stderr) == [], proc.stderr
     built = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
@@ -123,7 +112,7 @@ def test_placeholders_and_namespaces_set_later_give_no_finding(tmp_path: Path, f
 @pytest.mark.parametrize("field", ["transformers", "validators"])
 def test_a_real_problem_next_to_placeholders_still_fails_the_build(tmp_path: Path, field: str) -> None:
     files = {**COMPONENT, "route.yaml": COMPONENT["route.yaml"].replace("${APP}.example.com", "${APP}.Example.com")}
-    proc = build(layout(tmp_path / "k", field, files))
+    proc = kustomize_build(layout(tmp_path / "k", field, files))
     assert proc.returncode != 0
     errors = findings(proc.stderr)
     assert len(errors) == 1 and "[hostname]" in errors[0] and "uppercase letters" in errors[0], proc.stderr
@@ -149,7 +138,7 @@ def test_kustomize_mode_errors_name_the_object_and_its_file_when_known(tmp_path:
         kustomization = yaml.safe_load((root / "kustomization.yaml").read_text())
         kustomization["buildMetadata"] = ["originAnnotations"]
         (root / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
-    proc = build(root)
+    proc = kustomize_build(root)
     assert proc.returncode != 0
     errors = findings(proc.stderr)
     assert len(errors) == 1 and "[secret-plaintext] Secret apps/app stringData:" in errors[0], proc.stderr
@@ -217,7 +206,7 @@ spec:
 
 @pytest.mark.parametrize("field", ["transformers", "validators"])
 def test_existing_monitoring_and_chart_hostnames_are_warnings_that_do_not_fail_the_build(tmp_path, field) -> None:
-    proc = build(layout(tmp_path / "k", field, {"kps.yaml": KPS_ELSEWHERE, "media.yaml": MEDIA}))
+    proc = kustomize_build(layout(tmp_path / "k", field, {"kps.yaml": KPS_ELSEWHERE, "media.yaml": MEDIA}))
     assert proc.returncode == 0, proc.stderr
     found = findings(proc.stderr)
     assert len(found) == 2, proc.stderr
@@ -230,13 +219,13 @@ def test_existing_monitoring_and_chart_hostnames_are_warnings_that_do_not_fail_t
 @pytest.mark.parametrize("field", ["transformers", "validators"])
 def test_flux_operator_alert_kinds_pass_with_a_flux_instance_and_fail_under_upstream(tmp_path, field) -> None:
     files = {"alert.yaml": OPERATOR_ALERT, "flux.yaml": FLUX_INSTANCE}
-    ok = build(layout(tmp_path / "ok", field, files))
+    ok = kustomize_build(layout(tmp_path / "ok", field, files))
     assert ok.returncode == 0 and findings(ok.stderr) == [], ok.stderr
     root = layout(tmp_path / "upstream", field, files)
     config = yaml.safe_load((root / "observability.yaml").read_text())
     config["spec"].setdefault("flux", {})["distribution"] = "upstream"
     (root / "observability.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    failed = build(root)
+    failed = kustomize_build(root)
     assert failed.returncode != 0
     assert [line for line in findings(failed.stderr) if "[schema] Alert flux-system/flux-operator" in line], (
         failed.stderr
