@@ -22,7 +22,6 @@ import argparse
 import datetime
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,31 +76,8 @@ def run(reps: int, sizes: list[int], image: str, also: list[str], base: str) -> 
 
                 floor = None if label == "cat" else f"image-cat-{size}"
                 cases.append(bench.Case(f"image-{label}-{size}", prepare, floor))
-        for case in cases:  # untimed: page cache, docker's image layers
-            argv, env = case.prepare()
-            _, _, code, err = bench._timed(argv, env, work)
-            if code != 0:
-                sys.exit(f"bench: {case.name} failed (exit {code}):\n{err}")
-        for rep in range(reps):
-            order = cases[rep % len(cases) :] + cases[: rep % len(cases)]
-            for case in order:
-                argv, env = case.prepare()
-                wall, cpu, code, err = bench._timed(argv, env, work)
-                if code != 0:
-                    sys.exit(f"bench: {case.name} failed (exit {code}):\n{err}")
-                case.wall.append(wall)
-                case.cpu.append(cpu)
-            shutil.rmtree(work / "runs", ignore_errors=True)
-            print(f"round {rep + 1}/{reps} done", file=sys.stderr)
-    medians = {c.name: statistics.median(c.wall) for c in cases}
-    out = {}
-    for case in cases:
-        entry = {"median_s": round(medians[case.name], 4), "runs_s": [round(w, 4) for w in case.wall]}
-        if case.floor:
-            entry["floor"] = case.floor
-            entry["ratio"] = round(medians[case.name] / medians[case.floor], 3)
-            entry["extra_s"] = round(medians[case.name] - medians[case.floor], 4)
-        out[case.name] = entry
+        bench.time_rounds(cases, reps, work)
+    out = bench.summarise(cases)
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "reps": reps,

@@ -186,6 +186,42 @@ def build_cases(
     return cases
 
 
+def time_rounds(cases: list[Case], reps: int, work: Path) -> None:
+    """One untimed run of each case (warm caches, the page cache, docker's layers), then `reps`
+    interleaved rounds, the order rotating so that no case always runs first."""
+    for case in cases:
+        _, _, code, err = _timed(*case.prepare(), work)
+        if code != 0:
+            sys.exit(f"bench: {case.name} failed (exit {code}):\n{err}")
+    for rep in range(reps):
+        for case in cases[rep % len(cases) :] + cases[: rep % len(cases)]:
+            wall, cpu, code, err = _timed(*case.prepare(), work)
+            if code != 0:
+                sys.exit(f"bench: {case.name} failed (exit {code}):\n{err}")
+            case.wall.append(wall)
+            case.cpu.append(cpu)
+        shutil.rmtree(work / "runs", ignore_errors=True)
+        print(f"round {rep + 1}/{reps} done", file=sys.stderr)
+
+
+def summarise(cases: list[Case]) -> dict[str, dict]:
+    """Each case's medians and runs, and its ratio to its floor."""
+    medians = {c.name: statistics.median(c.wall) for c in cases}
+    out: dict[str, dict] = {}
+    for case in cases:
+        entry = {
+            "median_s": round(medians[case.name], 4),
+            "cpu_median_s": round(statistics.median(case.cpu), 4),
+            "runs_s": [round(w, 4) for w in case.wall],
+        }
+        if case.floor:
+            entry["floor"] = case.floor
+            entry["ratio"] = round(medians[case.name] / medians[case.floor], 3)
+            entry["extra_s"] = round(medians[case.name] - medians[case.floor], 4)
+        out[case.name] = entry
+    return out
+
+
 def compile_package(fn: str) -> None:
     """Byte-compile the function's package, as `pip install` does, so no run pays for it."""
     python = _interpreter(fn).split()[0]
@@ -207,36 +243,8 @@ def run(reps: int, fn: str, styles: tuple[str, ...] = ("block",), sizes: tuple[i
                 files = SIZES[size]
                 packages.build(work / _package(size, style), size, files, name=f"p{size}", style=style)
         cases = build_cases(work, kpt, fn, styles, sizes)
-        # Prime the warm cache (and the OS page cache) with one untimed run of each case.
-        for case in cases:
-            argv, env = case.prepare()
-            _, _, code, err = _timed(argv, env, work)
-            if code != 0:
-                sys.exit(f"bench: {case.name} failed (exit {code}):\n{err}")
-        for rep in range(reps):
-            order = cases[rep % len(cases) :] + cases[: rep % len(cases)]  # rotate: no case always first
-            for case in order:
-                argv, env = case.prepare()
-                wall, cpu, code, err = _timed(argv, env, work)
-                if code != 0:
-                    sys.exit(f"bench: {case.name} failed (exit {code}):\n{err}")
-                case.wall.append(wall)
-                case.cpu.append(cpu)
-            shutil.rmtree(work / "runs", ignore_errors=True)
-            print(f"round {rep + 1}/{reps} done", file=sys.stderr)
-    medians = {c.name: statistics.median(c.wall) for c in cases}
-    out_cases = {}
-    for case in cases:
-        entry = {
-            "median_s": round(medians[case.name], 4),
-            "cpu_median_s": round(statistics.median(case.cpu), 4),
-            "runs_s": [round(w, 4) for w in case.wall],
-        }
-        if case.floor:
-            entry["floor"] = case.floor
-            entry["ratio"] = round(medians[case.name] / medians[case.floor], 3)
-            entry["extra_s"] = round(medians[case.name] - medians[case.floor], 4)
-        out_cases[case.name] = entry
+        time_rounds(cases, reps, work)
+    out_cases = summarise(cases)
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "reps": reps,

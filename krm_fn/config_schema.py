@@ -14,7 +14,7 @@ from functools import cache
 
 from krm_fn import cache as validation_cache
 from krm_fn import schemacheck
-from krm_fn.placeholders import has_placeholder
+from krm_fn.placeholders import UNKNOWN_IN_CONFIG, has_placeholder, only_placeholder
 from krm_fn.plain import plain_copy
 
 TYPE_CHECKING = False
@@ -194,13 +194,6 @@ def resolve_ref(target: str) -> tuple[dict, Callable] | None:
     return (node, resolve_ref) if isinstance(node, dict) else None
 
 
-# A string of the config may hold a Flux substitution placeholder (`domain: ${SECRET_DOMAIN}`): the
-# function writes it into the generated objects and Flux substitutes it when it applies them, so only
-# the string's shape is unknown. A choice (enum, const) or a number the stack is computed from must be
-# written out: the function needs it before Flux runs.
-PLACEHOLDER_SHAPES = frozenset({"pattern", "format", "minLength", "maxLength"})
-
-
 def validate(instance: dict) -> list:
     """The jsonschema errors of `instance`; [] when valid (known from the cache or the fast check)."""
     key = validation_cache.digest("config", json.dumps(instance, sort_keys=True, default=str).encode())
@@ -211,11 +204,7 @@ def validate(instance: dict) -> list:
         return []
     validator = schemacheck.validator(schema())
     errors = sorted(
-        (
-            e
-            for e in validator.iter_errors(instance)
-            if not (e.validator in PLACEHOLDER_SHAPES and has_placeholder(e.instance))
-        ),
+        (e for e in validator.iter_errors(instance) if not only_placeholder(e, UNKNOWN_IN_CONFIG)),
         key=lambda e: (list(map(str, e.absolute_path)), e.validator),
     )
     if not errors:

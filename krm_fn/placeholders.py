@@ -18,6 +18,38 @@ _PARTS = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:=|:-|=|-)(?
 STAND_IN = "x"  # a stand-in valid in any DNS label, name or path segment, and as short as a value can be
 
 
+# What a string holding a placeholder may break without being wrong (jsonschema's validator names).
+# In an object Flux applies: its final text, and, since Flux substitutes before parsing, its type.
+UNKNOWN_IN_OBJECTS = frozenset(
+    {
+        "type",
+        "enum",
+        "const",
+        "pattern",
+        "format",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "anyOf",
+        "oneOf",
+        "not",
+    }
+)
+# In the ObservabilityConfig: only a string's shape. The function copies such a string into the objects
+# and Flux substitutes it later; a choice (enum, const) or a number the stack is computed from must be
+# written out, since the function needs it before Flux runs.
+UNKNOWN_IN_CONFIG = frozenset({"pattern", "format", "minLength", "maxLength"})
+
+
+def only_placeholder(error: object, unknown: frozenset[str]) -> bool:
+    """Is this jsonschema error caused only by a placeholder's unknown value (a validator in `unknown`)?"""
+    return getattr(error, "validator", None) in unknown and has_placeholder(getattr(error, "instance", None))
+
+
 def has_placeholder(value: object) -> bool:
     """Does this string hold a substitution placeholder (so its final value is not known yet)?"""
     return isinstance(value, str) and "${" in value and _PLACEHOLDER.search(value) is not None

@@ -16,8 +16,6 @@ grow it without bound.
 
 from __future__ import annotations
 
-import sys
-
 from krm_fn import pycache
 
 MAX_ENTRIES = 512
@@ -80,6 +78,6 @@ def install() -> None:
 def save() -> None:
     """Write the table if this run compiled a pattern it lacked."""
     state = _state
-    if state is None or not state["new"] or sys.dont_write_bytecode:
+    if state is None or not state["new"]:
         return
     pycache.store(NAME, _identity(), state["table"] if len(state["table"]) <= MAX_ENTRIES else state["used"])

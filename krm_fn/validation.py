@@ -30,7 +30,7 @@ from functools import cache
 
 from krm_fn import cache as validation_cache
 from krm_fn import schemacheck
-from krm_fn.placeholders import has_placeholder, stand_in
+from krm_fn.placeholders import UNKNOWN_IN_OBJECTS, has_placeholder, only_placeholder, stand_in
 from krm_fn.record import Record
 
 TYPE_CHECKING = False
@@ -220,35 +220,9 @@ def _schema_problems(ref: SchemaRef, subject: dict) -> list[SchemaProblem]:
         return []  # certainly valid: jsonschema is not even imported
     problems: list[SchemaProblem] = []
     for error in _validator(ref).iter_errors(subject):
-        if not _only_placeholder(error):
+        if not only_placeholder(error, UNKNOWN_IN_OBJECTS):
             problems.extend(_describe(error))
     return problems
-
-
-# What a string holding a Flux substitution placeholder may break without being wrong: its final
-# text (and, since Flux substitutes before parsing, its type) is known only after substitution.
-_PLACEHOLDER_SATISFIES = {
-    "type",
-    "enum",
-    "const",
-    "pattern",
-    "format",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "anyOf",
-    "oneOf",
-    "not",
-}
-
-
-def _only_placeholder(error: Any) -> bool:
-    """Is this error about a string whose value is unknown until Flux's post-build substitution?"""
-    return error.validator in _PLACEHOLDER_SATISFIES and has_placeholder(error.instance)
 
 
 def _draft(ref: SchemaRef) -> str:

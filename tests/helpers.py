@@ -143,25 +143,20 @@ def summary(results) -> list[tuple[str, str, str | None, str]]:
     return [(r.rule, r.severity.value, r.field, str(r.resource)) for r in results]
 
 
-def route_yaml(name: str, hostnames: list[str], namespace: str = "monitoring", extra: str = "") -> str:
+def route_yaml(name: str, hostnames: list[str], namespace: str = "monitoring") -> str:
     """An HTTPRoute on Gateway traefik/traefik-gateway with these hostnames."""
-    hosts = "".join(f"\n    - {json.dumps(h)}" for h in hostnames)  # double-quoted, as users write them
-    return f"""
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: {name}
-  namespace: {namespace}
-spec:
-  parentRefs:
-    - name: traefik-gateway
-      namespace: traefik
-  hostnames:{hosts}
-  rules:
-    - backendRefs:
-        - name: {name}
-          port: 8080
-{extra}"""
+    hosts = "".join(f"\n  - {json.dumps(h)}" for h in hostnames)  # double-quoted, as users write them
+    body = f"""
+parentRefs:
+  - name: traefik-gateway
+    namespace: traefik
+hostnames:{hosts}
+rules:
+  - backendRefs:
+      - name: {name}
+        port: 8080
+"""
+    return user_route(name, body, namespace)
 
 
 def user_route(name: str, body: str, namespace: str = "monitoring") -> str:

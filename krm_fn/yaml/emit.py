@@ -118,16 +118,20 @@ def _block_safe(text: str) -> bool:
 
 def dump_document(obj: object) -> str:
     """One generated object as a YAML document (block style, keys in insertion order)."""
-    py = _dumpers()
-    text = direct.emit(obj, py.plain_is_str, False, py.memo) if type(obj) is dict else None
-    return _dump_generated(obj) if text is None else text
+    return _dump(obj, as_entry=False)
 
 
 def dump_sequence_entry(obj: object) -> str:
     """One generated object as a `- ...` entry of a block sequence at column 0."""
+    return _dump(obj, as_entry=True)
+
+
+def _dump(obj: object, as_entry: bool) -> str:
     py = _dumpers()
-    text = direct.emit(obj, py.plain_is_str, True, py.memo) if type(obj) is dict else None
-    return _dump_generated([obj]) if text is None else text
+    text = direct.emit(obj, py.plain_is_str, as_entry, py.memo) if type(obj) is dict else None
+    if text is None:
+        text = _dump_generated([obj] if as_entry else obj)
+    return text
 
 
 def _dump_generated(data: object) -> str:
