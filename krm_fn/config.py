@@ -137,6 +137,29 @@ class Flux(Record):
     unknown_for: str = "1h"
 
 
+class ExternalSecretKey(Record):
+    """Where External Secrets reads one stack key: the store's key and, optionally, a property of it."""
+
+    key: str
+    property: str | None = None
+
+
+class ExternalSecret(Record):
+    """spec.secret.externalSecret: External Secrets Operator creates the stack Secret from a store."""
+
+    store_kind: str  # SecretStore | ClusterSecretStore
+    store_name: str
+    remote_key: str | None
+    refresh_interval: str
+    keys: dict[str, ExternalSecretKey]  # stack key -> where it is read, for the keys mapped explicitly
+
+    def source(self, stack_key: str) -> ExternalSecretKey | None:
+        """Where `stack_key` is read: its mapping, else the property of its name in remoteKey; None if neither."""
+        if stack_key in self.keys:
+            return self.keys[stack_key]
+        return ExternalSecretKey(self.remote_key, stack_key) if self.remote_key else None
+
+
 class Dashboards(Record):
     enabled: bool
     folder: str
@@ -237,6 +260,7 @@ class Config(Record):
     dashboards: Dashboards = Dashboards(True, "Observability")
     access_implementation: str = "traefik"
     access_all: AccessPolicy | None = None
+    external_secret: ExternalSecret | None = None  # None: the stack Secret is the user's (SOPS)
     location: Location | None = None
 
     @property
@@ -312,6 +336,18 @@ def _topology(spec: dict) -> Topology:
         )
         if store
         else None,
+    )
+
+
+def _external_secret(spec: dict | None) -> ExternalSecret | None:
+    if spec is None:
+        return None
+    return ExternalSecret(
+        spec["storeRef"]["kind"],
+        spec["storeRef"]["name"],
+        spec.get("remoteKey"),
+        spec["refreshInterval"],
+        {key: ExternalSecretKey(ref["key"], ref.get("property")) for key, ref in spec["keys"].items()},
     )
 
 
@@ -401,6 +437,7 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
         dashboards=Dashboards(spec["dashboards"]["enabled"], spec["dashboards"]["folder"]),
         access_implementation=spec["access"]["implementation"],
         access_all=_access(spec["access"].get("all")),
+        external_secret=_external_secret(spec["secret"].get("externalSecret")),
         location=location,
         topology=_topology(spec),
     )

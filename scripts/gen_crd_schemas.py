@@ -120,11 +120,20 @@ def root_schema(crd: dict, version: dict) -> dict:
     return {"$schema": SCHEMA_DIALECT, **schema}
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader, reading a bare `=` as the string "=" the way go-yaml (Kubernetes) does:
+    PyYAML resolves it to YAML 1.1's `value` tag and cannot construct it (silence-operator's CRD
+    has `default: =` and `- =`)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 def crd_documents() -> list[tuple[Path, dict]]:
     docs = []
     for source in SOURCES:
         for path in sorted(source.glob("*.yaml")):
-            for doc in yaml.load_all(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            for doc in yaml.load_all(path.read_text(), Loader=_Loader):
                 if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
                     docs.append((path, doc))
     return docs

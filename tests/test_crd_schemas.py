@@ -33,14 +33,20 @@ def test_checked_in_schemas_are_what_the_script_generates():
 def test_one_schema_per_served_version_of_each_pinned_crd():
     names = sorted(str(p.relative_to(SCHEMAS)) for p in SCHEMAS.glob("*/*.json"))
     assert names == [
+        "external-secrets.io/externalsecret_v1.json",
+        "fluxcd.controlplane.io/fluxinstance_v1.json",
         "gateway.networking.k8s.io/gateway_v1.json",
         "gateway.networking.k8s.io/gateway_v1beta1.json",
         "gateway.networking.k8s.io/httproute_v1.json",
         "gateway.networking.k8s.io/httproute_v1beta1.json",
+        "grafana.integreatly.org/grafanadashboard_v1beta1.json",
+        "grafana.integreatly.org/grafanadatasource_v1beta1.json",
+        "grafana.integreatly.org/grafanafolder_v1beta1.json",
         "helm.toolkit.fluxcd.io/helmrelease_v2.json",
         "notification.toolkit.fluxcd.io/alert_v1beta3.flux-operator.json",
         "notification.toolkit.fluxcd.io/alert_v1beta3.json",
         "notification.toolkit.fluxcd.io/provider_v1beta3.json",
+        "observability.giantswarm.io/silence_v1alpha2.json",
         "source.toolkit.fluxcd.io/helmrepository_v1.json",
         "source.toolkit.fluxcd.io/ocirepository_v1.json",
     ]

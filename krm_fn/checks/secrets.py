@@ -32,8 +32,7 @@ import re
 from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, result, rule
-from krm_fn.components import profile
-from krm_fn.components.routes import basic_auth_key
+from krm_fn.components.secret import required_keys
 from krm_fn.config import Config
 from krm_fn.items import Item
 from krm_fn.placeholders import is_placeholder
@@ -55,23 +54,6 @@ NEWLINE_NOTE = (
     "values must not end in a newline (Pushover answers HTTP 400 to a key file with one), "
     "so write them as plain scalars, not `|` blocks"
 )
-
-
-def required_keys(config: Config) -> dict[str, str]:
-    """The keys the stack reads from its Secret, each with what reads it."""
-    keys = {}
-    if config.alerting.pushover.enabled:
-        keys["pushover-user-key"] = "Alertmanager's Pushover user_key_file"
-        keys["pushover-api-token"] = "Alertmanager's Pushover token_file"
-    if config.alerting.heartbeat is not None:
-        keys[config.alerting.heartbeat.url_key] = "Alertmanager's heartbeat webhook url_file"
-    htpasswd = basic_auth_key(config)
-    if htpasswd:
-        keys[htpasswd] = f"the {config.access_implementation} basic auth of the exposed UIs (htpasswd lines)"
-    keys["grafana-admin-user"] = "Grafana's admin.existingSecret userKey"
-    keys["grafana-admin-password"] = "Grafana's admin.existingSecret passwordKey"
-    keys.update(profile.secret_keys(config))  # object storage, when the topology needs it
-    return keys
 
 
 # --- reading a Secret ----------------------------------------------------------------------
@@ -178,8 +160,14 @@ def _is_stack_secret(item: Item, config: Config) -> bool:
     return item.name == config.secret_name and item.namespace in (config.namespace, None)
 
 
+def _external(config: Config | None) -> bool:
+    """External Secrets makes the stack Secret (spec.secret.externalSecret): the rule `external-secret`
+    checks it, and these rules leave it alone."""
+    return config is not None and config.external_secret is not None
+
+
 def _stack_secrets(ctx: CheckContext) -> list[Item]:
-    if ctx.config is None:
+    if ctx.config is None or _external(ctx.config):
         return []
     return [item for item in ctx.user_objects("Secret") if _is_stack_secret(item, ctx.config)]
 
@@ -188,7 +176,7 @@ def _stack_secrets(ctx: CheckContext) -> list[Item]:
 def secret_present(ctx: CheckContext) -> Iterator[Result]:
     """The stack Secret is in the pipeline, under its own name and namespace."""
     config = ctx.config
-    if config is None:
+    if config is None or _external(config):
         return
     wanted = f"Secret {config.namespace}/{config.secret_name}"
     if not ctx.sees_pipeline:
@@ -275,10 +263,15 @@ def secret_required_keys(ctx: CheckContext) -> Iterator[Result]:
 
 
 def _checked_secrets(ctx: CheckContext) -> Iterator[Item]:
-    """The user's Secrets whose values are in the files (secretGenerator output is not)."""
+    """The user's Secrets whose values are in the files (secretGenerator output is not); in
+    ExternalSecret mode, not the stack Secret (rule `external-secret`)."""
+    external = _external(ctx.config)
     for item in ctx.user_objects("Secret"):
-        if not _generated_by_kustomize(item):
-            yield item
+        if _generated_by_kustomize(item):
+            continue
+        if external and ctx.config is not None and _is_stack_secret(item, ctx.config):
+            continue
+        yield item
 
 
 def _has_values(item: Item) -> bool:

@@ -13,6 +13,7 @@ from krm_fn.components import (
     namespace,
     repositories,
     routes,
+    secret,
     thanos,
 )
 from krm_fn.config import Config
@@ -23,6 +24,7 @@ CONFIG_ANNOTATION = "observability.catinthehack.ca/config"
 
 COMPONENTS: tuple[Callable[[Config], list[dict]], ...] = (
     namespace.resources,
+    secret.resources,
     repositories.resources,
     kube_prometheus_stack.resources,
     loki.resources,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from krm_fn.components import alerting, dashboards, flux_metrics, profile, prometheus_rules
 from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
+from krm_fn.components.secret import GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY
 from krm_fn.config import Config
 
 CHART = "kube-prometheus-stack"
@@ -22,10 +23,6 @@ SELECTOR_NIL_USES_HELM_VALUES = (
     "probeSelectorNilUsesHelmValues",
     "scrapeConfigSelectorNilUsesHelmValues",
 )
-
-# The Secret keys Grafana reads its admin login from (grafana-11.3.7 values.yaml:503-507).
-GRAFANA_ADMIN_USER_KEY = "grafana-admin-user"
-GRAFANA_ADMIN_PASSWORD_KEY = "grafana-admin-password"
 
 
 def _prometheus(config: Config) -> dict:

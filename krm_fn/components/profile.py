@@ -11,7 +11,7 @@ from krm_fn.charts import LOKI_SERVICE, Service
 from krm_fn.components.common import service_url
 from krm_fn.config import Config
 
-# The user's SOPS Secret keys the ha profile reads (krm_fn.checks.secrets.required_keys checks them).
+# The user's SOPS Secret keys the ha profile reads (krm_fn.components.secret.required_keys lists them).
 OBJSTORE_ACCESS_KEY_ID = "objstore-access-key-id"
 OBJSTORE_SECRET_ACCESS_KEY = "objstore-secret-access-key"
 # Thanos' object store configuration (type: S3, config: bucket, endpoint, access_key, secret_key) as
