@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from krm_fn.charts import versions
+from krm_fn.charts import Service, versions
 from krm_fn.config_schema import (
     SCHEMA_FILE,
     apply_defaults,
@@ -137,6 +137,13 @@ class Flux(Record):
     unknown_for: str = "1h"
 
 
+class GrafanaOperator(Record):
+    """spec.grafana.operator: the grafana-operator instance that runs Grafana (spec.grafana.mode: operator)."""
+
+    match_labels: dict[str, str]  # instanceSelector.matchLabels of every object written for it
+    service: Service  # the Service the operator makes for the instance, in spec.namespace
+
+
 class ExternalSecretKey(Record):
     """Where External Secrets reads one stack key: the store's key and, optionally, a property of it."""
 
@@ -261,6 +268,7 @@ class Config(Record):
     access_implementation: str = "traefik"
     access_all: AccessPolicy | None = None
     external_secret: ExternalSecret | None = None  # None: the stack Secret is the user's (SOPS)
+    grafana_operator: GrafanaOperator | None = None  # None: kube-prometheus-stack's Grafana (mode: sidecar)
     location: Location | None = None
 
     @property
@@ -351,6 +359,14 @@ def _external_secret(spec: dict | None) -> ExternalSecret | None:
     )
 
 
+def _grafana_operator(spec: dict) -> GrafanaOperator | None:
+    if spec["mode"] != "operator":
+        return None
+    operator = spec["operator"]
+    service = operator["service"]
+    return GrafanaOperator(dict(operator["instanceSelector"]["matchLabels"]), Service(service["name"], service["port"]))
+
+
 def _pushover_level(spec: dict) -> PushoverLevel:
     return PushoverLevel(spec["priority"], spec.get("retry"), spec.get("expire"), spec.get("sound"))
 
@@ -438,6 +454,7 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
         access_implementation=spec["access"]["implementation"],
         access_all=_access(spec["access"].get("all")),
         external_secret=_external_secret(spec["secret"].get("externalSecret")),
+        grafana_operator=_grafana_operator(spec["grafana"]),
         location=location,
         topology=_topology(spec),
     )

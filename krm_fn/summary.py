@@ -38,10 +38,11 @@ def rows(config: Config) -> list[Row]:
     out = [
         Row("prometheus", topology.prometheus_replicas, False, config.prometheus, "metrics"),
         Row("alertmanager", topology.alertmanager_replicas, False, config.alertmanager, "alerting"),
-        Row("grafana", 1, False, config.grafana, "ui"),
         Row("kube-state-metrics", 1, False, config.kube_state_metrics, "metrics"),
         Row("node-exporter", nodes, True, config.node_exporter, "metrics"),
     ]
+    if config.grafana_operator is None:  # in operator mode your grafana-operator instance runs Grafana
+        out.insert(2, Row("grafana", 1, False, config.grafana, "ui"))
     if topology.loki_mode == "SimpleScalable":
         from krm_fn.components import loki_scalable  # start-up budget: docs/startup.md (only this branch needs it)
 

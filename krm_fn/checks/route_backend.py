@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from krm_fn.charts import CHARTS, LOKI_SERVICE, UI_SERVICES, Service
 from krm_fn.checks.base import CheckContext, dig, result, rule
+from krm_fn.components.routes import ui_service
 from krm_fn.config import Config
 from krm_fn.gateway.hostnames import show
 from krm_fn.gateway.model import Route, close_match, qualified, routes, ui_of
@@ -23,9 +24,16 @@ def _chart_of(service: Service) -> str:
     return max(owners, key=lambda c: len(c.release)).name if owners else "?"
 
 
-def _known_services() -> dict[str, Service]:
+def _known_services(config: Config) -> dict[str, Service]:
     """What a user may mean: each UI's Service, and Loki's."""
-    return {**UI_SERVICES, "loki": LOKI_SERVICE}
+    return {**{name: ui_service(config, name) for name in UI_SERVICES}, "loki": LOKI_SERVICE}
+
+
+def _maker(config: Config, key: str, service: Service) -> str:
+    """Who creates the Service: a chart of the stack, or grafana-operator (spec.grafana.mode: operator)."""
+    if key == "grafana" and config.grafana_operator is not None:
+        return "grafana-operator (spec.grafana.operator.service)"
+    return f"the {_chart_of(service)} chart"
 
 
 # Values that change the Service behind a UI (paths under the chart's values; evidence:
@@ -77,9 +85,9 @@ def check_backends(ctx: CheckContext) -> Iterator[Result]:
 def _generated_backends(config: Config, route: Route, renamed: dict[str, list[str]]) -> Iterator[Result]:
     """Our own routes: the backend is the UI's chart Service, and no value override moves that Service."""
     ui = ui_of(config, route.item)
-    expected = UI_SERVICES.get(ui or "")
-    if ui is None or expected is None:
+    if ui is None or ui not in UI_SERVICES:
         return
+    expected = ui_service(config, ui)
     for backend in route.backends:
         wanted = ("Service", "", config.namespace, expected.name, expected.port)
         if (backend.kind, backend.group, backend.namespace, backend.name, backend.port) != wanted:
@@ -87,12 +95,14 @@ def _generated_backends(config: Config, route: Route, renamed: dict[str, list[st
                 BACKEND_RULE,
                 Severity.ERROR,
                 f"observability-fn bug: the generated route sends to {backend.kind} {backend.namespace}/"
-                f"{backend.name}:{backend.port}, but the {_chart_of(expected)} chart serves {ui} as Service "
+                f"{backend.name}:{backend.port}, but {_maker(config, ui, expected)} serves {ui} as Service "
                 f"{config.namespace}/{expected.name}:{expected.port}; please report this",
                 route.item,
                 ["spec", "rules", backend.rule_index, "backendRefs", backend.index],
                 config.location,
             )
+    if ui == "grafana" and config.grafana_operator is not None:
+        return  # the instance is yours: the grafana-operator rule checks its Service
     chart = _chart_of(expected)
     values = config.values.get(chart, {})
     target = f"HTTPRoute {qualified(route.namespace, route.item.name or '')} ({expected.name}:{expected.port})"
@@ -130,7 +140,7 @@ def _on_values(config: Config, chart: str, path: tuple[str, ...], message: str) 
 
 def _user_backends(config: Config, route: Route) -> Iterator[Result]:
     """Warn when a route into the stack's namespace means one of our Services but names it wrongly."""
-    known = _known_services()
+    known = _known_services(config)
     for backend in route.backends:
         if backend.kind != "Service" or backend.group != "" or backend.namespace != config.namespace:
             continue
@@ -143,7 +153,7 @@ def _user_backends(config: Config, route: Route) -> Iterator[Result]:
             yield result(
                 BACKEND_RULE,
                 Severity.WARNING,
-                f"backendRef {show(backend.name)} looks like the {key} Service, but the {_chart_of(service)} chart "
+                f"backendRef {show(backend.name)} looks like the {key} Service, but {_maker(config, key, service)} "
                 f"creates it as {service.name} (port {service.port}): use name: {service.name}, port: {service.port}",
                 route.item,
                 [*field, "name"],

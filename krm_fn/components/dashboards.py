@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from krm_fn.components import grafana_operator
 from krm_fn.components.common import metadata
 from krm_fn.components.loki import DATASOURCE_UID as LOKI_UID
 from krm_fn.config import Config
@@ -231,7 +232,9 @@ def dashboards() -> dict[str, dict]:
 
 
 def resources(config: Config) -> list[dict]:
-    """One ConfigMap per dashboard, when spec.dashboards.enabled."""
+    """One ConfigMap per dashboard (a GrafanaDashboard in grafana-operator mode), when spec.dashboards.enabled."""
     if not config.dashboards.enabled:
         return []
+    if config.grafana_operator is not None:
+        return [grafana_operator.dashboard(config, name, model) for name, model in dashboards().items()]
     return [_config_map(config, name, model) for name, model in dashboards().items()]

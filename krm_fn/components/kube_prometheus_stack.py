@@ -7,7 +7,7 @@ The values are one Python dict, so the seed's duplicate `prometheus:` key cannot
 
 from __future__ import annotations
 
-from krm_fn.components import alerting, dashboards, flux_metrics, profile, prometheus_rules
+from krm_fn.components import alerting, dashboards, flux_metrics, grafana_operator, profile, prometheus_rules
 from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
 from krm_fn.components.secret import GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY
 from krm_fn.config import Config
@@ -59,6 +59,8 @@ def _alertmanager(config: Config) -> dict:
 
 
 def _grafana(config: Config) -> dict:
+    if config.grafana_operator is not None:
+        return grafana_operator.chart_values(config)
     persistence: dict = {"enabled": True}  # grafana values.yaml:424-432
     if config.storage_class:
         persistence["storageClassName"] = config.storage_class

@@ -127,7 +127,8 @@ def datasource(config: Config) -> dict:
 
 
 def resources(config: Config) -> list[dict]:
-    """The HelmRelease (after kube-prometheus-stack) and the Grafana datasource ConfigMap."""
+    """The HelmRelease (after kube-prometheus-stack) and the Grafana datasource ConfigMap (the sidecar's;
+    grafana-operator mode has a GrafanaDatasource instead)."""
     scalable = config.topology.loki_mode == "SimpleScalable"
     merged = deep_merge((loki_scalable.values if scalable else values)(config), config.values[CHART])
     release = helm_release(config, CHART, merged, depends_on="kube-prometheus-stack")
@@ -135,4 +136,4 @@ def resources(config: Config) -> list[dict]:
         # The values hold ${LOKI_S3_...} for Loki's -config.expand-env; Flux's postBuild substitution
         # would otherwise replace them (with nothing) before Loki ever sees them.
         release["metadata"]["annotations"] = {loki_scalable.FLUX_SUBSTITUTE: "disabled"}
-    return [release, datasource(config)]
+    return [release, datasource(config)] if config.grafana_operator is None else [release]

@@ -68,9 +68,11 @@ def kube_prometheus_stack(config: Config) -> dict:
         }
         # The sidecars' StoreAPI (gRPC 10901) for Thanos Query (v:3524).
         out["prometheus"]["thanosService"] = {"enabled": True}
-        # Grafana's default Prometheus datasource: Thanos Query, deduplicated (kps grafana.sidecar.datasources.url).
-        url = service_url(THANOS_QUERY_SERVICE, config.namespace)
-        out["grafana"] = {"sidecar": {"datasources": {"url": url}}}
+        # Grafana's default Prometheus datasource: Thanos Query, deduplicated (kps grafana.sidecar.datasources.url;
+        # grafana-operator mode writes it into its GrafanaDatasource instead).
+        if config.grafana_operator is None:
+            url = service_url(THANOS_QUERY_SERVICE, config.namespace)
+            out["grafana"] = {"sidecar": {"datasources": {"url": url}}}
     if topology.alertmanager_replicas > 1:
         # The operator meshes the replicas (--cluster.peer per pod): one notification per group.
         out["alertmanager"] = {

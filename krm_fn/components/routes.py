@@ -93,6 +93,13 @@ def _access(config: Config, ui: UI) -> tuple[list[dict], list[dict]]:
     return [], [dict(f) for f in policy.filters]
 
 
+def ui_service(config: Config, name: str) -> Service:
+    """The Service behind a UI: the chart's, or for Grafana in operator mode the one grafana-operator makes."""
+    if name == "grafana" and config.grafana_operator is not None:
+        return config.grafana_operator.service
+    return UI_SERVICES[name]
+
+
 def route(config: Config, name: str, hostname: str, service: Service, filters: list[dict] | None = None) -> dict:
     """An HTTPRoute from `hostname` on the config's Gateway to `service`, through `filters` when given."""
     assert config.gateway is not None  # the schema requires it while a UI is exposed
@@ -116,6 +123,6 @@ def resources(config: Config) -> list[dict]:
     out = []
     for ui in config.exposed_uis:
         access_objects, filters = _access(config, ui)
-        out.append(route(config, ui.name, ui.hostname, UI_SERVICES[ui.name], filters))
+        out.append(route(config, ui.name, ui.hostname, ui_service(config, ui.name), filters))
         out.extend(access_objects)
     return out

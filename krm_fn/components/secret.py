@@ -34,8 +34,9 @@ def required_keys(config: Config) -> dict[str, str]:
     htpasswd = basic_auth_key(config)
     if htpasswd:
         keys[htpasswd] = f"the {config.access_implementation} basic auth of the exposed UIs (htpasswd lines)"
-    keys[GRAFANA_ADMIN_USER_KEY] = "Grafana's admin.existingSecret userKey"
-    keys[GRAFANA_ADMIN_PASSWORD_KEY] = "Grafana's admin.existingSecret passwordKey"
+    if config.grafana_operator is None:  # grafana-operator's instance has its own admin Secret
+        keys[GRAFANA_ADMIN_USER_KEY] = "Grafana's admin.existingSecret userKey"
+        keys[GRAFANA_ADMIN_PASSWORD_KEY] = "Grafana's admin.existingSecret passwordKey"
     keys.update(profile.secret_keys(config))  # object storage, when the topology needs it
     return keys
 

@@ -223,6 +223,30 @@ def _secrets_mounted(kube: Kube, ns: str, statefulset: str, secrets: list[str]) 
     return [Check(name, True, f"Secret {', '.join(secrets)} mounted in {len(items)} pod(s)")]
 
 
+GRAFANA_OPERATOR_API = "/apis/grafana.integreatly.org/v1beta1"
+
+
+def _operator_datasources(kube: Kube, expected: Expected) -> list[Check]:
+    """grafana-operator mode: the GrafanaDatasources of Prometheus and Loki exist and report no failure."""
+    name = "Grafana datasources"
+    ns = expected.namespace
+    advice = f"kubectl -n {ns} get grafanadatasources; kubectl -n {ns} describe grafanadatasource"
+    try:
+        listing = kube.get(f"{GRAFANA_OPERATOR_API}/namespaces/{ns}/grafanadatasources")
+    except KubeError as err:
+        return _failed_call(name, err, advice)
+    types = set()
+    for item in listing.get("items", []) if isinstance(listing, dict) else []:
+        conditions = (item.get("status") or {}).get("conditions") or []
+        if any(c.get("type") == "DatasourceSynchronized" and c.get("status") == "False" for c in conditions):
+            continue  # not imported into the instance
+        types.add(str(((item.get("spec") or {}).get("datasource") or {}).get("type")))
+    missing = [t for t in ("prometheus", "loki") if t not in types]
+    if missing:
+        return [Check(name, False, "no synchronized GrafanaDatasource of type " + ", ".join(missing), advice)]
+    return [Check(name, True, "Prometheus and Loki imported by grafana-operator")]
+
+
 def grafana(kube: Kube, expected: Expected) -> list[Check]:
     """Grafana is healthy and its Loki and Prometheus datasources are provisioned."""
     svc = expected.grafana
@@ -243,6 +267,8 @@ def grafana(kube: Kube, expected: Expected) -> list[Check]:
         )
     except KubeError as err:
         out.extend(_failed_call("Grafana health", err, advice))
+    if expected.grafana_operator:
+        return [*out, *_operator_datasources(kube, expected)]
     name = "Grafana datasources"
     ds_advice = (
         f"kubectl -n {ns} get configmaps -l grafana_datasource=1; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from krm_fn import components
 from krm_fn.charts import UI_SERVICES, Service
 from krm_fn.components import profile
+from krm_fn.components.routes import ui_service
 from krm_fn.config import Config
 
 SOURCE_KINDS = {"HelmRepository": "helmrepositories", "OCIRepository": "ocirepositories"}
@@ -60,7 +61,8 @@ class Expected:
         )
         self.prometheus: Service = UI_SERVICES["prometheus"]
         self.alertmanager: Service = UI_SERVICES["alertmanager"]
-        self.grafana: Service = UI_SERVICES["grafana"]
+        self.grafana: Service = ui_service(config, "grafana")  # grafana-operator's in operator mode
+        self.grafana_operator = config.grafana_operator is not None
         self.alloy: Service = UI_SERVICES["alloy"]
         self.loki: Service = profile.loki_service(config)  # the single binary, or the gateway (ha)
         self.datasource_configmaps = sorted(
