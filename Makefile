@@ -45,6 +45,7 @@ gen: $(VENV)/.installed  ## regenerate every derived data file from third_party/
 	$(PY) scripts/gen_flux_metrics.py
 	$(PY) scripts/gen_chart_paths.py
 	$(PY) scripts/gen_crd_schemas.py
+	$(PY) scripts/gen_operator_data.py
 
 charts: $(VENV)/.installed-test  ## learn the newest chart releases from fetched upstream repositories (MIRRORS=dir)
 	$(PY) scripts/update-charts.py $(if $(MIRRORS),--mirrors $(MIRRORS))

@@ -57,7 +57,7 @@ def chart_of(release: Item, oci_urls: dict[tuple[str | None, str], str]) -> str 
     return ref["name"]
 
 
-def _oci_urls(ctx: CheckContext) -> dict[tuple[str | None, str], str]:
+def oci_repository_urls(ctx: CheckContext) -> dict[tuple[str | None, str], str]:
     urls: dict[tuple[str | None, str], str] = {}
     for repo in ctx.user_objects("OCIRepository"):
         url = dig(repo.obj, ("spec", "url"))
@@ -87,7 +87,7 @@ def check_existing(ctx: CheckContext) -> Iterator[Result]:
     if config is None:
         return  # `check` without a config: no stack is being added
     ours = {item.identity for item in ctx.generated}
-    oci_urls = _oci_urls(ctx)
+    oci_urls = oci_repository_urls(ctx)
     for release in ctx.user_objects("HelmRelease"):
         if release.identity in ours:
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from krm_fn.components import grafana_operator
+from krm_fn.components import flux_operator, grafana_operator
 from krm_fn.components.common import metadata
 from krm_fn.components.loki import DATASOURCE_UID as LOKI_UID
 from krm_fn.config import Config
@@ -226,8 +226,10 @@ def _config_map(config: Config, name: str, dashboard: dict) -> dict:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {f"{name}.json": text}}
 
 
-def dashboards() -> dict[str, dict]:
-    """ConfigMap name -> dashboard model."""
+def dashboards(config: Config | None = None) -> dict[str, dict]:
+    """ConfigMap name -> dashboard model; under Flux Operator, its dashboards in place of our Flux one."""
+    if config is not None and flux_operator.enabled(config):
+        return {**flux_operator.dashboards(), "dashboard-logs": logs_dashboard()}
     return {"dashboard-flux": flux_dashboard(), "dashboard-logs": logs_dashboard()}
 
 
@@ -236,5 +238,5 @@ def resources(config: Config) -> list[dict]:
     if not config.dashboards.enabled:
         return []
     if config.grafana_operator is not None:
-        return [grafana_operator.dashboard(config, name, model) for name, model in dashboards().items()]
-    return [_config_map(config, name, model) for name, model in dashboards().items()]
+        return [grafana_operator.dashboard(config, name, model) for name, model in dashboards(config).items()]
+    return [_config_map(config, name, model) for name, model in dashboards(config).items()]

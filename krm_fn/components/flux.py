@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from krm_fn.charts import KPS_RELEASE_LABEL, UI_SERVICES
+from krm_fn.components import flux_operator
 from krm_fn.components.common import metadata, service_url
 from krm_fn.config import Config
 
@@ -85,5 +86,6 @@ def pod_monitor(config: Config) -> dict:
 
 
 def resources(config: Config) -> list[dict]:
-    """Provider and Alert in the Flux namespace, PodMonitor in the stack namespace."""
-    return [provider(config), alert(config), pod_monitor(config)]
+    """Provider and Alert in the Flux namespace; the monitors in the stack namespace (Flux Operator's in its mode)."""
+    monitors = flux_operator.monitors(config) if flux_operator.enabled(config) else [pod_monitor(config)]
+    return [provider(config), alert(config), *monitors]

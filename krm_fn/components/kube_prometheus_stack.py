@@ -7,7 +7,15 @@ The values are one Python dict, so the seed's duplicate `prometheus:` key cannot
 
 from __future__ import annotations
 
-from krm_fn.components import alerting, dashboards, flux_metrics, grafana_operator, profile, prometheus_rules
+from krm_fn.components import (
+    alerting,
+    dashboards,
+    flux_metrics,
+    flux_operator,
+    grafana_operator,
+    profile,
+    prometheus_rules,
+)
 from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
 from krm_fn.components.secret import GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY
 from krm_fn.config import Config
@@ -135,11 +143,12 @@ def control_plane(config: Config) -> dict:
 
 
 def _kube_state_metrics(config: Config) -> dict:
-    return {  # kube-state-metrics-7.2.2 values.yaml:100, 448-462, 479
-        "resources": config.kube_state_metrics.resources.to_values(),
-        "rbac": {"extraRules": flux_metrics.rbac_rules()},
-        "customResourceState": flux_metrics.custom_resource_state(),
-    }
+    # kube-state-metrics-7.2.2 values.yaml:479
+    out: dict = {"resources": config.kube_state_metrics.resources.to_values()}
+    if not flux_operator.enabled(config):  # Flux Operator exports flux_resource_info itself
+        out["rbac"] = {"extraRules": flux_metrics.rbac_rules()}  # values.yaml:100
+        out["customResourceState"] = flux_metrics.custom_resource_state()  # values.yaml:448-462
+    return out
 
 
 def values(config: Config) -> dict:
