@@ -108,6 +108,22 @@ class Heartbeat(Record):
     repeat_interval: str
 
 
+class SilenceMatcher(Record):
+    name: str
+    value: str
+    match_type: str  # = != =~ !~
+
+
+class Silence(Record):
+    """One of spec.alerting.silences: a silence-operator Silence."""
+
+    name: str
+    matchers: tuple[SilenceMatcher, ...]
+    comment: str
+    expires: str | None = None  # YYYY-MM-DD or RFC 3339
+    external: bool = False  # matches alerts defined outside the stack
+
+
 class Alerting(Record):
     group_by: tuple[str, ...]
     group_wait: str
@@ -116,6 +132,7 @@ class Alerting(Record):
     resolve_timeout: str
     pushover: Pushover
     heartbeat: Heartbeat | None
+    silences: tuple[Silence, ...] = ()
 
 
 class NamespaceMetadata(Record):
@@ -367,6 +384,11 @@ def _grafana_operator(spec: dict) -> GrafanaOperator | None:
     return GrafanaOperator(dict(operator["instanceSelector"]["matchLabels"]), Service(service["name"], service["port"]))
 
 
+def _silence(spec: dict) -> Silence:
+    matchers = tuple(SilenceMatcher(m["name"], m["value"], m["matchType"]) for m in spec["matchers"])
+    return Silence(spec["name"], matchers, spec["comment"], spec.get("expires"), spec["external"])
+
+
 def _pushover_level(spec: dict) -> PushoverLevel:
     return PushoverLevel(spec["priority"], spec.get("retry"), spec.get("expire"), spec.get("sound"))
 
@@ -440,6 +462,7 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
                 tuple(pushover["labels"]),
             ),
             heartbeat=Heartbeat(heartbeat["urlKey"], heartbeat["repeatInterval"]) if heartbeat else None,
+            silences=tuple(_silence(s) for s in alerting["silences"]),
         ),
         flux=Flux(
             flux["namespace"],

@@ -53,6 +53,8 @@ def resolve(node: dict) -> dict:
 def apply_defaults(instance: Any, node: dict | None = None) -> Any:
     """A copy of `instance` with every missing property that has a schema default filled in."""
     node = resolve(schema() if node is None else node)
+    if isinstance(instance, list) and isinstance(node.get("items"), dict):
+        return [apply_defaults(item, node["items"]) for item in instance]  # e.g. each of alerting.silences
     if not isinstance(instance, dict) or "properties" not in node:
         return instance
     out = dict(instance)

@@ -15,6 +15,7 @@ from krm_fn.components import (
     repositories,
     routes,
     secret,
+    silences,
     thanos,
 )
 from krm_fn.config import Config
@@ -35,6 +36,7 @@ COMPONENTS: tuple[Callable[[Config], list[dict]], ...] = (
     thanos.resources,
     routes.resources,
     flux.resources,
+    silences.resources,
 )
 
 
