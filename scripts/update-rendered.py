@@ -12,7 +12,10 @@ tests/test_rendered.py fails when a golden's values no longer match, so a change
 generate comes with what the cluster gets from it.
 
 Grafana dashboard JSON bodies (ConfigMap data values over 4 KiB that parse as a dashboard) are
-replaced by their size and sha256: they are most of the bytes and no assertion reads them.
+replaced by their size and sha256: they are most of the bytes and no assertion reads them. A
+release that renders exactly as one of an earlier case (cases in name order) keeps its header and
+names that fixture (`# same-as: <case>/<release>.yaml`) instead of a second copy; tests/helm_render.py
+reads through it.
 
 --check renders again and exits 1 when a fixture differs (the chart sources must be at hand).
 """
@@ -89,8 +92,9 @@ def helm_version(helm_bin: str) -> str:
     return subprocess.run([helm_bin, "version", "--template", "{{.Version}}"], capture_output=True, text=True).stdout
 
 
-def render_case(case: Path, chart_dirs: list[Path], helm_bin: str) -> dict[str, str]:
-    """file name -> content, for every HelmRelease of one golden case."""
+def render_case(case: Path, chart_dirs: list[Path], helm_bin: str, bodies: dict[str, str]) -> dict[str, str]:
+    """file name -> content, for every HelmRelease of one golden case. `bodies` maps each rendered body
+    already written to its fixture (case/release.yaml), and gains this case's new ones."""
     objects = [d for d in yaml.safe_load_all((case / "stack.yaml").read_text()) if isinstance(d, dict)]
     config = case / "config.yaml"
     spec = yaml.safe_load(config.read_text())["spec"] if config.exists() else {}
@@ -118,7 +122,12 @@ def render_case(case: Path, chart_dirs: list[Path], helm_bin: str) -> dict[str, 
             f"# values: sha256 {values_digest(rendered.release)}",
             "# Written by scripts/update-rendered.py (make rendered); do not edit. Dashboard JSON elided.",
         ]
-        files[f"{meta['name']}.yaml"] = "\n".join(header) + "\n" + compact(rendered.text)
+        body = compact(rendered.text)
+        if body in bodies:
+            files[f"{meta['name']}.yaml"] = "\n".join([*header, f"# same-as: {bodies[body]}"]) + "\n"
+        else:
+            bodies[body] = f"{case.name}/{meta['name']}.yaml"
+            files[f"{meta['name']}.yaml"] = "\n".join(header) + "\n" + body
     return files
 
 
@@ -131,9 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     chart_dirs = [Path(c) for c in args.charts] or [REPO / ".charts"]
     helm_bin = helm.helm_binary(args.helm)
     stale = 0
+    bodies: dict[str, str] = {}
     for case in sorted(p for p in GOLDEN.iterdir() if p.is_dir()):
         try:
-            files = render_case(case, chart_dirs, helm_bin)
+            files = render_case(case, chart_dirs, helm_bin, bodies)
         except helm.HelmError as err:
             print(
                 f"update-rendered: {case.name}: {err}; lay the chart out with scripts/chart-cache.py", file=sys.stderr

@@ -32,7 +32,13 @@ CASES = sorted(p.name for p in RENDERED.iterdir() if p.is_dir())
 
 @functools.cache
 def _load(path: Path) -> tuple[dict, ...]:
-    return tuple(d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict))
+    text = path.read_text()
+    for line in text.splitlines():
+        if not line.startswith("# "):
+            break
+        if line.startswith("# same-as: "):  # rendered exactly as an earlier case's release
+            return _load(RENDERED / line.removeprefix("# same-as: "))
+    return tuple(d for d in yaml.safe_load_all(text) if isinstance(d, dict))
 
 
 def header(case: str, release: str) -> dict[str, str]:

@@ -10,8 +10,9 @@
   exist only at run time.
 - Alertmanager refuses a silence whose every matcher matches the empty string (its API answers
   400; tests/test_silences.py asks the real Alertmanager), so silence-operator could never create it.
-- An `expires` in the past is a warning: remove the silence (Alertmanager refuses a silence that
-  ends in the past, tests/test_silences.py asks it).
+- An `expires` in the past is a warning: remove the silence. silence-operator starts a silence when
+  its object is created, and Alertmanager refuses one that ends before it starts ("start time must
+  be before end time", tests/test_silences.py asks the real one).
 - Two silences of one name would be one object.
 - silence-operator's HelmRelease, when in the pipeline, must point at this stack's Alertmanager.
 """
@@ -208,7 +209,8 @@ def _one(
         yield on(
             Severity.WARNING,
             f"expired on {silence.expires}, so it silences nothing, and silence-operator cannot create it again "
-            "(Alertmanager refuses a silence that ends in the past); remove it, or move expires",
+            "(it starts a silence when the object is created; Alertmanager refuses one that ends before it starts); "
+            "remove it, or move expires",
             "expires",
         )
 
