@@ -3,8 +3,9 @@
 - spec.flux.distribution: flux-operator writes a ServiceMonitor for the operator. The operator's
   chart has one of its own (`serviceMonitor.create`, controlplaneio-fluxcd/charts
   charts/flux-operator/templates/servicemonitor.yaml: the same Service, targetPort 8080, /metrics):
-  with both, Prometheus scrapes the operator twice under the same labels (job = the Service name),
-  drops the duplicate samples and fires PrometheusDuplicateTimestamps. A warning names the value.
+  with both, two scrape pools write the same series (job = the Service name, same instance and
+  endpoint), which Prometheus counts as duplicate or out-of-order samples (kube-prometheus-stack's
+  PrometheusDuplicateTimestamps and PrometheusOutOfOrderTimestamps). A warning names the value.
 - With `auto` and Flux Operator objects in the pipeline (fluxcd.controlplane.io), one info line
   says what `distribution: flux-operator` gives: the stack cannot pick it by itself, as what it
   generates must not depend on what else a build holds.
@@ -60,7 +61,8 @@ def check_flux_operator(ctx: CheckContext) -> Iterator[Result]:
                 Severity.WARNING,
                 f"creates a ServiceMonitor for the Flux Operator, and the stack has its own "
                 f"({config.namespace}/{flux_operator.SERVICEMONITOR_NAME}): Prometheus would scrape the operator "
-                "twice under the same labels and drop every sample of the second; set serviceMonitor.create: false",
+                "twice into the same series and report duplicate and out-of-order samples "
+                "(PrometheusDuplicateTimestamps); set serviceMonitor.create: false",
                 release,
                 ["spec", "values", "serviceMonitor", "create"],
             )
