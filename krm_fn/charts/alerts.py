@@ -6,6 +6,7 @@ severity and the values paths its `{{ if }}` blocks require, with their defaults
 when every such path is true in the values (the default where the values leave it out), and
 `defaultRules.disabled.<alert>` is not; `customRules.<alert>.severity` replaces its severity (the
 templates' `dig "<alert>" "severity" "<default>" .Values.customRules`).
+Evidence and the test against real helm: docs/reference/operators.md#6-the-alerts-kube-prometheus-stack-defines.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ getSilenceFromCR, pkg/alertmanager/alertmanager.go SilenceEndsAt). The annotatio
 v0.20.1, which onedr0p/home-ops and bjw-s-labs/home-ops run, and with v0.21.0, whose new
 spec.endsAt the 0.20 CRD lacks. The comment goes to the `motivation` annotation, the one
 silence-operator's migration guide keeps as the user's reason (MIGRATION.md).
+Evidence: docs/reference/operators.md#3-silence-operator.
 """
 
 from __future__ import annotations
