@@ -16,13 +16,13 @@ ask it; `kubectl -n <ns> get externalsecret <name>` shows SecretSyncedError then
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, result, rule
 from krm_fn.components.secret import required_keys
 from krm_fn.config import Config, ExternalSecret
+from krm_fn.gateway.model import close_match
 from krm_fn.results import Result, Severity
 
 RULE = "external-secret"
@@ -94,8 +94,8 @@ def _sources(config: Config, spec: ExternalSecret) -> Iterator[Result]:
             )
     for key in spec.keys:
         if key not in wanted:
-            near = difflib.get_close_matches(key, list(wanted), n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else f" (it reads: {', '.join(wanted)})"
+            near = close_match(key, list(wanted), cutoff=0.6)
+            hint = f"; did you mean {near!r}?" if near else f" (it reads: {', '.join(wanted)})"
             yield _on_config(
                 config,
                 Severity.WARNING,
@@ -143,8 +143,8 @@ def _store(ctx: CheckContext, config: Config, spec: ExternalSecret) -> Iterator[
         )
     else:
         names = sorted({s.name or "" for s in usable})
-        near = difflib.get_close_matches(spec.store_name, names, n=1)
-        hint = f"did you mean {near[0]!r}?" if near else f"the pipeline has {', '.join(names) or 'none usable'}"
+        near = close_match(spec.store_name, names, cutoff=0.6)
+        hint = f"did you mean {near!r}?" if near else f"the pipeline has {', '.join(names) or 'none usable'}"
         problem = f"no {spec.store_kind} named {spec.store_name!r} is in the pipeline ({hint})"
     # Seen whole by `check` (a cluster's every build): an error. A kustomization may hold some stores and
     # not this one, which can live in another build: a warning.

@@ -36,6 +36,12 @@ STACK_KINDS = (
     "HTTPRoute",
     "Gateway",
     "PodMonitor",
+    # The operators' kinds of spec.secret.externalSecret, spec.grafana.mode: operator and spec.alerting.silences.
+    "ExternalSecret",
+    "GrafanaDashboard",
+    "GrafanaDatasource",
+    "GrafanaFolder",
+    "Silence",
 )
 
 

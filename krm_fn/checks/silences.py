@@ -19,8 +19,6 @@
 
 from __future__ import annotations
 
-import datetime
-import difflib
 import re
 from collections.abc import Iterator
 
@@ -28,7 +26,12 @@ from krm_fn.charts import alerts as chart_alerts
 from krm_fn.checks.base import CheckContext, dig, result, rule
 from krm_fn.checks.existing import chart_of, oci_repository_urls
 from krm_fn.config import Config, Silence, SilenceMatcher
+from krm_fn.gateway.model import close_match
 from krm_fn.results import Result, Severity
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # start-up budget: docs/startup.md
+    import datetime
 
 RULE = "silences"
 KPS = "kube-prometheus-stack"
@@ -140,8 +143,8 @@ def _why_none(silence: Silence, found: list[Candidate], off: dict[str, str]) -> 
         if not same and matcher.value in off:
             return f"{matcher.value} is off in this stack ({KPS} values: {off[matcher.value]})"
         if not same:
-            near = difflib.get_close_matches(matcher.value, names, n=1)
-            hint = f" (did you mean {near[0]}?)" if near else ""
+            near = close_match(matcher.value, names, cutoff=0.6)
+            hint = f" (did you mean {near}?)" if near else ""
             return f"the stack defines no alert named {matcher.value}{hint}"
         severities = sorted({c.severity for c in same})
         return f"{matcher.value} has severity {', '.join(severities)}, which the severity matcher excludes"
@@ -150,6 +153,8 @@ def _why_none(silence: Silence, found: list[Candidate], off: dict[str, str]) -> 
 
 def _expiry(text: str) -> datetime.datetime:
     """When silence-operator ends the silence: a date at 08:00 UTC (SilenceEndsAt), else the time given."""
+    import datetime  # start-up budget: docs/startup.md (only a silence with an expiry gets here)
+
     if len(text) == 10:
         day = datetime.date.fromisoformat(text)
         return datetime.datetime(day.year, day.month, day.day, 8, tzinfo=datetime.UTC)
@@ -157,6 +162,8 @@ def _expiry(text: str) -> datetime.datetime:
 
 
 def now() -> datetime.datetime:
+    import datetime  # start-up budget: docs/startup.md
+
     return datetime.datetime.now(datetime.UTC)
 
 
