@@ -31,7 +31,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 RELEASES = REPO / "third_party" / "upstream" / "charts" / "releases" / "kube-prometheus-stack.yaml"
-OUT = REPO / "krm_fn" / "charts" / "data" / "kube-prometheus-stack-alerts.json"
+OUT = REPO / "krm_fn" / "charts" / "kube-prometheus-stack-alerts.json"
 CHART = "charts/kube-prometheus-stack"
 RULES_DIR = f"{CHART}/templates/prometheus/rules-1.14"
 

@@ -1,6 +1,6 @@
 """The alerts kube-prometheus-stack's default rules define, for a release and the values it is given.
 
-Data: krm_fn/charts/data/kube-prometheus-stack-alerts.json, written by scripts/gen_kps_alerts.py from
+Data: krm_fn/charts/kube-prometheus-stack-alerts.json, written by scripts/gen_kps_alerts.py from
 the chart's rule templates at each supported release: per run of releases, each alert's default
 severity and the values paths its `{{ if }}` blocks require, with their defaults. An alert is on
 when every such path is true in the values (the default where the values leave it out), and
@@ -15,9 +15,10 @@ import json
 import os
 from functools import cache
 
-from krm_fn.charts.paths import DATA_DIR, version_key
+from krm_fn.charts.paths import version_key
 
-DATA_FILE = os.path.join(DATA_DIR, "kube-prometheus-stack-alerts.json")
+# Next to this module (package data; krm_fn/charts/data/ is scripts/gen_chart_paths.py's own).
+DATA_FILE = os.path.join(os.path.dirname(os.path.realpath(__file__)), "kube-prometheus-stack-alerts.json")
 _MISSING = object()
 
 
