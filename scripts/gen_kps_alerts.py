@@ -5,7 +5,7 @@
 
 For every release in third_party/upstream/charts/releases/kube-prometheus-stack.yaml, reads the
 chart's rule templates (`templates/prometheus/rules-1.14/*.yaml`) at the release's commit from a
-fetched snapshot of prometheus-community/helm-charts and writes krm_fn/charts/data/
+fetched snapshot of prometheus-community/helm-charts and writes krm_fn/charts/
 kube-prometheus-stack-alerts.json: facts, not the templates. For each run of releases with the same
 rule templates, every alert's name, its default severity (`dig "<alert>" "severity" "<default>"
 .Values.customRules`) and the values its `{{ if }}` blocks require (`.Values.defaultRules.rules.etcd`,

@@ -48,7 +48,7 @@ def modes(draw) -> dict:
         alerting["pushover"] = {"enabled": False}
     silences = []
     for index in range(draw(st.integers(min_value=0, max_value=3))):
-        name = draw(st.sampled_from(DEFAULT_ALERTS + ["NoSuchAlert", "FluxResourceNotReady", "FluxInstanceAbsent"]))
+        name = draw(st.sampled_from([*DEFAULT_ALERTS, "NoSuchAlert", "FluxResourceNotReady", "FluxInstanceAbsent"]))
         matchers = [{"name": "alertname", "value": name}]
         if draw(st.booleans()):
             matchers.append({"name": "severity", "value": draw(st.sampled_from(["warning", "critical", "info"]))})
