@@ -3,11 +3,11 @@
 
     scripts/update-charts.py [--mirrors DIR]    # DIR holds owner+name/repo git directories
 
-For each chart (kube-prometheus-stack, loki, alloy) it lists every release tag from the seed's pin
+For each chart (kube-prometheus-stack, loki, alloy, thanos) it lists every release tag from the seed's pin
 to the newest, and writes:
 
 - third_party/upstream/charts/releases/<chart>.yaml: each release's version, tag, commit, date,
-  publisher, the subchart versions its Chart.yaml pins, and which vendored values file holds its
+  publisher, appVersion, the subchart versions its Chart.yaml pins, and which vendored values file holds its
   defaults;
 - third_party/upstream/charts/values/<chart>/<version>.yaml: values.yaml, unchanged, but only at the
   releases where the set of values paths changes (most releases only bump image tags), so every
@@ -19,7 +19,7 @@ last) to derive krm_fn/charts/data/ from the vendored files; tests check that th
 matches what is committed.
 
 The repositories come from the library's `fetch` (or any clone): prometheus-community/helm-charts,
-grafana-community/helm-charts, grafana/loki, grafana/alloy.
+grafana-community/helm-charts, grafana/loki, grafana/alloy, stevehipwell/helm-charts.
 """
 
 from __future__ import annotations
@@ -49,10 +49,6 @@ from scripts.gen_chart_paths import tree  # noqa: E402
 CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"
 RELEASES_DIR = CHARTS_DIR / "releases"
 VALUES_DIR = CHARTS_DIR / "values"
-
-# Charts vendored as a directory under third_party/upstream/charts/ (provenance in the README there),
-# not read from a fetched repository: Bitnami's thanos chart, for the ha profile.
-VENDORED = {"thanos": [{"version": "17.6.0", "dir": "thanos-17.6.0", "publisher": "bitnami"}]}
 
 
 def vendor_values(chart: str, versions: list[tuple[str, Path, str, str]]) -> dict[str, str]:
@@ -104,6 +100,9 @@ def chart_releases(mirrors: Path, chart: str) -> list[dict]:
                 "date": date,
                 "source": f"{UPSTREAM_URL[mirror.parent.name]} {path}",
                 "publisher": publisher,
+                # The version of the software the release runs (the ha profile's Thanos sidecar runs the
+                # thanos chart's: krm_fn/components/thanos.py).
+                "app_version": str(meta.get("appVersion") or ""),
                 "values": files[version],
                 "dependencies": deps,
             }
@@ -146,19 +145,6 @@ def dependencies(meta: dict) -> list[dict]:
     ]
 
 
-def vendored_release(entry: dict) -> dict:
-    """The index entry of a release vendored as a directory (its Chart.yaml and values.yaml)."""
-    meta = yaml.safe_load((CHARTS_DIR / entry["dir"] / "Chart.yaml").read_text())
-    deps = dependencies(meta)
-    return {
-        "version": entry["version"],
-        "source": f"third_party/upstream/charts/{entry['dir']} (see the README there)",
-        "publisher": entry["publisher"],
-        "values": f"{entry['dir']}/values.yaml",
-        "dependencies": deps,
-    }
-
-
 def write_index(name: str, releases: list[dict], note: str) -> None:
     RELEASES_DIR.mkdir(parents=True, exist_ok=True)
     header = f"# {name}: {note}\n# Written by scripts/update-charts.py from upstream git tags; do not edit.\n"
@@ -181,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
                 if dep["name"] in SUBCHARTS:
                     pinned.setdefault(dep["name"], set()).add(dep["version"])
         print(f"{chart}: {len(releases)} releases, {releases[0]['version']} .. {releases[-1]['version']}")
-    for chart, entries in VENDORED.items():
-        write_index(chart, [vendored_release(entry) for entry in entries], "vendored chart directories")
     for name, versions in sorted(pinned.items()):
         releases = subchart_releases(mirrors, name, versions)
         if not releases:  # e.g. a wildcard pin (0.12.*): the subchart's values are accepted whole
