@@ -62,23 +62,33 @@ def _alertmanager(config: Config) -> dict:
 
 
 def _grafana(config: Config) -> dict:
-    persistence: dict = {"enabled": True}  # grafana values.yaml:424-432
-    if config.storage_class:
-        persistence["storageClassName"] = config.storage_class
-    persistence["size"] = config.grafana.storage_size
     out: dict = {
         "admin": {  # v:1376-1380
             "existingSecret": config.secret_name,
             "userKey": GRAFANA_ADMIN_USER_KEY,
             "passwordKey": GRAFANA_ADMIN_PASSWORD_KEY,
         },
-        "persistence": persistence,
-        # A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
-        "deploymentStrategy": {"type": "Recreate"},  # grafana values.yaml:77
-        "resources": config.grafana.resources.to_values(),  # grafana values.yaml:362
-        # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
-        "sidecar": {"datasources": {"enabled": True}},  # v:1462
     }
+    if profile.grafana_stateless(config):
+        # Dashboards and datasources come from Git (the sidecars), the rest from spec.grafana.database:
+        # nothing to keep on a volume, so a node loss does not strand Grafana on it (docs/ha.md).
+        out["persistence"] = {"enabled": False}
+        out["deploymentStrategy"] = {"type": "RollingUpdate"}  # grafana values.yaml:77
+    else:
+        persistence: dict = {"enabled": True}  # grafana values.yaml:424-432
+        if config.storage_class:
+            persistence["storageClassName"] = config.storage_class
+        persistence["size"] = config.grafana.storage_size
+        out["persistence"] = persistence
+        # A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+        out["deploymentStrategy"] = {"type": "Recreate"}  # grafana values.yaml:77
+    out.update(
+        {
+            "resources": config.grafana.resources.to_values(),  # grafana values.yaml:362
+            # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
+            "sidecar": {"datasources": {"enabled": True}},  # v:1462
+        }
+    )
     if config.dashboards.enabled:
         # Our dashboard ConfigMaps name their folder in this annotation (grafana values.yaml:1126-1128, 1200).
         out["sidecar"]["dashboards"] = {
