@@ -52,8 +52,9 @@ gen: $(VENV)/.installed  ## regenerate every derived data file from third_party/
 	$(PY) scripts/gen_chart_paths.py
 	$(PY) scripts/gen_crd_schemas.py
 
-charts: $(VENV)/.installed-test  ## learn the newest chart releases from fetched upstream repositories (MIRRORS=dir)
-	$(PY) scripts/update-charts.py $(if $(MIRRORS),--mirrors $(MIRRORS))
+charts: $(VENV)/.installed-test  ## learn the published chart releases from fetched upstream repositories (MIRRORS=dir)
+	$(PY) scripts/update-charts.py $(if $(MIRRORS),--mirrors $(MIRRORS)); status=$$?; \
+	$(PY) scripts/charts_table.py --write; exit $$status
 
 bench: $(VENV)/.installed  ## time the function against kpt's floor (see bench/README.md)
 	$(PY) bench/run.py
