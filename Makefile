@@ -46,6 +46,7 @@ chart-cache: $(VENV)/.installed  ## lay out the chart releases tests/rendered na
 
 rendered: $(VENV)/.installed tools  ## re-render tests/rendered through helm after `make golden` (CHARTS=dir, default .charts)
 	$(PY) scripts/update-rendered.py $(if $(CHARTS),--charts $(CHARTS))
+	$(PY) scripts/gen_chart_crd_schemas.py $(if $(CHARTS),--charts $(CHARTS))
 
 gen: $(VENV)/.installed  ## regenerate every derived data file from third_party/upstream
 	$(PY) scripts/gen_flux_metrics.py
