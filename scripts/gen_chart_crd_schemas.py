@@ -4,7 +4,8 @@
     scripts/gen_chart_crd_schemas.py [--charts DIR]   # from the chart sources laid out by chart-cache.py
     scripts/gen_chart_crd_schemas.py --check          # exit 1 when a rendered release has no schemas
 
-For every chart release the rendered fixtures name (tests/rendered/**/*.yaml `# chart:` headers),
+For every chart release the rendered fixtures name (tests/rendered/**/*.yaml `# chart:` headers,
+and the release matrix's, scripts/release_matrix.py),
 every CustomResourceDefinition under a `crds/` directory of the laid-out chart (its subcharts
 included: kube-prometheus-stack's `charts/crds/crds/` for monitoring.coreos.com, Alloy's and Loki's
 rollout-operator's) is converted the way scripts/gen_crd_schemas.py converts the pinned CRDs
@@ -38,10 +39,13 @@ RELEASES_DIR = REPO / "third_party" / "upstream" / "charts" / "releases"
 
 
 def rendered_releases() -> list[str]:
-    """Every `chart@version` a rendered fixture was made from."""
+    """Every `chart@version` a rendered fixture (the golden cases' and the release matrix's) was made from."""
+    from scripts.release_matrix import fixtures
+
     found = set()
-    for path in RENDERED.rglob("*.yaml"):
-        for line in path.read_text().splitlines()[:10]:
+    texts = [path.read_text() for path in RENDERED.rglob("*.yaml")] + list(fixtures().values())
+    for text in texts:
+        for line in text.splitlines()[:10]:
             if line.startswith("# chart: "):
                 found.add(line.split()[2])
     return sorted(found)

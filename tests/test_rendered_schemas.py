@@ -19,7 +19,8 @@ import yaml
 
 from krm_fn import validation
 from scripts.gen_chart_crd_schemas import read as read_crds
-from tests.helm_render import CASES, GOLDEN, header, releases, rendered, unrendered
+from scripts.release_matrix import MATRIX
+from tests.helm_render import CASES, GOLDEN, header, matrix_fixture, releases, rendered, unrendered
 from tests.helpers import REPO
 
 # The stack installs prometheus-operator's CRDs from kube-prometheus-stack (its crds subchart), so
@@ -44,13 +45,24 @@ def kube_version(case: str) -> str:
     return str(spec.get("kubernetesVersion", "1.32"))
 
 
-def case_crds(case: str) -> dict[str, str]:
-    """group/version/kind -> schema id, from the CRDs of the chart releases rendered for the case."""
-    by_chart = {}
+def case_releases(case: str) -> dict[str, str]:
+    """chart -> chart@version rendered for a golden case."""
+    out = {}
     for name in releases(case):
         if name not in unrendered(case):
             chart_release = header(case, name)["chart"].split()[0]
-            by_chart[chart_release.split("@")[0]] = _store()["releases"][chart_release]["crds"]
+            out[chart_release.split("@")[0]] = chart_release
+    return out
+
+
+def case_crds(case: str) -> dict[str, str]:
+    """group/version/kind -> schema id, from the CRDs of the chart releases rendered for the case."""
+    return crds_of(case_releases(case))
+
+
+def crds_of(chart_releases: dict[str, str]) -> dict[str, str]:
+    """group/version/kind -> schema id of a stack made of these chart releases (chart -> chart@version)."""
+    by_chart = {chart: _store()["releases"][release]["crds"] for chart, release in chart_releases.items()}
     out: dict[str, str] = {}
     for chart, crds in by_chart.items():
         for name, schema_id in crds.items():
@@ -91,6 +103,16 @@ def test_every_rendered_object_validates(case: str):
     for name in releases(case):
         for obj in rendered(case, name):
             found += [f"{name}: {obj['kind']} {obj['metadata']['name']}: {p}" for p in problems(obj, crds, kube)]
+    assert not found, "\n".join(found[:20])
+
+
+@pytest.mark.parametrize(("chart", "version"), MATRIX, ids=[f"{c}-{v}" for c, v in MATRIX])
+def test_every_object_of_the_release_matrix_validates(chart: str, version: str):
+    """The default config at the first and last release of each major: the stack is the default
+    case's with this chart release in it."""
+    head, objects = matrix_fixture(chart, version)
+    crds = crds_of({**case_releases("default"), chart: head["chart"].split()[0]})
+    found = [f"{obj['kind']} {obj['metadata']['name']}: {p}" for obj in objects for p in problems(obj, crds, "1.32")]
     assert not found, "\n".join(found[:20])
 
 
