@@ -113,3 +113,27 @@ def matrix_fixture(chart: str, version: str) -> tuple[dict[str, str], list[dict]
 @functools.cache
 def _parsed(text: str) -> tuple[dict, ...]:
     return tuple(d for d in yaml.safe_load_all(text) if isinstance(d, dict))
+
+
+# --- a chart of our own for plumbing tests (no upstream code) ---------------------------------------
+
+ECHO = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-echo
+  namespace: {{ .Release.Namespace }}
+data:
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+  servicemonitors: {{ .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" | quote }}
+  values: {{ toJson .Values | quote }}
+"""
+
+
+def echo_chart(base: Path, name: str, version: str) -> Path:
+    """A tiny chart of our own, `name` at `version`, whose template echoes what helm was given."""
+    chart = base / f"{name}-{version}" / name
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: {version}\n")
+    (chart / "templates" / "echo.yaml").write_text(ECHO)
+    return chart

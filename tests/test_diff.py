@@ -15,9 +15,8 @@ import pytest
 import yaml
 
 from krm_fn import diff, helm, through_helm
-from tests.helm_render import RENDERED, golden, header, releases, unrendered
+from tests.helm_render import RENDERED, echo_chart, golden, header, releases, unrendered
 from tests.helpers import DEFAULT_CONFIG_FILE, run_cli
-from tests.test_through_helm import RELEASES, _chart
 from tests.tools import tool
 
 
@@ -137,11 +136,19 @@ def test_an_unreadable_input_is_one_line(tmp_path: Path):
     assert proc.returncode == 2 and "cannot read" in proc.stderr.decode()
 
 
+def _default_releases() -> dict[str, str]:
+    return {
+        o["metadata"]["name"]: o["spec"]["chart"]["spec"]["version"]
+        for o in golden("default")
+        if o["kind"] == "HelmRelease"
+    }
+
+
 @pytest.mark.e2e
 def test_the_ci_recipe_with_real_helm(tmp_path: Path):
     """docs/guides/ci-diff.md: render the base and the head through helm, then diff them."""
-    for name, version in RELEASES.items():
-        _chart(tmp_path / "charts", name, version)
+    for name, version in _default_releases().items():
+        echo_chart(tmp_path / "charts", name, version)
     head = tmp_path / "head.yaml"
     config = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text())
     config["spec"]["prometheus"] = {"retention": "30d"}  # the head branch keeps metrics longer
