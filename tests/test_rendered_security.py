@@ -21,6 +21,7 @@ from krm_fn.charts import UI_SERVICES
 from krm_fn.checks.privilege import reads_secrets
 from krm_fn.components import privilege, routes
 from krm_fn.components.namespace import ENFORCE_LABEL
+from tests import pod_security as pss
 from tests.helm_render import CASES, find, golden, of_kind, rendered
 from tests.helpers import default_config, load
 from tests.pod_security import violations
@@ -267,3 +268,16 @@ def test_a_pod_that_breaks_its_namespace_level_is_reported():
     stray = Pod("x", "elsewhere", {}, {"containers": [{"name": "c"}]})
     (problem,) = pod_security_problems([stray], levels("default"))
     assert problem == "x in elsewhere: the stack does not create this namespace"
+
+
+def test_the_pods_short_of_restricted_are_the_ones_docs_security_names():
+    """docs/security.md says which pods keep the stack namespace from `restricted`."""
+    short = {p.source for p in pods("default") if pss.strictest(p.meta, p.spec) != "restricted"}
+    assert short == {
+        "alloy: DaemonSet alloy",
+        "kube-prometheus-stack: Deployment kube-prometheus-stack-grafana",
+        "kube-prometheus-stack: Pod kube-prometheus-stack-grafana-test",
+        "kube-prometheus-stack: DaemonSet kube-prometheus-stack-prometheus-node-exporter",
+    }
+    (seed_loki,) = [p for p in pods("seed-pins") if p.source.startswith("loki:")]
+    assert pss.strictest(seed_loki.meta, seed_loki.spec) == "baseline"  # 6.55.0: no seccomp profile
