@@ -69,8 +69,9 @@ def test_files_that_are_not_kubernetes_objects_are_counted_not_reported(homelab)
     assert homelab["summary"]["skipped"] == {
         "generator inputs (data, not manifests)": 2,  # app.yaml, blueprint.yaml (custom tags)
         "files in Helm chart folders (Chart.yaml)": 3,
-        "files that are not Kubernetes objects (app configs, templates, helmfiles)": 1,  # helmfile.yaml
-        "files Flux leaves out (.sourceignore and its defaults)": 2,  # .sops.yaml, docs/mkdocs.yml
+        # helmfile.yaml, and .sops.yaml: a .sourceignore replaces source-controller's defaults
+        "files that are not Kubernetes objects (app configs, templates, helmfiles)": 2,
+        "files Flux leaves out (.sourceignore and its defaults)": 1,  # docs/mkdocs.yml
     }
 
 
