@@ -463,7 +463,8 @@ def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
             yield result(
                 PLAINTEXT,
                 Severity.INFO,
-                f"holds no secret in clear (references to secrets kept elsewhere, URLs without a password, paths): {kinds}; not checked for encryption",
+                "holds no secret in clear (references to secrets kept elsewhere, URLs without a password, paths): "
+                f"{kinds}; not checked for encryption",
                 item,
             )
             continue
