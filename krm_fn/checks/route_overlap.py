@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, result, rule
 from krm_fn.config import Config
-from krm_fn.gateway.chart_hosts import chart_hostnames
+from krm_fn.gateway.chart_hosts import ChartRoute, chart_hostnames, chart_routes
 from krm_fn.gateway.hostnames import intersect
-from krm_fn.gateway.model import ParentRef, PathMatch, Route, paths_overlap, routes, ui_of
+from krm_fn.gateway.model import ParentRef, PathMatch, Route, paths_overlap, read_route, routes, ui_of
 from krm_fn.record import Record
 from krm_fn.results import Result, Severity
 
@@ -67,7 +67,8 @@ def check_overlap(ctx: CheckContext) -> Iterator[Result]:
     not header, query or method matches. A user route with the identity of a generated one
     is reported by the engine (resource-conflict), not here.
     """
-    everything = routes(ctx)
+    rendered = chart_routes(ctx.user_objects("HelmRelease"), ctx.user_objects("OCIRepository"))
+    everything = routes(ctx) + [read_route(item) for item in rendered]
     on_parent: dict[tuple[str, str, str, str], list[int]] = {}
     for i, route in enumerate(everything):
         for target in {parent.target for parent in route.parents}:
@@ -77,6 +78,10 @@ def check_overlap(ctx: CheckContext) -> Iterator[Result]:
         later, earlier = everything[j], everything[i]
         if later.item.identity == earlier.item.identity:
             continue
+        if (later.generated and isinstance(earlier.item, ChartRoute)) or (
+            earlier.generated and isinstance(later.item, ChartRoute)
+        ):
+            continue  # the UIs against chart values: _against_chart_values
         # Report on the user's route when there is one (it has a file, and usually the fix).
         route, other = (earlier, later) if later.generated and not earlier.generated else (later, earlier)
         clash = _clash(route, other)
@@ -149,7 +154,10 @@ def _overlap_result(config: Config | None, route: Route, other: Route, clash: _C
         ui = ui_of(config, other.item)
         if ui:
             fix += f"; to drop the generated route instead, set spec.ui.{ui}.enabled: false in {config.ref}"
-    return result(OVERLAP_RULE, severity, f"{what}; {fix}", route.item, ["spec", "hostnames", clash.host[0]])
+    item, path = route.item, ["spec", "hostnames", clash.host[0]]
+    if isinstance(item, ChartRoute):
+        item, path = item.source(path)
+    return result(OVERLAP_RULE, severity, f"{what}; {fix}", item, path)
 
 
 def _by_specificity(a: str, b: str) -> tuple[str, str]:
