@@ -589,7 +589,10 @@ def test_the_plaintext_message_names_the_key_and_its_line(tmp_path: Path) -> Non
     assert [(r.rule, r.severity, r.field) for r in results] == [
         (rules.PLAINTEXT, Severity.ERROR, "stringData.DATABASE_URL")
     ]
-    assert results[0].message.startswith("stringData.DATABASE_URL is in clear") and "hunter2" not in results[0].message
+    assert (
+        results[0].message.startswith("value stringData.DATABASE_URL is in clear")
+        and "hunter2" not in results[0].message
+    )
     line = next(n for n, t in enumerate(path.read_text().splitlines(), 1) if "DATABASE_URL" in t)
     assert results[0].location.line == line
 

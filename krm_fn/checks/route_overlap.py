@@ -69,12 +69,7 @@ def check_overlap(ctx: CheckContext) -> Iterator[Result]:
     """
     rendered = chart_routes(ctx.user_objects("HelmRelease"), ctx.user_objects("OCIRepository"))
     everything = routes(ctx) + [read_route(item) for item in rendered]
-    on_parent: dict[tuple[str, str, str, str], list[int]] = {}
-    for i, route in enumerate(everything):
-        for target in {parent.target for parent in route.parents}:
-            on_parent.setdefault(target, []).append(i)
-    pairs = sorted({(j, i) for indexes in on_parent.values() for j in indexes for i in indexes if i < j})
-    for j, i in pairs:
+    for j, i in _candidate_pairs(everything):
         later, earlier = everything[j], everything[i]
         if later.item.identity == earlier.item.identity:
             continue
@@ -88,6 +83,34 @@ def check_overlap(ctx: CheckContext) -> Iterator[Result]:
         if clash is not None:
             yield _overlap_result(ctx.config, route, other, clash)
     yield from _against_chart_values(ctx, [route for route in everything if route.generated])
+
+
+def _candidate_pairs(everything: list[Route]) -> list[tuple[int, int]]:
+    """(j, i), i < j, of the routes that share a parent and could share a hostname: each name
+    against the same name and the wildcards, not every route against every other (a homelab
+    has hundreds of routes on one Gateway)."""
+    on_parent: dict[tuple, list[int]] = {}
+    for i, route in enumerate(everything):
+        for target in {parent.target for parent in route.parents}:
+            on_parent.setdefault(target, []).append(i)
+    pairs: set[tuple[int, int]] = set()
+    for indexes in on_parent.values():
+        exact: dict[str, list[int]] = {}
+        wild: list[tuple[str, int]] = []
+        for i in indexes:
+            for _, host in everything[i].hostnames:
+                if host.startswith("*."):
+                    wild.append((host, i))
+                else:
+                    exact.setdefault(host, []).append(i)
+        for same in exact.values():
+            pairs.update((max(a, b), min(a, b)) for a in same for b in same if a != b)
+        for host, i in wild:
+            pairs.update(
+                (max(i, j), min(i, j)) for name, js in exact.items() if intersect(host, name) for j in js if j != i
+            )
+            pairs.update((max(i, j), min(i, j)) for other, j in wild if j != i and intersect(host, other))
+    return sorted(pairs)
 
 
 def _against_chart_values(ctx: CheckContext, generated: list[Route]) -> Iterator[Result]:

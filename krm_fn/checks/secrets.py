@@ -468,6 +468,7 @@ def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
                 item,
             )
             continue
+        plain.sort(key=lambda path: not _CREDENTIAL_PARAM.search(str(path[-1])))  # name a password first
         key = dotted(plain[0])
         more = f" (and {len(plain) - 1} more value{'s' if len(plain) > 2 else ''})" if len(plain) > 1 else ""
         relax = (
@@ -478,7 +479,7 @@ def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
         yield result(
             PLAINTEXT,
             severity,
-            f"{key}{more} is in clear and is not a reference to a secret kept elsewhere, a URL without a password "
+            f"value {key}{more} is in clear and is not a reference to a secret kept elsewhere, a URL without a password "
             "or a path: the Secret is not SOPS-encrypted, so its values would be committed in clear; "
             f"encrypt it with `{_encrypt(item)}` {relax}",
             item,

@@ -45,6 +45,8 @@ def kustomization_file(directory: str) -> str | None:
 
 
 def is_remote(entry: str) -> bool:
+    if ":" not in entry and not entry[:10].lower().startswith(("github.com", "git@")):
+        return False  # every remote form has a colon but `github.com/...`
     lowered = entry.lower()
     return any(len(p) < len(entry) and lowered.startswith(p) for p in REMOTE_PREFIXES)
 

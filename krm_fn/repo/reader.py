@@ -98,14 +98,20 @@ class Reader:
         return self._exclusions[path]
 
     def _exclusion(self, path: str) -> str | None:
+        if self.include or self.exclude:
+            return self._option(path) or self._ignored(path)
+        return self._ignored(path)
+
+    def _ignored(self, path: str) -> str | None:
+        return IGNORED if self.ignore is not None and self.ignore.ignored(path) else None
+
+    def _option(self, path: str) -> str | None:
         rel = self.relative(path)
         if any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path, pattern) for pattern in self.exclude):
             return EXCLUDED
         included = any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(path, p) for p in self.include)
         if self.include and os.path.isfile(path) and path.endswith(YAML_SUFFIXES) and not included:
             return EXCLUDED
-        if self.ignore is not None and self.ignore.ignored(path):
-            return IGNORED
         return None
 
     def relative(self, path: str) -> str:

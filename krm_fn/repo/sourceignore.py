@@ -87,9 +87,14 @@ class Pattern:
         self.is_glob = "/" in text
         self.parts = text.split("/")
         self._regexes = [None if p in ("", "**") else _component(p) for p in self.parts]
+        # a text every path it matches contains: most paths are rejected by one `in` test
+        literals = [run for part in self.parts for run in re.split(r"[*?\[\]\\]", part) if run]
+        self.needle = max(literals, key=len) if literals and "[" not in text and "\\" not in text else ""
 
-    def match(self, path: tuple[str, ...], is_dir: bool) -> bool | None:
-        """True: excluded, False: included again, None: no match."""
+    def match(self, path: tuple[str, ...], is_dir: bool, joined: str = "") -> bool | None:
+        """True: excluded, False: included again, None: no match (`joined`: the path with `/`)."""
+        if joined and self.needle and self.needle not in joined:
+            return None
         if len(path) <= len(self.domain) or path[: len(self.domain)] != self.domain:
             return None
         rest = path[len(self.domain) :]
@@ -167,17 +172,23 @@ class Ignore:
     def ignored(self, path: str) -> bool:
         """Is this file left out of the artifact?"""
         if path not in self._decided:
-            rel = os.path.relpath(path, self.root)
+            prefix = self.root.rstrip(os.sep) + os.sep
+            if self.root in (".", "") and not os.path.isabs(path) and not path.startswith(".."):
+                rel = path
+            elif path.startswith(prefix):
+                rel = path[len(prefix) :]
+            else:
+                rel = os.path.relpath(path, self.root)
             if rel.startswith(".."):
                 self._decided[path] = False
             else:
-                parts = tuple(rel.replace(os.sep, "/").split("/"))
-                self._decided[path] = self._match(parts, os.path.isdir(path))
+                joined = rel.replace(os.sep, "/")
+                self._decided[path] = self._match(tuple(joined.split("/")), os.path.isdir(path), joined)
         return self._decided[path]
 
-    def _match(self, parts: tuple[str, ...], is_dir: bool) -> bool:
+    def _match(self, parts: tuple[str, ...], is_dir: bool, joined: str) -> bool:
         for pattern in reversed(self.patterns):
-            found = pattern.match(parts, is_dir)
+            found = pattern.match(parts, is_dir, joined)
             if found is not None:
                 return found
         return False
