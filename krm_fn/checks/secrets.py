@@ -479,7 +479,8 @@ def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
         yield result(
             PLAINTEXT,
             severity,
-            f"value {key}{more} is in clear and is not a reference to a secret kept elsewhere, a URL without a password "
+            f"value {key}{more} is in clear and is not a reference to a secret kept elsewhere, a URL without a "
+            "password "
             "or a path: the Secret is not SOPS-encrypted, so its values would be committed in clear; "
             f"encrypt it with `{_encrypt(item)}` {relax}",
             item,

@@ -66,7 +66,7 @@ def report(files: list[str], reader: Reader, bases: list[str]) -> None:
         else:
             by_directory.setdefault(_unit(path, built, bases), []).append(path)
     for kfile, paths in sorted(by_kustomization.items()):
-        _not_listed(kfile, paths, reader)
+        _not_listed(kfile, paths, reader, built)
     for unit, paths in sorted(by_directory.items()):
         _not_reached(unit, paths, reader)
 
@@ -100,21 +100,32 @@ def _unit(path: str, built: set[str], bases: list[str]) -> str:
     return directory
 
 
-def _objects(paths: list[str]) -> str:
+def _objects(paths: list[str]) -> tuple[str, bool]:
+    """How to name the unbuilt files ("2 files of Kubernetes objects"), and whether that is plural."""
     count = sum(os.path.basename(p) not in FILE_NAMES for p in paths)
-    return f"{count} file{'s' if count != 1 else ''} of Kubernetes objects" if count else "kustomizations"
+    if not count:
+        return "kustomizations", True
+    return f"{count} file{'s' if count != 1 else ''} of Kubernetes objects", count != 1
 
 
-def _not_listed(kfile: str, paths: list[str], reader: Reader) -> None:
-    """Files below a built kustomization that it does not include."""
+def _not_listed(kfile: str, paths: list[str], reader: Reader, built: set[str]) -> None:
+    """Files below a built kustomization that it does not include: a directory of which nothing is
+    built by its name, else each file by its path."""
     directory = os.path.dirname(kfile)
-    names = sorted({os.path.relpath(p, directory).split(os.sep)[0] for p in paths})
+    names = set()
+    for path in paths:
+        rel = os.path.relpath(path, directory)
+        top = rel.split(os.sep)[0]
+        names.add(rel if top == rel or os.path.join(directory, top) in built else top + "/")
+    names = sorted(names)
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    what, plural = _objects(paths)
+    them = "them" if plural else "it"
     reader.problem(
         rules.NOT_BUILT,
-        f"does not include {shown} ({_objects(paths)}); Flux builds this directory with this kustomization "
-        "alone, so no Flux Kustomization builds them and they are never applied (list them, or delete them; "
-        "the rules do not check them)",
+        f"does not include {shown} ({what}): Flux builds this directory with this kustomization alone, so "
+        f"{'they are' if plural else 'it is'} built by no Flux Kustomization and never applied; the rules do not "
+        f"check {them} (list {them} here, or delete {them})",
         Location(kfile, None),
         Severity.WARNING,
     )
@@ -133,11 +144,23 @@ def _not_reached(unit: str, paths: list[str], reader: Reader) -> None:
         why = "no Flux Kustomization's path is this directory, and no kustomization built by one includes it"
     else:
         why = "no Flux Kustomization's path is this directory or one above it"
-    what = "it is" if unit in paths else f"{_objects(paths)} below it are"
+    if unit in paths or (own is not None and paths == [own]):
+        plural = False
+        subject = (
+            "" if unit in paths else f"{'this Component' if _is_component(own, reader) else 'this kustomization'} is "
+        )
+        message = f"{subject}built by no Flux Kustomization of any cluster ({why}), so Flux never applies it"
+    else:
+        what, plural = _objects(paths)
+        subject = f"{what} below this directory {'are' if plural else 'is'}"
+        message = (
+            f"{subject} built by no Flux Kustomization of any cluster ({why}), "
+            f"so Flux never applies {'them' if plural else 'it'}"
+        )
+    them = "them" if plural else "it"
     reader.problem(
         rules.NOT_BUILT,
-        f"built by no Flux Kustomization of any cluster: {why}; {what} never applied (build it from a Flux "
-        "Kustomization, or delete it; the rules do not check it)",
+        f"{message}; the rules do not check {them} (build {them} from a Flux Kustomization, or delete {them})",
         Location(unit, None),
         Severity.WARNING,
     )

@@ -168,6 +168,7 @@ class _Clusters:
             base = self.sources.base(sync.kind, "flux-system")
             directory = os.path.normpath(os.path.join(self.reader.root, base or "", sync.path))
             if base is not None and os.path.isdir(directory) and sync.file not in self.reader.visited:
+                self.reader.visited.add(sync.file)  # applied by hand or by a bootstrap tool: where Flux starts
                 self._cluster(f"sync:{sync.file}", directory=directory)
                 started = True
         while True:
@@ -201,7 +202,7 @@ class _Clusters:
             parent = os.path.dirname(directory)
             kfile = kustomization_file(parent) if parent and parent != directory else None
             kustomization = self.reader.kustomization(kfile) if kfile else None
-            if kustomization is None or directory not in references(kustomization, parent or "."):
+            if kustomization is None or not _includes(kustomization, parent or ".", directory):
                 return directory
             directory = parent
 
@@ -271,6 +272,18 @@ class _Clusters:
             cluster.items[key] = item
             if flux.GROUP in raw.text and _is_flux(item):
                 cluster.queue.append(item)
+
+
+def _includes(kustomization: dict, directory: str, below: str) -> bool:
+    """Does the kustomization of `directory` list `below` or a file in it (an app's ks.yaml)?"""
+    for key in ("resources", "bases", "components"):
+        entries = kustomization.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, str):
+                path = os.path.normpath(os.path.join(directory, entry))
+                if path == below or path.startswith(below.rstrip(os.sep) + os.sep):
+                    return True
+    return False
 
 
 def _is_flux(item: Item) -> bool:
