@@ -339,3 +339,42 @@ def test_an_empty_placeholder_resource_makes_patch_targets_unknown(tmp_path: Pat
     assert results(tmp_path) == []
     (tmp_path / "gotk-components.yaml").write_text(CM.format(name="b"))
     assert [r[:2] for r in results(tmp_path)] == [("patch-target", "warning")]
+
+
+def test_a_patch_target_naming_what_flux_substitutes_later_is_a_warning_that_says_so(tmp_path: Path):
+    """gavinmcfall/home-ops' layout: the component's ScaledObject is `${APP}` until Flux substitutes
+    it after the build; a target `name: plex` matches nothing then (kustomize changes nothing)."""
+    put(
+        tmp_path,
+        {
+            "clusters/home/apps.yaml": """
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {name: plex, namespace: flux-system}
+            spec:
+              path: ./apps/plex
+              components: [../../components/scaler]
+              postBuild: {substitute: {APP: plex}}
+            """,
+            "components/scaler/kustomization.yaml": "kind: Component\nresources: [scaledobject.yaml]\n",
+            "components/scaler/scaledobject.yaml": """
+            apiVersion: keda.sh/v1alpha1
+            kind: ScaledObject
+            metadata: {name: "${APP}"}
+            spec: {scaleTargetRef: {name: "${APP}"}}
+            """,
+            "apps/plex/kustomization.yaml": """
+            resources: [cm.yaml]
+            patches:
+              - target: {kind: ScaledObject, name: plex}
+                patch: '[{"op": "replace", "path": "/spec/minReplicaCount", "value": 1}]'
+            """,
+            "apps/plex/cm.yaml": CM.format(name="plex"),
+        },
+    )
+    doc = json.loads(lint.run([str(tmp_path)], "json").stdout)
+    found = [r for r in doc["results"] if r["severity"] != "info"]
+    assert [(r["rule"], r["severity"], Path(r["file"]).name, r["line"]) for r in found] == [
+        ("patch-target", "warning", "kustomization.yaml", 3)
+    ]
+    assert "the build has ScaledObject named ${APP}" in found[0]["message"]
