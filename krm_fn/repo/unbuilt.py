@@ -21,6 +21,9 @@ from krm_fn.results import Location, Severity
 NOT_OBJECTS = "files that are not Kubernetes objects (app configs, templates, helmfiles)"
 LOOKS_KUBERNETES = re.compile(r"^apiVersion:.*\n(?:.*\n)*?kind:|^kind:.*\n(?:.*\n)*?apiVersion:", re.M)
 _API_VERSION = re.compile(r"v1|[^/\s]+/[^/\s]+")  # Kubernetes' (a Talos config's v1alpha1 is not)
+# Configuration files written like objects but read by a tool or a node, never applied to a cluster
+# (kubeadm's ClusterConfiguration, an API server audit Policy, kind's and k3d's cluster files, a Kptfile).
+CONFIG_GROUPS = frozenset({"kubeadm.k8s.io", "audit.k8s.io", "kind.x-k8s.io", "k3d.io", "kpt.dev", "talos.dev"})
 
 
 def is_kubernetes(path: str, reader: Reader) -> bool:
@@ -39,7 +42,9 @@ def is_kubernetes(path: str, reader: Reader) -> bool:
             found = head(raw)
         version, kind = found.get("apiVersion"), found.get("kind")
         if isinstance(version, str) and isinstance(kind, str) and kind and _API_VERSION.fullmatch(version):
-            return True
+            group = version.rsplit("/", 1)[0] if "/" in version else ""
+            if group not in CONFIG_GROUPS and not group.endswith(".config.k8s.io"):
+                return True
     return False
 
 
@@ -116,6 +121,8 @@ def _not_listed(kfile: str, paths: list[str], reader: Reader, built: set[str]) -
     for path in paths:
         rel = os.path.relpath(path, directory)
         top = rel.split(os.sep)[0]
+        if os.path.basename(rel) in FILE_NAMES:  # a kustomization: its directory is what is not included
+            rel = os.path.dirname(rel) + "/"
         names.add(rel if top == rel or os.path.join(directory, top) in built else top + "/")
     names = sorted(names)
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
