@@ -378,3 +378,25 @@ def test_a_patch_target_naming_what_flux_substitutes_later_is_a_warning_that_say
         ("patch-target", "warning", "kustomization.yaml", 3)
     ]
     assert "the build has ScaledObject named ${APP}" in found[0]["message"]
+
+
+def test_the_repo_modules_import_one_way():
+    """sourceignore, objects -> reader -> listing, kustomization -> unbuilt -> walker: no module of
+    krm_fn/repo imports one that imports it back, at any depth."""
+    import ast
+
+    directory = Path(__file__).parent.parent / "krm_fn" / "repo"
+    imports: dict[str, set[str]] = {}
+    for path in directory.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("krm_fn.repo"):
+                module = node.module.removeprefix("krm_fn.repo").lstrip(".")
+                found |= {module} if module else {alias.name for alias in node.names}
+        imports[path.stem] = found - {path.stem}
+
+    def reaches(start: str, goal: str, seen: frozenset = frozenset()) -> bool:
+        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in imports.get(start, ()))
+
+    assert [m for m in imports if m != "__init__" and reaches(m, m)] == []
+    assert "walker" not in imports["kustomization"] | imports["listing"] | imports["reader"]

@@ -15,6 +15,7 @@ import re
 
 from krm_fn import rules
 from krm_fn.repo.kustomization import FILE_NAMES, kustomization_file
+from krm_fn.repo.objects import head
 from krm_fn.repo.reader import Reader
 from krm_fn.results import Location, Severity
 
@@ -37,8 +38,6 @@ def is_kubernetes(path: str, reader: Reader) -> bool:
         if found is None:
             if "apiVersion" not in raw.text or "kind" not in raw.text:
                 continue
-            from krm_fn.repo.objects import head  # only for documents the scan could not read
-
             found = head(raw)
         version, kind = found.get("apiVersion"), found.get("kind")
         if isinstance(version, str) and isinstance(kind, str) and kind and _API_VERSION.fullmatch(version):
