@@ -400,3 +400,26 @@ def test_the_repo_modules_import_one_way():
 
     assert [m for m in imports if m != "__init__" and reaches(m, m)] == []
     assert "walker" not in imports["kustomization"] | imports["listing"] | imports["reader"]
+
+
+def test_a_bootstrap_kustomization_its_own_build_does_not_list_starts_the_cluster_once(tmp_path: Path):
+    """sulibot/home-ops' layout: clusters/production/flux-system/gotk-sync.yaml builds
+    ./clusters/production, whose kustomization.yaml does not list flux-system/: one cluster (this
+    once looped for ever); the bootstrap file is where Flux starts (`flux bootstrap` applies it),
+    so it is no not-built warning."""
+    put(
+        tmp_path,
+        {
+            "clusters/production/flux-system/gotk-sync.yaml": FLUX_KS.format(
+                name="flux-system", path="./clusters/production", kind="GitRepository", source="flux-system"
+            ),
+            "clusters/production/kustomization.yaml": "resources: [apps.yaml]\n",
+            "clusters/production/apps.yaml": FLUX_KS.format(
+                name="apps", path="./apps", kind="GitRepository", source="flux-system"
+            ),
+            "apps/a.yaml": CM.format(name="a"),
+        },
+    )
+    repo = walk([str(tmp_path)])
+    assert [sorted(i.name for i in g.items) for g in repo.groups] == [["a", "apps"]]
+    assert results(tmp_path) == []

@@ -175,6 +175,8 @@ class _Clusters:
             pending = [ks for ks in written if ks.item.file not in self.reader.visited]
             boot = next((ks for ks in pending if self._holds_itself(ks)), None)
             if boot is not None:
+                # where Flux starts (`flux bootstrap` applies it), even when its build does not list it
+                self.reader.visited.add(boot.item.file or "")
                 self._cluster(f"flux:{boot.item.file}", ks=boot)
                 started = True
                 continue
