@@ -423,3 +423,59 @@ def test_a_bootstrap_kustomization_its_own_build_does_not_list_starts_the_cluste
     repo = walk([str(tmp_path)])
     assert [sorted(i.name for i in g.items) for g in repo.groups] == [["a", "apps"]]
     assert results(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("selector", "open_ended"),
+    [
+        (None, True),  # every child: substituteFrom added, so ${TZ:=UTC} is unknown until Flux runs
+        ("substitution.flux/disabled notin (true)", True),  # Ramblurr/home-ops' selector: the child has no label
+        ("substitution.flux/disabled in (true)", False),  # not selected: the child's own values, defaults applied
+    ],
+)
+def test_a_parents_patches_of_its_kustomizations_change_their_substitution(tmp_path: Path, selector, open_ended):
+    """onedr0p's cluster-template: cluster-apps patches every Kustomization it builds with
+    postBuild.substituteFrom (and decryption); a child with only `substitute` becomes open-ended."""
+    target = "{group: kustomize.toolkit.fluxcd.io, kind: Kustomization"
+    target += f", labelSelector: '{selector}'}}" if selector else "}"
+    put(
+        tmp_path,
+        {
+            "flux/cluster/ks.yaml": f"""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {{name: cluster-apps, namespace: flux-system}}
+            spec:
+              path: ./apps
+              sourceRef: {{kind: GitRepository, name: flux-system}}
+              patches:
+                - target: {target}
+                  patch: |-
+                    apiVersion: kustomize.toolkit.fluxcd.io/v1
+                    kind: Kustomization
+                    metadata: {{name: _}}
+                    spec:
+                      postBuild:
+                        substituteFrom: [{{kind: Secret, name: cluster-secrets}}]
+            """,
+            "flux/cluster/flux-system.yaml": FLUX_KS.format(
+                name="flux-system", path="./flux/cluster", kind="GitRepository", source="flux-system"
+            ),
+            "apps/echo/ks.yaml": """
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {name: echo, namespace: flux-system}
+            spec:
+              path: ./apps/echo/app
+              sourceRef: {kind: GitRepository, name: flux-system}
+              postBuild: {substitute: {APP: echo}}
+            """,
+            "apps/echo/kustomization.yaml": "resources: [ks.yaml]\n",  # Flux's generator stops here
+            "apps/echo/app/kustomization.yaml": "resources: [cm.yaml]\n",
+            "apps/echo/app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: '${APP}'}\ndata: {TZ: '${TZ:=UTC}'}\n",
+        },
+    )
+    (group,) = walk([str(tmp_path)]).groups
+    config = next(i for i in group.items if i.kind == "ConfigMap")
+    assert config.name == "echo"
+    assert config.obj["data"]["TZ"] == ("${TZ:=UTC}" if open_ended else "UTC")

@@ -55,8 +55,11 @@ class Substitution:
 class FluxKustomization:
     """The fields of a Flux Kustomization that decide what it builds."""
 
-    def __init__(self, item: Item):
+    def __init__(self, item: Item, patches: tuple[dict, ...] = ()):
         spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+        for patch in patches:  # the parent's spec.patches for Kustomizations, applied when it built this one
+            if _selects(patch, item):
+                spec = _merged(spec, patch["spec"])
         self.item = item
         path = spec.get("path")
         # relative to the source's root, a leading `/` included (kustomize-controller joins it securely)
@@ -75,6 +78,7 @@ class FluxKustomization:
             {str(k): str(v).replace("\n", "") for k, v in values.items() if v is not None},
             bool(post.get("substituteFrom")),
         )
+        self.child_patches = _child_patches(spec.get("patches"))
 
     @property
     def key(self) -> tuple:
@@ -88,6 +92,90 @@ class FluxKustomization:
             tuple(sorted(self.substitution.values.items())),
             self.substitution.open_ended,
         )
+
+
+# --- spec.patches that change the Kustomizations a Kustomization builds --------------------------------
+# A cluster's root Kustomization often patches every Kustomization it builds (onedr0p's
+# cluster-template adds `postBuild.substituteFrom` and `decryption` to each). Such a patch is read
+# here when it is a strategic-merge patch of `spec` whose target is the Kustomization kind; kustomize
+# merges maps and replaces lists, as a JSON merge patch does. Other patches are not applied.
+
+
+def _child_patches(patches: object) -> tuple[dict, ...]:
+    found = []
+    for entry in patches if isinstance(patches, list) else []:
+        target = entry.get("target") if isinstance(entry, dict) else None
+        text = entry.get("patch") if isinstance(entry, dict) else None
+        if not isinstance(target, dict) or target.get("kind") != "Kustomization" or not isinstance(text, str):
+            continue
+        if target.get("group") not in (None, GROUP) or target.get("annotationSelector"):
+            continue
+        try:
+            body = yamlio.load_one(text)
+        except yamlio.YamlError:
+            continue
+        if isinstance(body, dict) and isinstance(body.get("spec"), dict):
+            found.append({"spec": body["spec"], "name": target.get("name"), "labels": target.get("labelSelector")})
+    return tuple(found)
+
+
+def _merged(base: dict, patch: dict) -> dict:
+    out = dict(base)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _selects(patch: dict, item: Item) -> bool:
+    name = patch.get("name")
+    if isinstance(name, str) and not re.fullmatch(name, item.name or ""):
+        return False
+    selector = patch.get("labels")
+    if not isinstance(selector, str) or not selector.strip():
+        return True
+    meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    return all(_requirement(part.strip(), labels) for part in _split_selector(selector))
+
+
+def _split_selector(selector: str) -> list[str]:
+    """The requirements of a label selector, split on the commas outside `(...)`."""
+    parts, depth, current = [], 0, ""
+    for char in selector:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current]
+
+
+_SET = re.compile(r"([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)")
+
+
+def _requirement(text: str, labels: dict) -> bool:
+    """One requirement of a Kubernetes label selector (`a`, `!a`, `a=b`, `a!=b`, `a in (b,c)`, `a notin (b)`)."""
+    found = _SET.fullmatch(text)
+    if found:
+        key, op, values = found.groups()
+        listed = {v.strip() for v in values.split(",")}
+        return (labels.get(key) in listed) if op == "in" else (key not in labels or labels[key] not in listed)
+    if "!=" in text:
+        key, value = (p.strip() for p in text.split("!=", 1))
+        return labels.get(key) != value
+    if "=" in text:
+        key, value = (p.strip() for p in text.replace("==", "=").split("=", 1))
+        return labels.get(key) == value
+    if text.startswith("!"):
+        return text[1:].strip() not in labels
+    return text in labels
 
 
 def substituted(raw: yamlio.RawItem, substitution: Substitution | None) -> yamlio.RawItem:

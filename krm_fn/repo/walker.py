@@ -152,7 +152,7 @@ class _Cluster:
         self.name = name
         self.items: dict[tuple, BuiltItem] = {}
         self.built: set[tuple] = set()  # the Flux Kustomizations built (by what they build)
-        self.queue: list[BuiltItem] = []
+        self.queue: list[tuple[BuiltItem, tuple]] = []  # Flux Kustomizations found, with their parent's patches
 
 
 class _Clusters:
@@ -222,8 +222,8 @@ class _Clusters:
             )
             self._add(cluster, build, None)
         while cluster.queue:
-            item = cluster.queue.pop(0)
-            child = flux.FluxKustomization(item)
+            item, patches = cluster.queue.pop(0)
+            child = flux.FluxKustomization(item, patches)
             if child.key in cluster.built:
                 continue
             cluster.built.add(child.key)
@@ -260,9 +260,11 @@ class _Clusters:
         if ks.target_namespace:
             build.set_namespace(ks.target_namespace)
         self.repo.flux += 1
-        self._add(cluster, build, ks.substitution)
+        self._add(cluster, build, ks.substitution, ks.child_patches)
 
-    def _add(self, cluster: _Cluster, build: Build, substitution: flux.Substitution | None) -> None:
+    def _add(
+        self, cluster: _Cluster, build: Build, substitution: flux.Substitution | None, patches: tuple = ()
+    ) -> None:
         self.repo.builds += 1
         for item in _items(build, substitution, self._substituted):
             raw = item.raw
@@ -273,7 +275,7 @@ class _Clusters:
                 continue
             cluster.items[key] = item
             if flux.GROUP in raw.text and _is_flux(item):
-                cluster.queue.append(item)
+                cluster.queue.append((item, patches))
 
 
 def _includes(kustomization: dict, directory: str, below: str) -> bool:
