@@ -472,7 +472,12 @@ def test_a_parents_patches_of_its_kustomizations_change_their_substitution(tmp_p
             """,
             "apps/echo/kustomization.yaml": "resources: [ks.yaml]\n",  # Flux's generator stops here
             "apps/echo/app/kustomization.yaml": "resources: [cm.yaml]\n",
-            "apps/echo/app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: '${APP}'}\ndata: {TZ: '${TZ:=UTC}'}\n",
+            "apps/echo/app/cm.yaml": """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: "${APP}"}
+            data: {TZ: "${TZ:=UTC}"}
+            """,
         },
     )
     (group,) = walk([str(tmp_path)]).groups
