@@ -6,7 +6,7 @@ storage) and loki_scalable (SimpleScalable, deprecated); loki_base holds what th
 
 from __future__ import annotations
 
-from krm_fn.components import loki_base, loki_monolithic, loki_scalable, profile
+from krm_fn.components import loki_base, loki_monolithic, loki_scalable, privilege, profile
 from krm_fn.components.common import deep_merge, helm_release, metadata, service_url
 from krm_fn.config import OBJECT_STORAGE_MODES, Config
 
@@ -46,7 +46,7 @@ def datasource(config: Config) -> dict:
 
 def resources(config: Config) -> list[dict]:
     """The HelmRelease (after kube-prometheus-stack) and the Grafana datasource ConfigMap."""
-    merged = deep_merge(values(config), config.values[CHART])
+    merged = deep_merge(deep_merge(values(config), privilege.loki(config)), config.values[CHART])
     release = helm_release(config, CHART, merged, depends_on="kube-prometheus-stack")
     if config.topology.loki_mode in OBJECT_STORAGE_MODES:
         release["metadata"]["annotations"] = {loki_base.FLUX_SUBSTITUTE: "disabled"}
