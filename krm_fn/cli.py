@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # start-up budget: docs/startup.md
     import argparse
 
-COMMANDS = ("render", "check", "verify", "schema", "install-plugin", "version")
+COMMANDS = ("render", "check", "verify", "diff", "schema", "install-plugin", "version")
 
 
 def _write(outcome) -> int:
@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--exclude", action="append", default=[], metavar="GLOB", help="skip files matching GLOB (repeatable)"
     )
+    check.add_argument(
+        "--root",
+        metavar="DIR",
+        help="the directory Flux paths are relative to (default: found from the Flux paths, else the git work tree)",
+    )
 
     verify = sub.add_parser("verify", help="check the deployed stack in the live cluster through kubectl")
     verify.add_argument("config", metavar="CONFIG", help="the ObservabilityConfig file the stack was rendered from")
@@ -97,6 +102,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--dns", action="store_true", help="also resolve every HTTPRoute hostname")
     verify.add_argument("--send-test-alert", action="store_true", help="post one warning-level test alert")
     verify.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+
+    diff = sub.add_parser(
+        "diff", help="what changes in the cluster between two renders (e.g. `render --through-helm` of two branches)"
+    )
+    diff.add_argument("old", metavar="OLD", help="the base render (multi-document YAML)")
+    diff.add_argument("new", metavar="NEW", help="the new render")
+    diff.add_argument("--output", choices=("text", "markdown"), default="text", help="markdown: a pull-request comment")
 
     sub.add_parser("schema", help="print the ObservabilityConfig JSON Schema")
 
@@ -199,13 +211,19 @@ def _main(argv: list[str]) -> int:
     if args.command == "check":
         from krm_fn import lint
 
-        return _write(lint.run(args.paths, args.format, args.strict, args.allow_empty, args.include, args.exclude))
+        return _write(
+            lint.run(args.paths, args.format, args.strict, args.allow_empty, args.include, args.exclude, args.root)
+        )
     if args.command == "verify":
         from krm_fn import verify
 
         return _write(
             verify.run(args.config, args.context, args.kubectl, args.dns, args.send_test_alert, args.output_format)
         )
+    if args.command == "diff":
+        from krm_fn import diff
+
+        return _write(diff.run(args.old, args.new, args.output))
     if args.command == "install-plugin":
         from krm_fn import plugin
 

@@ -89,6 +89,11 @@ _MOVED_FIELDS = {
         "`sops edit`, as a plain scalar with no trailing newline, and delete this field "
         "(spec.alerting.heartbeat.urlKey names another key)"
     ),
+    "spec.alloy.clustering": (
+        "Alloy clustering shared no work: each Alloy pod reads only its own node's pod logs, so there is "
+        "nothing to distribute, and the ha profile no longer turns it on; delete this field (docs/ha.md, "
+        "What the loss of a node costs)"
+    ),
 }
 
 

@@ -42,7 +42,7 @@ def rows(config: Config) -> list[Row]:
         Row("node-exporter", nodes, True, config.node_exporter, "metrics"),
     ]
     if config.grafana_operator is None:  # in operator mode your grafana-operator instance runs Grafana
-        out.insert(2, Row("grafana", 1, False, config.grafana, "ui"))
+        out.insert(2, Row("grafana", topology.grafana_replicas, False, config.grafana, "ui"))
     if topology.loki_mode == "SimpleScalable":
         from krm_fn.components import loki_scalable  # start-up budget: docs/startup.md (only this branch needs it)
 
@@ -51,15 +51,15 @@ def rows(config: Config) -> list[Row]:
         ]
         out.append(Row("loki-gateway", loki_scalable.GATEWAY_REPLICAS, False, None, "logs"))
     else:
-        out.append(Row("loki", 1, False, config.loki, "logs"))
+        out.append(Row("loki", topology.loki_replicas, False, config.loki, "logs"))
     out.append(Row("alloy", nodes, True, config.alloy, "logs"))
     if topology.thanos:
         from krm_fn.components import thanos  # start-up budget: docs/startup.md (the ha profile only)
 
         out += [
             Row("thanos-query", thanos.QUERY_REPLICAS, False, config.thanos, "metrics"),
-            Row("thanos-storegateway", thanos.STORE_GATEWAY_REPLICAS, False, config.thanos, "metrics"),
-            Row("thanos-compactor", 1, False, config.thanos, "metrics"),
+            Row("thanos-store-gateway", thanos.STORE_GATEWAY_REPLICAS, False, config.thanos, "metrics"),
+            Row("thanos-compact", 1, False, config.thanos, "metrics"),
         ]
     return out
 
@@ -137,9 +137,11 @@ def diagram(config: Config) -> str:
             "loki_read --> bucket",
         ]
         edges += ["loki_backend --> bucket"]
+    elif topology.loki_mode == "Monolithic":
+        edges.append("loki --> bucket")
     if topology.thanos:
-        edges += ["grafana --> thanos_query", "thanos_query --> prometheus", "thanos_query --> thanos_storegateway"]
-        edges += ["prometheus --> bucket", "thanos_storegateway --> bucket", "thanos_compactor --> bucket"]
+        edges += ["grafana --> thanos_query", "thanos_query --> prometheus", "thanos_query --> thanos_store_gateway"]
+        edges += ["prometheus --> bucket", "thanos_store_gateway --> bucket", "thanos_compact --> bucket"]
     else:
         edges.append("grafana --> prometheus")
     if any("bucket" in e for e in edges):

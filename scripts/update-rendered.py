@@ -17,6 +17,10 @@ release that renders exactly as one of an earlier case (cases in name order) kee
 names that fixture (`# same-as: <case>/<release>.yaml`) instead of a second copy; tests/helm_render.py
 reads through it.
 
+Then the release matrix (scripts/release_matrix.py): the default config at the first and last
+published release of each major of each chart, one fixture per release, kept in
+tests/rendered/matrix/<chart>.tar.xz.
+
 --check renders again and exits 1 when a fixture differs (the chart sources must be at hand).
 """
 
@@ -36,14 +40,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from krm_fn import helm  # noqa: E402
+from scripts import release_matrix  # noqa: E402
 
 GOLDEN = REPO / "tests" / "golden"
 RENDERED = REPO / "tests" / "rendered"
 ELIDE_OVER = 4096
 # (case, HelmRelease) pairs that cannot be rendered, and why: their fixture holds only the header.
-UNRENDERED = {
-    ("ha", "thanos"): "Bitnami's thanos 17.6.0 was never published (bitnami/charts#36310); issue 22 replaces it",
-}
+UNRENDERED: dict[tuple[str, str], str] = {}
 
 
 def values_digest(release: dict) -> str:
@@ -114,20 +117,45 @@ def render_case(case: Path, chart_dirs: list[Path], helm_bin: str, bodies: dict[
     releases = [o for o in objects if o not in skipped]
     for rendered in helm.render_stack(releases, kube_version, chart_dirs, helm_bin, cache=None):
         meta = rendered.release["metadata"]
-        header = [
-            f"# helm template of HelmRelease {meta['namespace']}/{meta['name']} in tests/golden/{case.name}/stack.yaml",
-            f"# chart: {rendered.chart.name}@{rendered.chart.version} ({rendered.chart.repository})",
-            f"# helm: {helm_version(helm_bin)}; --kube-version {kube_version}; "
-            f"--api-versions {' '.join(helm.STACK_API_VERSIONS)}",
-            f"# values: sha256 {values_digest(rendered.release)}",
-            "# Written by scripts/update-rendered.py (make rendered); do not edit. Dashboard JSON elided.",
-        ]
+        where = f"in tests/golden/{case.name}/stack.yaml"
+        header = fixture_header(rendered, where, kube_version, helm_bin)
         body = compact(rendered.text)
         if body in bodies:
             files[f"{meta['name']}.yaml"] = "\n".join([*header, f"# same-as: {bodies[body]}"]) + "\n"
         else:
             bodies[body] = f"{case.name}/{meta['name']}.yaml"
             files[f"{meta['name']}.yaml"] = "\n".join(header) + "\n" + body
+    return files
+
+
+def fixture_header(rendered: helm.RenderedRelease, where: str, kube_version: str, helm_bin: str) -> list[str]:
+    """A fixture's header lines: what was rendered and from which values."""
+    meta = rendered.release["metadata"]
+    return [
+        f"# helm template of HelmRelease {meta['namespace']}/{meta['name']} {where}",
+        f"# chart: {rendered.chart.name}@{rendered.chart.version} ({rendered.chart.repository})",
+        f"# helm: {helm_version(helm_bin)}; --kube-version {kube_version}; "
+        f"--api-versions {' '.join(helm.STACK_API_VERSIONS)}",
+        f"# values: sha256 {values_digest(rendered.release)}",
+        "# Written by scripts/update-rendered.py (make rendered); do not edit. Dashboard JSON elided.",
+    ]
+
+
+def fixture(rendered: helm.RenderedRelease, where: str, kube_version: str, helm_bin: str) -> str:
+    """A fixture's text: the header naming what was rendered and from which values, then the objects."""
+    return "\n".join(fixture_header(rendered, where, kube_version, helm_bin)) + "\n" + compact(rendered.text)
+
+
+def render_matrix(chart_dirs: list[Path], helm_bin: str) -> dict[str, str]:
+    """file name -> content, for every release of scripts/release_matrix.py MATRIX."""
+    files = {}
+    for chart, version in release_matrix.MATRIX:
+        objects = release_matrix.stack(chart, version)
+        kube_version = str(release_matrix.config(chart, version)["spec"].get("kubernetesVersion", "1.32"))
+        wanted = [o for o in objects if o.get("kind") != "HelmRelease" or o["metadata"]["name"] == chart]
+        (rendered,) = helm.render_stack(wanted, kube_version, chart_dirs, helm_bin, cache=None)
+        where = f"for the default config with spec.charts.{chart}.version {version}"
+        files[release_matrix.fixture_name(chart, version)] = fixture(rendered, where, kube_version, helm_bin)
     return files
 
 
@@ -166,6 +194,19 @@ def main(argv: list[str] | None = None) -> int:
                 target.mkdir(parents=True, exist_ok=True)
                 (target / name).write_text(new)
             print(f"update-rendered: tests/rendered/{case.name}/{name}")
+    try:
+        matrix = render_matrix(chart_dirs, helm_bin)
+    except helm.HelmError as err:
+        print(f"update-rendered: release matrix: {err}; lay the chart out with scripts/chart-cache.py", file=sys.stderr)
+        return 1
+    existing = release_matrix.fixtures()
+    for name in sorted(set(existing) | set(matrix)):
+        if existing.get(name) != matrix.get(name):
+            stale += 1
+            print(f"update-rendered: {'differs' if args.check else 'rendered'}: matrix/{name}")
+    if not args.check:
+        for path in release_matrix.write(matrix):
+            print(f"update-rendered: {path.relative_to(REPO)}: {path.stat().st_size if path.exists() else 0} bytes")
     if args.check and stale:
         print(f"update-rendered: {stale} fixture(s) differ from a fresh render; run make rendered", file=sys.stderr)
         return 1

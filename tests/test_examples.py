@@ -37,6 +37,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helm_render import echo_chart, golden, of_kind
 from tests.helpers import FUNCTION, REPO
 from tests.tools import docker_ready, tool
 
@@ -46,6 +47,7 @@ EXAMPLES = REPO / "examples"
 UPDATE = os.environ.get("UPDATE_EXAMPLES") == "1"
 EXPECTED = ".expected"
 DOCS = REPO / "README.md"
+GUIDES = sorted((REPO / "docs" / "guides").glob("*.md"))
 TIMING = re.compile(r"^(\[(?:PASS|FAIL)\] .*) in [0-9.]+m?s$", re.MULTILINE)  # kpt's step timings
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
@@ -282,7 +284,8 @@ def test_github_actions_check_command_works_as_written(tmp_path: Path) -> None:
 
 
 def doc_blocks() -> list[str]:
-    return SH_BLOCK.findall(DOCS.read_text())
+    """The sh blocks of README.md, then of each page of docs/guides/."""
+    return [block for page in (DOCS, *GUIDES) for block in SH_BLOCK.findall(page.read_text())]
 
 
 def as_script(block: str) -> str:
@@ -298,7 +301,7 @@ def as_script(block: str) -> str:
 
 @pytest.mark.parametrize("index", range(len(doc_blocks())))
 def test_docs_commands_run_as_written(index: int, tmp_path: Path) -> None:
-    """Each sh block of README.md, from the root of a scratch copy of the repository's examples."""
+    """Each sh block of README.md and docs/guides/, from the root of a scratch copy of the repository's examples."""
     block = doc_blocks()[index]
     if any(marker in block for marker in ("example.com/observability-fn", "kustomize-container", "kpt-render-image")):
         docker_ready()
@@ -309,6 +312,11 @@ def test_docs_commands_run_as_written(index: int, tmp_path: Path) -> None:
     shutil.copy(REPO / "kustomization.yaml", repo / "kustomization.yaml")
     home = tmp_path / "home"
     home.mkdir()
+    # `render --through-helm` pulls charts into ~/.cache/observability-fn/charts; the tests reach no
+    # chart repository, so that cache holds stand-in charts of our own for the stack's releases.
+    for release in of_kind(golden("default"), "HelmRelease"):
+        chart = release["spec"]["chart"]["spec"]
+        echo_chart(home / ".cache" / "observability-fn" / "charts", chart["chart"], chart["version"])
     tool_dirs = {str(Path(tool(name)).parent) for name in ("kpt", "kubectl", "kustomize")}
     env = {k: v for k, v in os.environ.items() if k not in ("KUSTOMIZE_PLUGIN_HOME", "XDG_CONFIG_HOME")}
     env.update(

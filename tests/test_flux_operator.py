@@ -12,6 +12,7 @@ import pytest
 from krm_fn import components
 from krm_fn.checks.flux_operator import check_flux_operator
 from krm_fn.components import flux_operator
+from krm_fn.components.privilege import KSM_COLLECTORS
 from tests.helpers import REPO, load, promtool_test, protected_config, rule_run
 
 pytestmark = pytest.mark.e2e
@@ -225,8 +226,10 @@ def test_kube_state_metrics_gets_no_flux_custom_resource_state():
         (kps,) = [o for o in generated(config) if o["metadata"]["name"] == "kube-prometheus-stack"]
         return kps["spec"]["values"]["kube-state-metrics"]
 
-    assert set(ksm(operator_config())) == {"resources"}
+    # Least privilege holds in both: no Secret or ConfigMap collector (krm_fn/components/privilege.py).
+    assert set(ksm(operator_config())) == {"resources", "collectors"}
     assert {"rbac", "customResourceState"} <= set(ksm(protected_config()))
+    assert ksm(operator_config())["collectors"] == ksm(protected_config())["collectors"] == list(KSM_COLLECTORS)
 
 
 def test_flux_operators_dashboards_replace_our_flux_dashboard():

@@ -99,15 +99,23 @@ def test_the_service_defaults_to_grafana_operators_name_for_an_instance_named_gr
     assert (cfg.grafana_operator.service.name, cfg.grafana_operator.service.port) == ("grafana-service", 3000)
 
 
-def test_the_ha_profile_points_the_prometheus_datasource_at_thanos_query():
+def ha_operator_config(**spec) -> dict:
     config = operator_config()
     store = {"endpoint": "minio:9000", "buckets": {"lokiChunks": "c", "lokiRuler": "r"}}
-    config["spec"].update(profile="ha", objectStorage=store)
-    objects = generated(config)
+    config["spec"].update(profile="ha", objectStorage=store, **spec)
+    return config
+
+
+@pytest.mark.parametrize(
+    ("loki", "loki_url"),
+    [({}, "http://loki.monitoring.svc:3100"), ({"mode": "SimpleScalable"}, "http://loki-gateway.monitoring.svc:80")],
+)
+def test_the_ha_profile_points_the_prometheus_datasource_at_thanos_query(loki: dict, loki_url: str):
+    objects = generated(ha_operator_config(loki=loki))
     (prometheus,) = [o for o in of_kind(objects, "GrafanaDatasource") if o["metadata"]["name"] == "prometheus"]
-    assert prometheus["spec"]["datasource"]["url"] == "http://thanos-query.monitoring.svc:9090"
-    (loki,) = [o for o in of_kind(objects, "GrafanaDatasource") if o["metadata"]["name"] == "loki"]
-    assert loki["spec"]["datasource"]["url"] == "http://loki-gateway.monitoring.svc:80"
+    assert prometheus["spec"]["datasource"]["url"] == "http://thanos-query.monitoring.svc:10902"
+    (source,) = [o for o in of_kind(objects, "GrafanaDatasource") if o["metadata"]["name"] == "loki"]
+    assert source["spec"]["datasource"]["url"] == loki_url
     assert "sidecar" not in kps_values(objects)["grafana"]
 
 

@@ -3,6 +3,12 @@
 `v:` lines are in third_party/upstream/charts/alloy-1.11.1/values.yaml; docs/reference/charts.md#7-alloy-audit.
 The pipeline goes under `alloy.configMap.content` (with `content` empty the chart ships a demo
 config that sends nothing). The chart passes it through Helm `tpl`, so it must contain no `{{`.
+
+No clustering, in any profile: each pod discovers only its own node's pods (the `spec.nodeName`
+field selector below), so there is no work to share. Alloy's clustering distributes only the
+targets of components that opt in with a `clustering` block (grafana/alloy
+docs/sources/get-started/clustering.md); on `loki.source.kubernetes` it would hand a node's pods to
+peers that never discover them, and their logs would be lost. What one Alloy pod's loss costs: docs/ha.md.
 """
 
 from __future__ import annotations
@@ -122,5 +128,5 @@ def _copy(rules: list[dict]) -> list[dict]:
 
 def resources(config: Config) -> list[dict]:
     """The HelmRelease, installed after Loki."""
-    merged = deep_merge(deep_merge(values(config), profile.alloy(config)), config.values[CHART])
+    merged = deep_merge(values(config), config.values[CHART])
     return [helm_release(config, CHART, merged, depends_on="loki", timeout="5m")]

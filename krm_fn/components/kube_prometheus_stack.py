@@ -13,6 +13,7 @@ from krm_fn.components import (
     flux_metrics,
     flux_operator,
     grafana_operator,
+    privilege,
     profile,
     prometheus_rules,
 )
@@ -55,9 +56,7 @@ def _alertmanager(config: Config) -> dict:
     url = config.external_url("alertmanager")
     if url:
         spec["externalUrl"] = url  # v:1069; the base of silence links in notifications
-    secrets = alerting.secrets(config)
-    if secrets:
-        spec["secrets"] = secrets  # v:963; mounted at /etc/alertmanager/secrets/<name>/
+    # The Secret keys the receivers read are mounted by privilege.kube_prometheus_stack, not the whole Secret.
     spec["resources"] = config.alertmanager.resources.to_values()  # v:1095
     spec["storage"] = {  # v:1056
         "volumeClaimTemplate": {"spec": volume_claim_spec(config, config.alertmanager.storage_size)},
@@ -69,23 +68,33 @@ def _alertmanager(config: Config) -> dict:
 def _grafana(config: Config) -> dict:
     if config.grafana_operator is not None:
         return grafana_operator.chart_values(config)
-    persistence: dict = {"enabled": True}  # grafana values.yaml:424-432
-    if config.storage_class:
-        persistence["storageClassName"] = config.storage_class
-    persistence["size"] = config.grafana.storage_size
     out: dict = {
         "admin": {  # v:1376-1380
             "existingSecret": config.secret_name,
             "userKey": GRAFANA_ADMIN_USER_KEY,
             "passwordKey": GRAFANA_ADMIN_PASSWORD_KEY,
         },
-        "persistence": persistence,
-        # A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
-        "deploymentStrategy": {"type": "Recreate"},  # grafana values.yaml:77
-        "resources": config.grafana.resources.to_values(),  # grafana values.yaml:362
-        # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
-        "sidecar": {"datasources": {"enabled": True}},  # v:1462
     }
+    if profile.grafana_stateless(config):
+        # Dashboards and datasources come from Git (the sidecars), the rest from spec.grafana.database:
+        # nothing to keep on a volume, so a node loss does not strand Grafana on it (docs/ha.md).
+        out["persistence"] = {"enabled": False}
+        out["deploymentStrategy"] = {"type": "RollingUpdate"}  # grafana values.yaml:77
+    else:
+        persistence: dict = {"enabled": True}  # grafana values.yaml:424-432
+        if config.storage_class:
+            persistence["storageClassName"] = config.storage_class
+        persistence["size"] = config.grafana.storage_size
+        out["persistence"] = persistence
+        # A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+        out["deploymentStrategy"] = {"type": "Recreate"}  # grafana values.yaml:77
+    out.update(
+        {
+            "resources": config.grafana.resources.to_values(),  # grafana values.yaml:362
+            # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
+            "sidecar": {"datasources": {"enabled": True}},  # v:1462
+        }
+    )
     if config.dashboards.enabled:
         # Our dashboard ConfigMaps name their folder in this annotation (grafana values.yaml:1126-1128, 1200).
         out["sidecar"]["dashboards"] = {
@@ -168,5 +177,6 @@ def values(config: Config) -> dict:
 
 def resources(config: Config) -> list[dict]:
     """The HelmRelease; the chart's CRDs are created and replaced on install and upgrade."""
-    merged = deep_merge(deep_merge(values(config), profile.kube_prometheus_stack(config)), config.values[CHART])
+    merged = deep_merge(values(config), privilege.kube_prometheus_stack(config))
+    merged = deep_merge(deep_merge(merged, profile.kube_prometheus_stack(config)), config.values[CHART])
     return [helm_release(config, CHART, merged, crds=True)]

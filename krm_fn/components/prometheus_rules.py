@@ -7,7 +7,7 @@ Prometheus unchanged.
 
 from __future__ import annotations
 
-from krm_fn.components import flux_operator
+from krm_fn.components import flux_operator, thanos_rules
 from krm_fn.config import Config
 
 FLUX_NOT_READY_FOR = "10m"
@@ -197,8 +197,11 @@ def _log_path_rules(config: Config) -> dict:
 
 def rules_map(config: Config) -> dict:
     """key -> PrometheusRule spec; the chart names each rule object kube-prometheus-stack-<key>."""
-    return {
+    out = {
         "flux-rules": flux_operator.rules(config) if flux_operator.enabled(config) else _flux_rules(config),
         "cert-manager-rules": _cert_manager_rules(),
         "log-path-rules": _log_path_rules(config),
     }
+    if config.topology.thanos:
+        out["thanos-rules"] = thanos_rules.rules(config)
+    return out
