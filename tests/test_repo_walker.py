@@ -484,3 +484,32 @@ def test_a_parents_patches_of_its_kustomizations_change_their_substitution(tmp_p
     config = next(i for i in group.items if i.kind == "ConfigMap")
     assert config.name == "echo"
     assert config.obj["data"]["TZ"] == ("${TZ:=UTC}" if open_ended else "UTC")
+
+
+@pytest.mark.parametrize("extra", [False, True])
+def test_a_kustomization_gathering_only_what_flux_builds_apart_is_no_not_built_warning(tmp_path: Path, extra: bool):
+    """`observability-fn render --output rendered` writes rendered/kustomization.yaml over stack/ and
+    monitors/, which its Flux guide syncs with two Kustomizations: nothing of it is lost. One more
+    entry that nothing builds is still reported."""
+    ks = "---".join(
+        FLUX_KS.format(name=name, path=f"./rendered/{name}", kind="GitRepository", source="flux-system")
+        for name in ("stack", "monitors")
+    )
+    files = {
+        "clusters/home/flux-system/gotk-sync.yaml": FLUX_KS.format(
+            name="flux-system", path="./clusters/home", kind="GitRepository", source="flux-system"
+        ),
+        "clusters/home/observability.yaml": ks,
+        "rendered/kustomization.yaml": "resources: [stack, monitors]\n",
+        "rendered/stack/kustomization.yaml": "resources: [a.yaml]\n",
+        "rendered/stack/a.yaml": CM.format(name="a"),
+        "rendered/monitors/kustomization.yaml": "resources: [b.yaml]\n",
+        "rendered/monitors/b.yaml": CM.format(name="b"),
+    }
+    if extra:
+        files["rendered/kustomization.yaml"] = "resources: [stack, monitors, c.yaml]\n"
+        files["rendered/c.yaml"] = CM.format(name="c")
+    put(tmp_path, files)
+    found = [r for r in results(tmp_path) if r[0] == "not-built"]
+    unbuilt = {"c.yaml", "kustomization.yaml"} if extra else set()
+    assert {r[2] for r in found} == unbuilt and {r[:2] for r in found} <= {("not-built", "warning")}

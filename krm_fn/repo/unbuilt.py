@@ -14,7 +14,7 @@ import os
 import re
 
 from krm_fn import rules
-from krm_fn.repo.kustomization import FILE_NAMES, kustomization_file
+from krm_fn.repo.kustomization import FILE_NAMES, is_remote, kustomization_file
 from krm_fn.repo.objects import head
 from krm_fn.repo.reader import Reader
 from krm_fn.results import Location, Severity
@@ -25,6 +25,8 @@ _API_VERSION = re.compile(r"v1|[^/\s]+/[^/\s]+")  # Kubernetes' (a Talos config'
 # Configuration files written like objects but read by a tool or a node, never applied to a cluster
 # (kubeadm's ClusterConfiguration, an API server audit Policy, kind's and k3d's cluster files, a Kptfile).
 CONFIG_GROUPS = frozenset({"kubeadm.k8s.io", "audit.k8s.io", "kind.x-k8s.io", "k3d.io", "kpt.dev", "talos.dev"})
+GATHERING = "kustomizations listing only what Flux Kustomizations build apart"
+_GATHERING_KEYS = frozenset({"apiVersion", "kind", "metadata", "resources"})
 
 
 def is_kubernetes(path: str, reader: Reader) -> bool:
@@ -64,6 +66,9 @@ def report(files: list[str], reader: Reader, bases: list[str]) -> None:
         if os.path.basename(path) not in FILE_NAMES and not is_kubernetes(path, reader):
             reader.skip(NOT_OBJECTS)
             continue
+        if os.path.basename(path) in FILE_NAMES and _gathers_only_built(path, reader):
+            reader.skip(GATHERING)
+            continue
         kfile = _built_kustomization_above(path, reader)
         if kfile is not None:
             by_kustomization.setdefault(kfile, []).append(path)
@@ -73,6 +78,26 @@ def report(files: list[str], reader: Reader, bases: list[str]) -> None:
         _not_listed(kfile, paths, reader, built)
     for unit, paths in sorted(by_directory.items()):
         _not_reached(unit, paths, reader)
+
+
+def _gathers_only_built(kfile: str, reader: Reader) -> bool:
+    """A kustomization of nothing but `resources`, each a file or a kustomization some Flux build read:
+    nothing of it is lost when nothing builds it. `observability-fn render --output` writes one over
+    stack/ and monitors/, which its Flux guide syncs with two Kustomizations, the second after the first."""
+    data = reader.kustomization(kfile)
+    if not isinstance(data, dict) or data.get("kind") == "Component" or not set(data) <= _GATHERING_KEYS:
+        return False
+    resources = data.get("resources")
+    if not isinstance(resources, list) or not resources:
+        return False
+    directory = os.path.dirname(kfile)
+    for entry in resources:
+        if not isinstance(entry, str) or is_remote(entry):
+            return False
+        target = os.path.normpath(os.path.join(directory, entry))
+        if target not in reader.visited and kustomization_file(target) not in reader.visited:
+            return False
+    return True
 
 
 def _built_kustomization_above(path: str, reader: Reader) -> str | None:
