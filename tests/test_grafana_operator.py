@@ -12,6 +12,7 @@ from krm_fn import components, validation
 from krm_fn import config as config_model
 from krm_fn.checks.grafana_operator import check_grafana_operator, service_of
 from krm_fn.checks.route_backend import check_backends
+from krm_fn.checks.topology import check_topology
 from krm_fn.components.secret import required_keys
 from krm_fn.verify import checks as verify_checks
 from krm_fn.verify.kube import KubeError
@@ -117,6 +118,24 @@ def test_the_ha_profile_points_the_prometheus_datasource_at_thanos_query(loki: d
     (source,) = [o for o in of_kind(objects, "GrafanaDatasource") if o["metadata"]["name"] == "loki"]
     assert source["spec"]["datasource"]["url"] == loki_url
     assert "sidecar" not in kps_values(objects)["grafana"]
+
+
+def test_the_charts_grafana_settings_do_not_apply_to_the_instance():
+    """spec.grafana.replicas and .database size the chart's Grafana, which is off: no values for it, no
+    database key to read, no ha-topology finding about it, no Grafana Deployment for verify to wait for,
+    and no Role for the chart Grafana's sidecars (least privilege: krm_fn/components/privilege.py)."""
+    config = ha_operator_config(nodes=1)
+    config["spec"]["grafana"].update(replicas=3, database={"urlKey": "grafana-database-url"})
+    loaded = load(config)
+    objects = components.generate(loaded)
+    grafana = kps_values(objects)["grafana"]
+    assert not {"replicas", "envValueFrom", "persistence", "rbac", "sidecar"} & set(grafana)
+    assert "grafana-database-url" not in required_keys(loaded)
+    assert not [o for o in objects if o["kind"] in ("Role", "RoleBinding")]
+    topology = [r for r in rule_run(check_topology, config=config) if r.field.startswith("spec.grafana")]
+    assert topology == []
+    assert "Grafana" not in [w.what for w in Expected(loaded).workloads]
+    assert "Grafana" in [w.what for w in Expected(load(protected_config())).workloads]
 
 
 def test_the_instance_keeps_its_own_admin_login():

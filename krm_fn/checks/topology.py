@@ -70,7 +70,9 @@ def check_topology(ctx: CheckContext) -> Iterator[Result]:
             f"Loki SimpleScalable is {loki_scalable.REMOVAL}: move to spec.loki.mode: Monolithic, which keeps "
             "the same bucket (docs/ha.md, From SimpleScalable to Monolithic)",
         )
-    if topology.grafana_replicas > 1 and config.grafana_database is None:
+    # In grafana-operator mode the chart's Grafana is off: spec.grafana.replicas and .database do not apply.
+    chart_grafana = config.grafana_operator is None
+    if chart_grafana and topology.grafana_replicas > 1 and config.grafana_database is None:
         yield finding(
             Severity.WARNING,
             "spec.grafana.replicas",
@@ -99,8 +101,9 @@ def check_topology(ctx: CheckContext) -> Iterator[Result]:
     spread = [
         ("spec.prometheus.replicas", topology.prometheus_replicas, "Prometheus"),
         ("spec.alertmanager.replicas", topology.alertmanager_replicas, "Alertmanager"),
-        ("spec.grafana.replicas", topology.grafana_replicas, "Grafana"),
     ]
+    if chart_grafana:
+        spread.append(("spec.grafana.replicas", topology.grafana_replicas, "Grafana"))
     if topology.thanos:
         spread += [
             ("spec.nodes", thanos.QUERY_REPLICAS, "Thanos Query"),

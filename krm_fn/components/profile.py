@@ -47,7 +47,7 @@ def secret_keys(config: Config) -> dict[str, str]:
         keys[OBJSTORE_SECRET_ACCESS_KEY] = "Loki's S3 secret key (spec.objectStorage), read as an environment variable"
     if config.topology.thanos:
         keys[THANOS_OBJSTORE_KEY] = "Thanos' object store configuration (spec.thanos.enabled)"
-    if config.grafana_database:
+    if config.grafana_database and config.grafana_operator is None:  # operator mode: your instance's database
         keys[config.grafana_database.url_key] = "Grafana's shared database URL (spec.grafana.database.urlKey)"
     return keys
 
@@ -83,6 +83,8 @@ def _anti_affinity(config: Config, replicas: int) -> str:
 def _grafana(config: Config) -> dict:
     topology = config.topology
     out: dict = {}
+    if config.grafana_operator is not None:  # the chart's Grafana is off; your instance sets its own
+        return out
     if config.grafana_database:
         out["envValueFrom"] = {
             GRAFANA_DATABASE_ENV: {"secretKeyRef": {"name": config.secret_name, "key": config.grafana_database.url_key}}
