@@ -1,5 +1,6 @@
 """Properties over generated configs of the operator modes: every combination renders objects valid for
-the vendored CRDs and known to the charts, the ExternalSecret covers exactly the keys the stack reads,
+the vendored CRDs and known to the charts, the ExternalSecret covers exactly the keys the stack reads
+(Alertmanager's key volume among them), the chart's Grafana gets no sidecar Role in operator mode,
 and the silences rule agrees with a plain reading of the alerts the stack defines."""
 
 from __future__ import annotations
@@ -71,7 +72,17 @@ def config_of(spec: dict) -> dict:
 def test_every_combination_renders_valid_objects_the_charts_know(spec: dict):
     loaded, errors = config_model.load(config_of(spec))
     assert loaded is not None, [e.message for e in errors]
-    for obj in components.generate(loaded):
+    generated = components.generate(loaded)
+    (kps,) = [o for o in generated if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"]
+    values = kps["spec"]["values"]
+    # Alertmanager mounts keys of the stack Secret the stack reads, whoever makes it (External Secrets or you).
+    for volume in values["alertmanager"]["alertmanagerSpec"].get("volumes", []):
+        assert volume["secret"]["secretName"] == loaded.secret_name
+        assert {item["key"] for item in volume["secret"]["items"]} <= set(required_keys(loaded))
+    if loaded.grafana_operator is not None:  # the chart's Grafana is off: no sidecar Role, no values for it
+        assert not [o for o in generated if o["kind"] in ("Role", "RoleBinding")]
+        assert values["grafana"]["enabled"] is False and "rbac" not in values["grafana"]
+    for obj in generated:
         if obj["apiVersion"].startswith(OPERATOR_GROUPS):
             assert list(validation.validate(obj, loaded.kubernetes_version)) == [], obj["kind"]
         if obj["kind"] == "HelmRelease":
@@ -80,6 +91,7 @@ def test_every_combination_renders_valid_objects_the_charts_know(spec: dict):
         if obj["kind"] == "ExternalSecret":
             secret = loaded.external_secret
             assert secret is not None
+            assert obj["spec"]["target"]["name"] == loaded.secret_name
             written = [d["secretKey"] for d in obj["spec"]["data"]]
             wanted = [k for k in required_keys(loaded) if secret.source(k) is not None]
             assert written == wanted
