@@ -50,8 +50,9 @@ def _single_binary(config: Config) -> dict:
         "whenScaled": "Retain",
         "size": config.loki.storage_size,  # v:1554
     }
-    if config.storage_class:
-        persistence["storageClass"] = config.storage_class  # v:1560 (storageClass, not storageClassName)
+    storage_class = config.storage_class_of(config.loki)
+    if storage_class:
+        persistence["storageClass"] = storage_class  # v:1560 (storageClass, not storageClassName)
     return {
         "replicas": 1,  # v:1456 defaults to 0; more than 1 fails with filesystem storage
         "resources": config.loki.resources.to_values(),

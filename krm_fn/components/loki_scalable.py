@@ -55,8 +55,9 @@ def _target(config: Config, persistent: bool) -> dict:
     }
     if persistent:
         persistence: dict = {"size": config.loki.storage_size}  # the write WAL; the backend's compactor
-        if config.storage_class:
-            persistence["storageClass"] = config.storage_class
+        storage_class = config.storage_class_of(config.loki)
+        if storage_class:
+            persistence["storageClass"] = storage_class
         out["persistence"] = persistence
     return out
 
