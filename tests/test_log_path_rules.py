@@ -76,7 +76,7 @@ CASES = {
             alert(
                 {"namespace": NS, "pod": "alloy-a"},
                 "Alloy alloy-a has unhealthy components",
-                f"1 component(s) of Alloy pod {NS}/alloy-a are not healthy: its node's logs may not be shipped. "
+                f"1 component(s) of Alloy pod {NS}/alloy-a are not healthy: the logs it tails may not be shipped. "
                 "Open the Alloy UI (component graph) or its logs for the error.",
             )
         ],

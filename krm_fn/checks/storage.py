@@ -26,12 +26,12 @@ DOCS = "docs/operations/storage.md"
 _DATA = {
     "prometheus": (
         "Prometheus' TSDB",
-        "Prometheus does not support NFS for its local storage (\"unrecoverable corruptions may happen\", "
+        'Prometheus does not support NFS for its local storage ("unrecoverable corruptions may happen", '
         "prometheus.io/docs/prometheus/latest/storage)",
     ),
     "loki": (
         "Loki's index, chunks and WAL",
-        "Loki's docs call shared filesystems \"likely going to be a bad experience\" (its memory-mapped "
+        'Loki\'s docs call shared filesystems "likely going to be a bad experience" (its memory-mapped '
         "TSDB index and WAL)",
     ),
 }

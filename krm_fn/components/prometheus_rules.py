@@ -162,7 +162,7 @@ def _log_path_rules(config: Config) -> dict:
             'sum by (namespace, pod) (alloy_component_controller_running_components{health_type!="healthy"}) > 0',
             "Alloy {{ $labels.pod }} has unhealthy components",
             "{{ $value }} component(s) of Alloy pod {{ $labels.namespace }}/{{ $labels.pod }} are not healthy: "
-            "its node's logs may not be shipped. Open the Alloy UI (component graph) or its logs for the error.",
+            "the logs it tails may not be shipped. Open the Alloy UI (component graph) or its logs for the error.",
         ),
         _warning(
             "AlloyLokiEntriesDropped",
