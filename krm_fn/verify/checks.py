@@ -206,13 +206,10 @@ def heartbeat(kube: Kube, expected: Expected) -> list[Check]:
         f"check the URL in Secret {expected.config.secret_name} key {key} (docs/operations/heartbeat.md)"
     )
     window = HEARTBEAT_WINDOW
+    requests = 'alertmanager_notification_requests{}_total{{integration="webhook"}}'
     try:
-        sent = _prometheus_value(
-            kube, expected, f'sum(increase(alertmanager_notification_requests_total{{integration="webhook"}}[{window}]))'
-        )
-        failed = _prometheus_value(
-            kube, expected, f'sum(increase(alertmanager_notification_requests_failed_total{{integration="webhook"}}[{window}]))'
-        )
+        sent = _prometheus_value(kube, expected, f"sum(increase({requests.format('')}[{window}]))")
+        failed = _prometheus_value(kube, expected, f"sum(increase({requests.format('_failed')}[{window}]))")
     except KubeError as err:
         return _failed_call(name, err, advice)
     if sent < 0.5:
