@@ -33,8 +33,8 @@ def test_single_node_totals_add_up():
     lines = proc.stdout.decode().splitlines()
     assert lines[0].startswith("profile single-node")
     total = next(line for line in lines if line.startswith("total"))
-    # 100m+10m+50m+10m+10m+50m+20m of CPU; 256+32+128+32+32+256+128 Mi of memory
-    assert total.split() == ["total", "7", "250m", "864Mi", "-", "1984Mi"]
+    # 100m+10m+50m+10m+10m+50m+20m of CPU; 512+32+128+32+32+256+128 Mi of memory
+    assert total.split() == ["total", "7", "250m", "1120Mi", "-", "2496Mi"]
 
 
 def test_ha_counts_replicas_and_daemonsets_per_declared_node():
@@ -44,7 +44,8 @@ def test_ha_counts_replicas_and_daemonsets_per_declared_node():
     assert rows["prometheus"][1:3] == ["2", "200m"]
     assert rows["alertmanager"][1] == "3"
     assert rows["loki-write"][1:4] == ["3", "150m", "768Mi"]
-    assert rows["alloy"][3] == "3"  # "alloy (per node)": 3 nodes
+    assert rows["alloy"][1] == "2"  # a StatefulSet: two clustered replicas, whatever the nodes
+    assert rows["node-exporter"][3] == "3"  # "node-exporter (per node)": 3 nodes
     assert rows["thanos-compactor"][1] == "1"
     assert "not sized by the function (chart defaults): loki-gateway" in proc.stdout.decode()
 
