@@ -291,7 +291,8 @@ def test_no_logs_in_loki(stack, tmp_path):
     assert result.returncode == 1
     assert line(result.stdout, "✗ Loki logs from monitoring") == (
         "✗ Loki logs from monitoring: no log lines in the last 10 minutes\n"
-        "    → kubectl -n monitoring logs ds/alloy | grep -i error; kubectl -n monitoring logs statefulset/loki"
+        "    → kubectl -n monitoring logs statefulset/alloy | grep -i error; "
+        "kubectl -n monitoring logs statefulset/loki"
     )
 
 

@@ -328,7 +328,7 @@ def loki_logs(kube: Kube, expected: Expected) -> list[Check]:
     svc = expected.loki
     ns = expected.namespace
     name = f"Loki logs from {ns}"
-    advice = f"kubectl -n {ns} logs ds/alloy | grep -i error; kubectl -n {ns} logs statefulset/loki"
+    advice = f"kubectl -n {ns} logs statefulset/alloy | grep -i error; kubectl -n {ns} logs statefulset/loki"
     query = quote(f'sum(count_over_time({{namespace="{ns}"}}[10m]))')
     try:
         answer = kube.get(service_proxy(ns, svc.name, svc.port, "/loki/api/v1/query", f"query={query}"))
@@ -351,7 +351,7 @@ def alloy_components(kube: Kube, expected: Expected) -> list[Check]:
     svc = expected.alloy
     ns = expected.namespace
     name = "Alloy components"
-    advice = f"kubectl -n {ns} port-forward ds/alloy {svc.port}, then open http://localhost:{svc.port}"
+    advice = f"kubectl -n {ns} port-forward statefulset/alloy {svc.port}, then open http://localhost:{svc.port}"
     try:
         answer = kube.get(service_proxy(ns, svc.name, svc.port, "/api/v0/web/components"))
     except KubeError as err:
