@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socketserver
 import ssl
 import subprocess
@@ -252,3 +253,21 @@ def get_alerts(am: Alertmanager, *matchers: str) -> list[dict]:
     query = urllib.parse.urlencode([("filter", m) for m in matchers])
     with DIRECT.open(f"{am.url}/api/v2/alerts?{query}", timeout=10) as response:
         return json.load(response)
+
+
+# --- the silence link of a push -------------------------------------------------------------------
+
+FILTER = re.compile(r'^\{(?P<body>[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(, [a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*)\}$')
+PREFIX = "/#/silences/new?filter="
+
+
+def silence_matchers(url: str, external_url: str) -> dict[str, str] | None:
+    """The label matchers of a silence link, as Alertmanager's UI reads its filter; None for the bare form."""
+    if url == f"{external_url}/#/silences/new":
+        return None
+    assert url.startswith(external_url + PREFIX), url
+    text = urllib.parse.unquote_plus(url[len(external_url + PREFIX) :])
+    match = FILTER.match(text)
+    assert match, f"not a whole filter: {text!r}"
+    pairs = [part.split("=", 1) for part in match["body"].split(", ")]
+    return {name: value[1:-1] for name, value in pairs}

@@ -8,8 +8,6 @@ promtool comes from the same suite. Both are installed into .tools/bin by script
 from __future__ import annotations
 
 import json
-import re
-import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from hypothesis import strategies as st
 
 from krm_fn.components import alerting
 from krm_fn.components.common import deep_merge
+from tests import alertmanager_harness as harness
 from tests.helpers import UPSTREAM, config_with, default_config, load, promtool_test, rule_groups
 from tests.helpers import run_tool as run
 from tests.tools import tool
@@ -516,22 +515,6 @@ def test_ready_unknown_delay_is_configurable(tmp_path: Path):
 
 # --- the silence link: at most 512 characters, always a whole filter ------------------------------
 
-FILTER = re.compile(r'^\{(?P<body>[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(, [a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*)\}$')
-PREFIX = "/#/silences/new?filter="
-
-
-def silence_matchers(url: str, external_url: str) -> dict[str, str] | None:
-    """The label matchers of a silence link, as Alertmanager's UI reads its filter; None for the bare form."""
-    if url == f"{external_url}/#/silences/new":
-        return None
-    assert url.startswith(external_url + PREFIX), url
-    text = urllib.parse.unquote_plus(url[len(external_url + PREFIX) :])
-    match = FILTER.match(text)
-    assert match, f"not a whole filter: {text!r}"
-    pairs = [part.split("=", 1) for part in match["body"].split(", ")]
-    return {name: value[1:-1] for name, value in pairs}
-
-
 k8s_name = st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?\Z", fullmatch=True)
 label_sets = st.fixed_dictionaries(
     {"alertname": st.sampled_from(["KubePodCrashLooping", "NodeFilesystemAlmostOutOfSpace", "X" * 120])},
@@ -557,6 +540,6 @@ def test_every_silence_link_fits_pushover_and_is_a_whole_filter(tmp_path: Path, 
     data["externalURL"] = external_url
     url = render(tmp_path, pushover_of("pushover-warning")["url"], data)
     assert len(url) <= alerting.PUSHOVER_URL_MAX
-    matchers = silence_matchers(url, external_url)
+    matchers = harness.silence_matchers(url, external_url)
     assert matchers is not None and matchers["alertname"] == labels["alertname"]
     assert all(labels[name] == value for name, value in matchers.items())  # it silences this alert

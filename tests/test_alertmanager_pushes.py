@@ -23,7 +23,6 @@ from tests import alertmanager_harness as harness
 from tests import kps_firing
 from tests.helpers import REPO, UPSTREAM, config_with
 from tests.helpers import run_tool as run
-from tests.test_alerting_real_tools import silence_matchers
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
@@ -160,7 +159,7 @@ def test_every_silence_link_fits_and_opens_a_filter_alertmanager_matches_to_the_
     _, am, stand_in, _ = run_stack
     (push,) = push_titled(stand_in, f"[cloudlab] {alertname}")
     assert len(push["url"]) <= alerting.PUSHOVER_URL_MAX
-    matchers = silence_matchers(push["url"], EXTERNAL_URL)
+    matchers = harness.silence_matchers(push["url"], EXTERNAL_URL)
     assert matchers and matchers["alertname"] == alertname
     # Alertmanager parses each matcher of the filter, and they select exactly this alert.
     found = harness.get_alerts(am, *(f'{name}="{value}"' for name, value in matchers.items()))
@@ -170,7 +169,7 @@ def test_every_silence_link_fits_and_opens_a_filter_alertmanager_matches_to_the_
 def test_the_silence_link_of_a_flux_event_names_the_object(run_stack):
     _, am, stand_in, _ = run_stack
     (push,) = push_titled(stand_in, "[cloudlab] Kustomization")
-    matchers = silence_matchers(push["url"], EXTERNAL_URL)
+    matchers = harness.silence_matchers(push["url"], EXTERNAL_URL)
     assert matchers == {
         "alertname": "FluxKustomizationReconciliationFailed",
         "namespace": "flux-system",

@@ -99,10 +99,11 @@ def test_prometheus_spec_from_the_config():
     }
 
 
-def test_prometheus_defaults_are_the_seed_values():
+def test_prometheus_defaults_are_the_seed_values_and_the_measured_memory():
     spec = kps_values()["prometheus"]["prometheusSpec"]
     assert spec["retention"] == "7d"
-    assert spec["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
+    # docs/operations/sizing.md: 380 MiB for 66k series after 8 minutes with the real Prometheus
+    assert spec["resources"] == {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
     assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"] == {"requests": {"storage": "10Gi"}}
     assert spec["retentionSize"] == "8704MB"  # 85% of 10Gi
 
