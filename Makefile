@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv which python3 2>/dev/null || command -v python3)
 
-.PHONY: install dev test unit lint format tools docker-up docker-down golden gen charts bench bench-check render clean
+.PHONY: install dev test unit lint format tools docker-up docker-down golden rendered chart-cache gen charts bench bench-check render clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ render: install  ## the stack of the default config
 
 golden: $(VENV)/.installed  ## regenerate tests/golden after a deliberate output change (review the diff)
 	scripts/update-golden.sh
+
+chart-cache: $(VENV)/.installed  ## lay out the chart releases tests/rendered names, from fetched upstream repositories (MIRRORS=dir)
+	$(PY) scripts/chart-cache.py $(if $(MIRRORS),--mirrors $(MIRRORS))
+
+rendered: $(VENV)/.installed tools  ## re-render tests/rendered through helm after `make golden` (CHARTS=dir, default .charts)
+	$(PY) scripts/update-rendered.py $(if $(CHARTS),--charts $(CHARTS))
 
 gen: $(VENV)/.installed  ## regenerate every derived data file from third_party/upstream
 	$(PY) scripts/gen_flux_metrics.py

