@@ -126,13 +126,16 @@ def test_a_component_storage_class_beats_the_stack_one():
 
 
 def test_homelab_noise_default_alerts_are_off_and_can_be_turned_back_on():
-    assert kps_values()["defaultRules"]["disabled"] == {
+    rules = kps_values()["defaultRules"]
+    assert rules["disabled"] == {
         "KubeCPUOvercommit": True,
         "KubeMemoryOvercommit": True,
         "KubeClientCertificateExpiration": True,
-        "KubeAPIErrorBudgetBurn": True,
     }
-    assert "disabled" not in kps_values(config_with(alerting={"disabledRules": []}))["defaultRules"]
+    # the only alert of its group: the group's switch, so no group is left with `rules: null`
+    assert rules["rules"]["kubeApiserverSlos"] is False
+    back_on = kps_values(config_with(alerting={"disabledRules": []}))["defaultRules"]
+    assert "disabled" not in back_on and "kubeApiserverSlos" not in back_on["rules"]
 
 
 def test_one_prometheus_block_holds_everything():

@@ -168,9 +168,23 @@ def control_plane(config: Config) -> dict:
     return out
 
 
+# Alerts that are a whole rule group of the chart: disabled by name they would leave the group with
+# `rules: null` (kube-prometheus-stack templates/prometheus/rules-1.14/kube-apiserver-slos.yaml), so
+# the group's own switch turns them off (v:174-201).
+WHOLE_GROUPS = {"KubeAPIErrorBudgetBurn": "kubeApiserverSlos"}
+
+
 def default_rules(config: Config) -> dict:
     """The chart's default alerts turned off by name (docs/operations/alerts.md): `defaultRules.disabled` (v:312)."""
-    return {"disabled": dict.fromkeys(config.alerting.disabled_rules, True)} if config.alerting.disabled_rules else {}
+    names = config.alerting.disabled_rules
+    out: dict = {}
+    groups = {WHOLE_GROUPS[name]: False for name in names if name in WHOLE_GROUPS}
+    if groups:
+        out["rules"] = groups
+    by_name = [name for name in names if name not in WHOLE_GROUPS]
+    if by_name:
+        out["disabled"] = dict.fromkeys(by_name, True)
+    return out
 
 
 def _kube_state_metrics(config: Config) -> dict:
