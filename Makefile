@@ -46,14 +46,16 @@ chart-cache: $(VENV)/.installed  ## lay out the chart releases tests/rendered na
 
 rendered: $(VENV)/.installed tools  ## re-render tests/rendered through helm after `make golden` (CHARTS=dir, default .charts)
 	$(PY) scripts/update-rendered.py $(if $(CHARTS),--charts $(CHARTS))
+	$(PY) scripts/gen_chart_crd_schemas.py $(if $(CHARTS),--charts $(CHARTS))
 
 gen: $(VENV)/.installed  ## regenerate every derived data file from third_party/upstream
 	$(PY) scripts/gen_flux_metrics.py
 	$(PY) scripts/gen_chart_paths.py
 	$(PY) scripts/gen_crd_schemas.py
 
-charts: $(VENV)/.installed-test  ## learn the newest chart releases from fetched upstream repositories (MIRRORS=dir)
-	$(PY) scripts/update-charts.py $(if $(MIRRORS),--mirrors $(MIRRORS))
+charts: $(VENV)/.installed-test  ## learn the published chart releases from fetched upstream repositories (MIRRORS=dir)
+	$(PY) scripts/update-charts.py $(if $(MIRRORS),--mirrors $(MIRRORS)); status=$$?; \
+	$(PY) scripts/charts_table.py --write; exit $$status
 
 bench: $(VENV)/.installed  ## time the function against kpt's floor (see bench/README.md)
 	$(PY) bench/run.py

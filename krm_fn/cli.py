@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # start-up budget: docs/startup.md
     import argparse
 
-COMMANDS = ("render", "check", "verify", "schema", "install-plugin", "version")
+COMMANDS = ("render", "check", "verify", "diff", "schema", "install-plugin", "version")
 
 
 def _write(outcome) -> int:
@@ -97,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--dns", action="store_true", help="also resolve every HTTPRoute hostname")
     verify.add_argument("--send-test-alert", action="store_true", help="post one warning-level test alert")
     verify.add_argument("--format", choices=("text", "json"), default="text", dest="output_format")
+
+    diff = sub.add_parser(
+        "diff", help="what changes in the cluster between two renders (e.g. `render --through-helm` of two branches)"
+    )
+    diff.add_argument("old", metavar="OLD", help="the base render (multi-document YAML)")
+    diff.add_argument("new", metavar="NEW", help="the new render")
+    diff.add_argument("--output", choices=("text", "markdown"), default="text", help="markdown: a pull-request comment")
 
     sub.add_parser("schema", help="print the ObservabilityConfig JSON Schema")
 
@@ -206,6 +213,10 @@ def _main(argv: list[str]) -> int:
         return _write(
             verify.run(args.config, args.context, args.kubectl, args.dns, args.send_test_alert, args.output_format)
         )
+    if args.command == "diff":
+        from krm_fn import diff
+
+        return _write(diff.run(args.old, args.new, args.output))
     if args.command == "install-plugin":
         from krm_fn import plugin
 

@@ -35,10 +35,17 @@ def run(paths: list[str], charts: list[str], helm_path: str | None, offline: boo
         return Outcome("", f"observability-fn render: {err}\n", 1)
     except Failed as failed:
         return Outcome("", stderr_lines(failed.results), 1)
-    parts = [document(item, header=False) for item in items if item.kind not in FLUX_HELM_KINDS]
+    own = [document(item, header=False) for item in items if item.kind not in FLUX_HELM_KINDS]
+    return Outcome(compose(own, rendered), stderr_lines(results), 0)
+
+
+def compose(own: list[str], rendered: list[helm.RenderedRelease]) -> str:
+    """The output: the stack's own documents, then each HelmRelease's render under a comment naming
+    it and its chart (`observability-fn diff` reads these comments)."""
+    parts = list(own)
     for release in rendered:
         meta = release.release["metadata"]
         header = f"# HelmRelease {meta.get('namespace')}/{meta['name']}: {release.chart}\n"
         body = release.text.lstrip("-\n")
         parts.append(header + body.replace("\n---\n", f"\n---\n# HelmRelease {meta.get('namespace')}/{meta['name']}\n"))
-    return Outcome("---\n".join(parts), stderr_lines(results), 0)
+    return "---\n".join(parts)

@@ -126,8 +126,11 @@ def lay_out(mirrors: Path, chart: str, version: str, target: Path, date: str | N
 
 
 def wanted_releases() -> list[tuple[str, str]]:
-    """Every chart@version the rendered fixtures were made from (their `# chart:` header lines)."""
-    found = set()
+    """Every chart@version the rendered fixtures were made from (their `# chart:` header lines), and
+    the release matrix (scripts/release_matrix.py)."""
+    from scripts.release_matrix import MATRIX
+
+    found = set(MATRIX)
     for path in sorted((REPO / "tests" / "rendered").glob("*/*.yaml")):
         for line in path.read_text().splitlines()[:10]:
             if line.startswith("# chart: "):

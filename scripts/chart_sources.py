@@ -11,6 +11,41 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+# Who publishes charts, and where: `url` is the https Helm repository, whose index.yaml is the
+# `gh-pages` branch of the fetched repository `mirror` (GitHub Pages serves it); `oci` is the OCI
+# registry path the publisher's docs name (a chart is at <oci>/<chart>). A release is what the index
+# lists (scripts/published.py), not a tag: a tag that was never published cannot be installed.
+# Evidence for the OCI paths: docs/reference/published-releases.md.
+PUBLISHERS = {
+    "prometheus-community": {
+        "url": "https://prometheus-community.github.io/helm-charts",
+        "oci": "oci://ghcr.io/prometheus-community/charts",
+        "mirror": "prometheus-community+helm-charts",
+    },
+    "grafana": {
+        "url": "https://grafana.github.io/helm-charts",
+        "oci": "oci://ghcr.io/grafana/helm-charts",
+        "mirror": "grafana+helm-charts",
+    },
+    "grafana-community": {
+        "url": "https://grafana-community.github.io/helm-charts",
+        "oci": "oci://ghcr.io/grafana-community/helm-charts",
+        "mirror": "grafana-community+helm-charts",
+    },
+    "stevehipwell": {
+        "url": "https://stevehipwell.github.io/helm-charts",
+        "oci": "oci://ghcr.io/stevehipwell/helm-charts",
+        "mirror": "stevehipwell+helm-charts",
+    },
+    # No index can be read here, and none is updated: Bitnami stopped publishing its charts to
+    # index.yaml and registry-1.docker.io in October 2025 (bitnami/charts#36310).
+    "bitnami": {
+        "url": "https://charts.bitnami.com/bitnami",
+        "oci": "oci://registry-1.docker.io/bitnamicharts",
+        "mirror": None,
+    },
+}
+
 # chart -> where its releases are tagged, oldest supported first. A chart that moved between
 # repositories has several sources; `max` ends one source where the next begins.
 SOURCES = {
@@ -55,21 +90,29 @@ SOURCES = {
 # Subcharts of kube-prometheus-stack: where each is tagged (the repository in Chart.yaml says who
 # publishes it; grafana moved to grafana-community, which kept the tags of its history).
 SUBCHARTS = {
-    "grafana": {"mirror": "grafana-community+helm-charts", "tag": "grafana-{}", "path": "charts/grafana"},
+    "grafana": {
+        "mirror": "grafana-community+helm-charts",
+        "tag": "grafana-{}",
+        "path": "charts/grafana",
+        "publisher": "grafana-community",
+    },
     "kube-state-metrics": {
         "mirror": "prometheus-community+helm-charts",
         "tag": "kube-state-metrics-{}",
         "path": "charts/kube-state-metrics",
+        "publisher": "prometheus-community",
     },
     "prometheus-node-exporter": {
         "mirror": "prometheus-community+helm-charts",
         "tag": "prometheus-node-exporter-{}",
         "path": "charts/prometheus-node-exporter",
+        "publisher": "prometheus-community",
     },
     "prometheus-windows-exporter": {
         "mirror": "prometheus-community+helm-charts",
         "tag": "prometheus-windows-exporter-{}",
         "path": "charts/prometheus-windows-exporter",
+        "publisher": "prometheus-community",
     },
 }
 

@@ -2,11 +2,13 @@
 """Derive the values paths of every supported chart release, for the `helm-values` rule.
 
 Reads third_party/upstream/charts/releases/<chart>.yaml (every release, written by
-scripts/update-charts.py) with the vendored values.yaml each release points at (and, under each
+scripts/update-charts.py) with the vendored values.yaml each release points at (a member of
+third_party/upstream/charts/values.tar.xz, scripts/values_store.py) (and, under each
 subchart's key, the values of the subchart version its Chart.yaml pins), plus
 krm_fn/charts/freeform.yaml, and writes one compact file per chart, krm_fn/charts/data/<chart>.json:
-the releases, oldest first, each with its publisher, and every known values path with the ranges of
-releases that have it (`0` a value: a scalar or a list, accepted whole; `1` a free-form map,
+the releases, oldest first, each with its publisher, the tags in range never published (the
+`chart-version` check names them), and every known values path with the ranges of releases that
+have it (`0` a value: a scalar or a list, accepted whole; `1` a free-form map,
 anything below it accepted). A map is implied by the paths below it.
 
     scripts/gen_chart_paths.py           # regenerate
@@ -28,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from krm_fn import yaml as yamlio  # noqa: E402 - after the path set-up
+from scripts import values_store  # noqa: E402
 from scripts.generated import sync  # noqa: E402
 
 CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"
@@ -55,9 +58,20 @@ def releases(name: str) -> list[dict]:
     return yaml.safe_load(path.read_text())["releases"] if path.is_file() else []
 
 
+def unpublished(name: str) -> list[list[str]]:
+    """[version, tag, publisher] of each tag in the supported range its publisher never published."""
+    path = RELEASES_DIR / f"{name}.yaml"
+    found = (yaml.safe_load(path.read_text()) or {}).get("unpublished", []) if path.is_file() else []
+    return [[u["version"], u["tag"], u["publisher"]] for u in found]
+
+
 @cache
 def values_tree(relative: str) -> Node:
-    return tree(yamlio.load_one((CHARTS_DIR / relative).read_text()) or {})
+    """The tree of a release's values.yaml: a member of the values store (`values/<chart>/<version>.yaml`)
+    or a file of a vendored chart directory (`thanos-17.6.0/values.yaml`)."""
+    store = values_store.read()
+    text = store[relative] if relative in store else (CHARTS_DIR / relative).read_text()
+    return tree(yamlio.load_one(text) or {})
 
 
 def chart_dir(name: str, version: str) -> Path | None:
@@ -256,6 +270,7 @@ def build(name: str, freeform: dict) -> dict:
         "releases": [[r["version"], r["publisher"]] for r in chart_releases],
         "paths": [[list(path), kind, ranges(found[(path, kind)])] for path, kind in order],
         "moved": [[source, target, ranges(idx)] for (source, target), idx in moved_found.items()],
+        "unpublished": unpublished(name),
     }
 
 

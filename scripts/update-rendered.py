@@ -14,6 +14,10 @@ generate comes with what the cluster gets from it.
 Grafana dashboard JSON bodies (ConfigMap data values over 4 KiB that parse as a dashboard) are
 replaced by their size and sha256: they are most of the bytes and no assertion reads them.
 
+Then the release matrix (scripts/release_matrix.py): the default config at the first and last
+published release of each major of each chart, one fixture per release, kept in
+tests/rendered/matrix/<chart>.tar.xz.
+
 --check renders again and exits 1 when a fixture differs (the chart sources must be at hand).
 """
 
@@ -33,6 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from krm_fn import helm  # noqa: E402
+from scripts import release_matrix  # noqa: E402
 
 GOLDEN = REPO / "tests" / "golden"
 RENDERED = REPO / "tests" / "rendered"
@@ -110,15 +115,35 @@ def render_case(case: Path, chart_dirs: list[Path], helm_bin: str) -> dict[str, 
     releases = [o for o in objects if o not in skipped]
     for rendered in helm.render_stack(releases, kube_version, chart_dirs, helm_bin, cache=None):
         meta = rendered.release["metadata"]
-        header = [
-            f"# helm template of HelmRelease {meta['namespace']}/{meta['name']} in tests/golden/{case.name}/stack.yaml",
-            f"# chart: {rendered.chart.name}@{rendered.chart.version} ({rendered.chart.repository})",
-            f"# helm: {helm_version(helm_bin)}; --kube-version {kube_version}; "
-            f"--api-versions {' '.join(helm.STACK_API_VERSIONS)}",
-            f"# values: sha256 {values_digest(rendered.release)}",
-            "# Written by scripts/update-rendered.py (make rendered); do not edit. Dashboard JSON elided.",
-        ]
-        files[f"{meta['name']}.yaml"] = "\n".join(header) + "\n" + compact(rendered.text)
+        where = f"in tests/golden/{case.name}/stack.yaml"
+        files[f"{meta['name']}.yaml"] = fixture(rendered, where, kube_version, helm_bin)
+    return files
+
+
+def fixture(rendered: helm.RenderedRelease, where: str, kube_version: str, helm_bin: str) -> str:
+    """A fixture's text: the header naming what was rendered and from which values, then the objects."""
+    meta = rendered.release["metadata"]
+    header = [
+        f"# helm template of HelmRelease {meta['namespace']}/{meta['name']} {where}",
+        f"# chart: {rendered.chart.name}@{rendered.chart.version} ({rendered.chart.repository})",
+        f"# helm: {helm_version(helm_bin)}; --kube-version {kube_version}; "
+        f"--api-versions {' '.join(helm.STACK_API_VERSIONS)}",
+        f"# values: sha256 {values_digest(rendered.release)}",
+        "# Written by scripts/update-rendered.py (make rendered); do not edit. Dashboard JSON elided.",
+    ]
+    return "\n".join(header) + "\n" + compact(rendered.text)
+
+
+def render_matrix(chart_dirs: list[Path], helm_bin: str) -> dict[str, str]:
+    """file name -> content, for every release of scripts/release_matrix.py MATRIX."""
+    files = {}
+    for chart, version in release_matrix.MATRIX:
+        objects = release_matrix.stack(chart, version)
+        kube_version = str(release_matrix.config(chart, version)["spec"].get("kubernetesVersion", "1.32"))
+        wanted = [o for o in objects if o.get("kind") != "HelmRelease" or o["metadata"]["name"] == chart]
+        (rendered,) = helm.render_stack(wanted, kube_version, chart_dirs, helm_bin, cache=None)
+        where = f"for the default config with spec.charts.{chart}.version {version}"
+        files[release_matrix.fixture_name(chart, version)] = fixture(rendered, where, kube_version, helm_bin)
     return files
 
 
@@ -156,6 +181,19 @@ def main(argv: list[str] | None = None) -> int:
                 target.mkdir(parents=True, exist_ok=True)
                 (target / name).write_text(new)
             print(f"update-rendered: tests/rendered/{case.name}/{name}")
+    try:
+        matrix = render_matrix(chart_dirs, helm_bin)
+    except helm.HelmError as err:
+        print(f"update-rendered: release matrix: {err}; lay the chart out with scripts/chart-cache.py", file=sys.stderr)
+        return 1
+    existing = release_matrix.fixtures()
+    for name in sorted(set(existing) | set(matrix)):
+        if existing.get(name) != matrix.get(name):
+            stale += 1
+            print(f"update-rendered: {'differs' if args.check else 'rendered'}: matrix/{name}")
+    if not args.check:
+        for path in release_matrix.write(matrix):
+            print(f"update-rendered: {path.relative_to(REPO)}: {path.stat().st_size if path.exists() else 0} bytes")
     if args.check and stale:
         print(f"update-rendered: {stale} fixture(s) differ from a fresh render; run make rendered", file=sys.stderr)
         return 1

@@ -93,7 +93,8 @@ class ClusterState:
                 {"metadata": {"namespace": "flux-system", "name": "monitoring"}, "status": ready()},
             ],
         }
-        secret_volumes = [{"name": "secret-monitoring-secrets", "secret": {"secretName": config.secret_name}}]
+        keys = [{"key": k, "path": k} for k in ("pushover-api-token", "pushover-user-key")]
+        secret_volumes = [{"name": "stack-secret-keys", "secret": {"secretName": config.secret_name, "items": keys}}]
         self.lists[f"/api/v1/namespaces/{ns}/pods?labelSelector=app.kubernetes.io%2Fname%3Dalertmanager"] = {
             "kind": "PodList",
             "items": [

@@ -27,7 +27,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 RENDERED = REPO / "tests" / "rendered"
 GOLDEN = REPO / "tests" / "golden"
-CASES = sorted(p.name for p in RENDERED.iterdir() if p.is_dir())
+# The golden cases (tests/rendered/matrix/ holds the release matrix: matrix_fixture()).
+CASES = sorted(p.name for p in RENDERED.iterdir() if p.is_dir() and (GOLDEN / p.name).is_dir())
 
 
 @functools.cache
@@ -37,8 +38,12 @@ def _load(path: Path) -> tuple[dict, ...]:
 
 def header(case: str, release: str) -> dict[str, str]:
     """The `# key: value` lines at the top of a fixture (chart, helm, values)."""
+    return header_of((RENDERED / case / f"{release}.yaml").read_text())
+
+
+def header_of(text: str) -> dict[str, str]:
     out = {}
-    for line in (RENDERED / case / f"{release}.yaml").read_text().splitlines():
+    for line in text.splitlines():
         if not line.startswith("# "):
             break
         key, _, value = line[2:].partition(": ")
@@ -85,3 +90,50 @@ def find(objects: list[dict], kind: str, name: str | None = None) -> dict:
 
 def of_kind(objects: list[dict], *kinds: str) -> list[dict]:
     return [o for o in objects if o.get("kind") in kinds]
+
+
+# --- the release matrix: the default config at the first and last release of each major ----------
+
+
+@functools.cache
+def _matrix_texts() -> dict[str, str]:
+    from scripts import release_matrix
+
+    return release_matrix.fixtures()
+
+
+def matrix_fixture(chart: str, version: str) -> tuple[dict[str, str], list[dict]]:
+    """The header and the rendered objects (fresh copies) of one release of the matrix."""
+    import copy
+
+    text = _matrix_texts()[f"{chart}-{version}.yaml"]
+    return header_of(text), [copy.deepcopy(d) for d in _parsed(text)]
+
+
+@functools.cache
+def _parsed(text: str) -> tuple[dict, ...]:
+    return tuple(d for d in yaml.safe_load_all(text) if isinstance(d, dict))
+
+
+# --- a chart of our own for plumbing tests (no upstream code) ---------------------------------------
+
+ECHO = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-echo
+  namespace: {{ .Release.Namespace }}
+data:
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+  servicemonitors: {{ .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" | quote }}
+  values: {{ toJson .Values | quote }}
+"""
+
+
+def echo_chart(base: Path, name: str, version: str) -> Path:
+    """A tiny chart of our own, `name` at `version`, whose template echoes what helm was given."""
+    chart = base / f"{name}-{version}" / name
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: {version}\n")
+    (chart / "templates" / "echo.yaml").write_text(ECHO)
+    return chart

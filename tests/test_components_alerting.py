@@ -8,7 +8,7 @@ from __future__ import annotations
 import yaml
 
 from krm_fn import config as config_model
-from krm_fn.components import alerting
+from krm_fn.components import alerting, privilege
 from tests.helpers import UPSTREAM, config_with, default_config, load
 
 KPS_VALUES = UPSTREAM / "charts" / "kube-prometheus-stack-82.18.0" / "values.yaml"
@@ -114,14 +114,18 @@ def test_heartbeat_token_key_sends_a_bearer_token_read_from_the_secret():
             "credentials_file": "/etc/alertmanager/secrets/monitoring-secrets/gatus-token",
         }
     }
+    # the token's key is mounted with the others (a nested *_file)
+    cfg = load(config_with(alerting={"heartbeat": {"tokenKey": "gatus-token"}}))
+    expected = ["gatus-token", "heartbeat-url", "pushover-api-token", "pushover-user-key"]
+    assert privilege.alertmanager_keys(cfg) == expected
 
 
 def test_heartbeat_url_key_names_the_secret_key_and_mounts_the_secret_without_pushover():
     cfg = load(config_with(alerting={"pushover": {"enabled": False}, "heartbeat": {"urlKey": "hc"}}))
     (webhook,) = receiver(alerting.alertmanager_config(cfg), "heartbeat")["webhook_configs"]
     assert webhook["url_file"] == "/etc/alertmanager/secrets/monitoring-secrets/hc"
-    assert alerting.secrets(cfg) == ["monitoring-secrets"]
-    assert alerting.secrets(load(config_with(alerting={"pushover": {"enabled": False}}))) == []
+    assert privilege.alertmanager_keys(cfg) == ["hc"]
+    assert privilege.alertmanager_keys(load(config_with(alerting={"pushover": {"enabled": False}}))) == []
 
 
 def test_a_heartbeat_url_in_the_config_is_an_error_that_says_how_to_move_it():
@@ -211,7 +215,7 @@ def test_pushover_disabled_sends_everything_to_null():
     assert conf["route"]["receiver"] == "null"
     assert [r["name"] for r in conf["receivers"]] == ["null"]
     assert {r["receiver"] for r in conf["route"]["routes"]} == {"null"}
-    assert alerting.secrets(load(config_with(alerting={"pushover": {"enabled": False}}))) == []
+    assert privilege.alertmanager_keys(load(config_with(alerting={"pushover": {"enabled": False}}))) == []
 
 
 def test_pushover_disabled_keeps_the_heartbeat():

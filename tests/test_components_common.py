@@ -66,6 +66,9 @@ def test_seed_names_and_api_versions():
     names = {(o["apiVersion"], o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects}
     assert names == {
         ("v1", "Namespace", None, "obs"),
+        ("v1", "Namespace", None, "obs-node-exporter"),
+        ("rbac.authorization.k8s.io/v1", "Role", "obs", "grafana-sidecar"),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding", "obs", "grafana-sidecar"),
         ("source.toolkit.fluxcd.io/v1", "HelmRepository", "obs", "prometheus-community"),
         ("source.toolkit.fluxcd.io/v1", "HelmRepository", "obs", "grafana"),  # alloy
         ("source.toolkit.fluxcd.io/v1", "HelmRepository", "obs", "grafana-community"),  # loki after 6.55.0

@@ -60,7 +60,12 @@ def test_grafana_sidecar_reads_the_folder_annotation():
     cfg = load(default_config())
     (kps,) = [o for o in components.generate(cfg) if o["metadata"]["name"] == "kube-prometheus-stack"]
     sidecar = kps["spec"]["values"]["grafana"]["sidecar"]["dashboards"]
-    assert sidecar == {"folderAnnotation": "grafana_folder", "provider": {"foldersFromFilesStructure": True}}
+    assert sidecar == {
+        "folderAnnotation": "grafana_folder",
+        "provider": {"foldersFromFilesStructure": True},
+        "resource": "configmap",  # the stack's own namespace, ConfigMaps only (privilege.py)
+        "searchNamespace": "monitoring",
+    }
 
 
 def test_dashboards_can_be_switched_off_or_moved():

@@ -158,24 +158,32 @@ def test_user_monitors_and_rules_are_selected(flag: str):
     assert kps_values()["prometheus"]["prometheusSpec"][flag] is False
 
 
-def test_alertmanager_mounts_the_secret_the_pushover_files_live_in():
+def test_alertmanager_mounts_only_the_keys_the_pushover_files_are():
     config = config_with(secret={"name": "obs-creds"})
     alertmanager = kps_values(config)["alertmanager"]
-    assert alertmanager["alertmanagerSpec"]["secrets"] == ["obs-creds"]
-    assert "secrets" not in alertmanager  # the seed's path, which the chart ignores
-    files = [
+    spec = alertmanager["alertmanagerSpec"]
+    assert "secrets" not in spec and "secrets" not in alertmanager  # no whole Secret; not the seed's ignored path
+    (volume,) = spec["volumes"]
+    assert volume["secret"] == {
+        "secretName": "obs-creds",
+        "items": [{"key": key, "path": key} for key in ("pushover-api-token", "pushover-user-key")],
+    }
+    (mount,) = spec["volumeMounts"]
+    assert mount == {"name": volume["name"], "mountPath": "/etc/alertmanager/secrets/obs-creds", "readOnly": True}
+    files = {
         value
         for receiver in alertmanager["config"]["receivers"]
         for entry in receiver.get("pushover_configs", [])
         for key, value in entry.items()
         if key.endswith("_file")
-    ]
-    assert files and all(f.startswith("/etc/alertmanager/secrets/obs-creds/") for f in files)
+    }
+    assert files == {f"{mount['mountPath']}/{item['path']}" for item in volume["secret"]["items"]}
 
 
 def test_no_secret_mount_when_pushover_is_off():
     config = config_with(alerting={"pushover": {"enabled": False}})
-    assert "secrets" not in kps_values(config)["alertmanager"]["alertmanagerSpec"]
+    spec = kps_values(config)["alertmanager"]["alertmanagerSpec"]
+    assert "secrets" not in spec and "volumes" not in spec and "volumeMounts" not in spec
 
 
 def test_alertmanager_resources_and_storage():
@@ -222,7 +230,7 @@ def test_grafana_volume_on_request_without_the_root_chown():
 def test_node_exporter_resources_under_the_subchart_key():
     config = config_with(nodeExporter={"resources": {"requests": {"cpu": "5m"}}})
     values = kps_values(config)
-    assert values["prometheus-node-exporter"] == {"resources": {"requests": {"cpu": "5m"}}}
+    assert values["prometheus-node-exporter"]["resources"] == {"requests": {"cpu": "5m"}}
     assert "nodeExporter" not in values
 
 
@@ -234,7 +242,8 @@ def test_kube_state_metrics_exports_flux_state_and_keeps_standard_metrics():
     assert {"Kustomization", "HelmRelease", "GitRepository", "HelmRepository", "OCIRepository"} <= kinds
     assert "helmreleases" in ksm["rbac"]["extraRules"][0]["resources"]
     assert ksm["rbac"]["extraRules"][0]["verbs"] == ["list", "watch"]
-    assert "collectors" not in ksm
+    assert {"pods", "deployments", "nodes", "services"} <= set(ksm["collectors"])  # the chart's, but for two
+    assert not {"secrets", "configmaps"} & set(ksm["collectors"])
     assert "custom-resource-state-only" not in json.dumps(ksm)
 
 
@@ -275,7 +284,8 @@ def test_user_overrides_are_deep_merged_last():
     assert spec["retention"] == "30d"  # a scalar is replaced
     assert spec["scrapeInterval"] == "60s"  # a new key is added
     assert spec["resources"]["requests"]["cpu"] == "100m"  # siblings are kept
-    assert values["grafana"]["sidecar"] == {"datasources": {"enabled": True}, "dashboards": {"enabled": False}}
+    assert values["grafana"]["sidecar"]["dashboards"]["enabled"] is False
+    assert values["grafana"]["sidecar"]["datasources"]["enabled"] is True
     assert values["alertmanager"]["alertmanagerSpec"]["secrets"] == ["other"]  # a list is replaced
 
 

@@ -1,23 +1,45 @@
-"""The generated Namespace: Pod Security level node-exporter needs, and the user's labels and annotations."""
+"""The generated Namespaces: the stack's at baseline with the user's labels and annotations, and
+node-exporter's own, at privileged."""
 
 from __future__ import annotations
 
 from krm_fn import components
 from krm_fn import config as config_model
-from krm_fn.components.namespace import ENFORCE_LABEL
-from tests.helpers import config_with, default_config
+from krm_fn.components import kube_prometheus_stack
+from krm_fn.components.namespace import ENFORCE_LABEL, node_exporter_namespace
+from tests.helpers import config_with, default_config, load
 
 
 def namespace(config: dict | None = None) -> dict:
     cfg, errors = config_model.load(config or default_config())
     assert cfg is not None, [e.message for e in errors]
-    (found,) = [o for o in components.generate(cfg) if o["kind"] == "Namespace"]
+    (found,) = [o for o in namespaces(cfg) if o["metadata"]["name"] == cfg.namespace]
     return found
 
 
-def test_default_namespace_enforces_privileged_for_node_exporter():
-    labels = namespace()["metadata"]["labels"]
-    assert labels[ENFORCE_LABEL] == "privileged"
+def namespaces(cfg) -> list[dict]:
+    return [o for o in components.generate(cfg) if o["kind"] == "Namespace"]
+
+
+def test_default_namespace_enforces_baseline_and_node_exporter_gets_its_own_privileged_one():
+    assert namespace()["metadata"]["labels"][ENFORCE_LABEL] == "baseline"
+    cfg = load(config_with(namespace="obs", namespaceMetadata={"podSecurity": "restricted", "labels": {"a": "b"}}))
+    stack, node_exporter = namespaces(cfg)
+    assert stack["metadata"]["labels"][ENFORCE_LABEL] == "restricted"
+    assert node_exporter["metadata"]["name"] == "obs-node-exporter" == node_exporter_namespace(cfg)
+    assert node_exporter["metadata"]["labels"] == {
+        ENFORCE_LABEL: "privileged",
+        "app.kubernetes.io/managed-by": "observability-fn",
+    }
+    assert kube_prometheus_stack.values(cfg)["prometheus-node-exporter"].get("namespaceOverride") is None
+    release = next(o for o in components.generate(cfg) if o["metadata"]["name"] == "kube-prometheus-stack")
+    assert release["spec"]["values"]["prometheus-node-exporter"]["namespaceOverride"] == "obs-node-exporter"
+
+
+def test_a_namespace_too_long_for_node_exporters_is_refused_with_the_reason():
+    ((field, message),) = field_errors({"namespace": "n" * 50})
+    assert field == "spec.namespace" and "node-exporter" in message and "49" in message
+    assert field_errors({"namespace": "n" * 49}) == []
 
 
 def test_user_labels_and_annotations_are_added_and_ours_kept():
@@ -30,15 +52,15 @@ def test_user_labels_and_annotations_are_added_and_ours_kept():
         )
     )["metadata"]
     assert meta["labels"]["team"] == "ops" and meta["labels"]["example.com/tier"] == ""
-    assert meta["labels"][ENFORCE_LABEL] == "privileged"
+    assert meta["labels"][ENFORCE_LABEL] == "baseline"
     assert meta["labels"]["app.kubernetes.io/managed-by"] == "observability-fn"
     assert meta["annotations"]["owner"] == "me@example.com"
     assert meta["annotations"]["observability.catinthehack.ca/config"] == "observability"
 
 
 def test_pod_security_level_can_be_changed_or_left_to_the_cluster():
-    baseline = namespace(config_with(namespaceMetadata={"podSecurity": "baseline"}))
-    assert baseline["metadata"]["labels"][ENFORCE_LABEL] == "baseline"
+    privileged = namespace(config_with(namespaceMetadata={"podSecurity": "privileged"}))
+    assert privileged["metadata"]["labels"][ENFORCE_LABEL] == "privileged"
     none = namespace(config_with(namespaceMetadata={"podSecurity": "none"}))
     assert ENFORCE_LABEL not in none["metadata"]["labels"]
 

@@ -129,6 +129,23 @@ def test_a_version_never_released_is_an_error_naming_the_nearest_known():
     assert "84.0.9 is not a release of the chart; nearest known: 84.0." in message
 
 
+def test_a_tag_never_published_is_not_a_release(monkeypatch):
+    """A version tagged upstream that the publisher's index does not list (the release data's
+    `unpublished`) is an error naming where it would have to be published."""
+    from krm_fn.charts import paths
+
+    data = dict(paths._chart_data("kube-prometheus-stack"))
+    data["unpublished"] = [["84.0.9", "kube-prometheus-stack-84.0.9", "prometheus-community"]]
+    monkeypatch.setattr(paths, "_chart_data", lambda chart: data if chart == "kube-prometheus-stack" else None)
+    (message,) = messages(config_with(charts={"kube-prometheus-stack": {"version": "84.0.9"}}))
+    assert message.startswith(
+        "spec.charts.kube-prometheus-stack.version: kube-prometheus-stack 84.0.9 is not a release: it was tagged "
+        "upstream (kube-prometheus-stack-84.0.9) but never published to https://prometheus-community.github.io/"
+        "helm-charts or oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack, so Flux cannot pull it; "
+        "nearest known: 84.0.0, 84.0.1"
+    ), message
+
+
 def test_a_newer_release_renders_with_a_warning_and_the_newest_knowledge():
     obj = config_with(charts={"kube-prometheus-stack": {"version": "89.0.0"}})
     loaded, results = config.load(obj)

@@ -18,7 +18,19 @@ import pytest
 import yaml
 
 from krm_fn import charts
-from tests.helm_render import CASES, GOLDEN, find, golden, header, of_kind, releases, rendered, unrendered
+from scripts import release_matrix
+from tests.helm_render import (
+    CASES,
+    GOLDEN,
+    find,
+    golden,
+    header,
+    matrix_fixture,
+    of_kind,
+    releases,
+    rendered,
+    unrendered,
+)
 
 GOLDEN_CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
 
@@ -87,18 +99,35 @@ def _alertmanager_config(objects: list[dict]) -> dict:
     return yaml.safe_load(text)
 
 
+def _alertmanager_mounts(am: dict) -> tuple[set[str], set[str]]:
+    """(directories holding a whole Secret, single Secret key files) the alertmanager container sees."""
+    spec = am["spec"]
+    whole = {f"{charts.ALERTMANAGER_SECRETS_DIR}/{name}/" for name in spec.get("secrets", [])}
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    files = set()
+    for mount in spec.get("volumeMounts", []):
+        secret = volumes[mount["name"]].get("secret")
+        if secret is None:
+            continue
+        if "items" in secret:
+            files |= {f"{mount['mountPath']}/{item['path']}" for item in secret["items"]}
+        else:
+            whole.add(f"{mount['mountPath']}/")
+    return whole, files
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_alertmanager_reads_only_files_it_mounts(case: str):
+def test_alertmanager_mounts_exactly_the_secret_keys_it_reads(case: str):
     objects = rendered(case, "kube-prometheus-stack")
-    am = find(objects, "Alertmanager")
-    mounted = {f"{charts.ALERTMANAGER_SECRETS_DIR}/{name}/" for name in am["spec"].get("secrets", [])}
-    files = []
+    whole, mounted = _alertmanager_mounts(find(objects, "Alertmanager"))
+    assert not whole, f"Alertmanager mounts whole Secrets at {sorted(whole)}"
+    files = set()
     for receiver in _alertmanager_config(objects)["receivers"]:
         for kind, configs in receiver.items():
             if kind.endswith("_configs"):
-                files += [v for c in configs for k, v in c.items() if k.endswith("_file")]
-    for path in files:
-        assert any(path.startswith(m) for m in mounted), f"{path} is read but not mounted ({sorted(mounted)})"
+                files |= {v for c in configs for k, v in c.items() if k.endswith("_file")}
+    assert files <= mounted, f"{sorted(files - mounted)} are read but not mounted ({sorted(mounted)})"
+    assert mounted <= files, f"{sorted(mounted - files)} are mounted but nothing reads them"
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -120,7 +149,7 @@ def test_route_backends_are_rendered_service_ports(case: str):
     for route in _routes(case).values():
         namespace = route["metadata"]["namespace"]
         for rule in route["spec"]["rules"]:
-            for ref in rule["backendRefs"]:
+            for ref in rule.get("backendRefs", []):  # none: the Gateway answers 500 itself
                 key = (ref.get("namespace", namespace), ref["name"])
                 if _unrendered_service(case, ref["name"]):
                     continue
@@ -163,3 +192,61 @@ def test_grafana_datasources_reach_rendered_services(case: str):
         if _unrendered_service(case, urlsplit(url).hostname.split(".")[0]):
             continue
         assert _reaches(url, services), f"a Grafana datasource points at {url}, which no rendered Service serves"
+
+
+# --- the release matrix: the default config at the first and last release of each major ----------
+
+MATRIX_IDS = [f"{chart}-{version}" for chart, version in release_matrix.MATRIX]
+
+
+def test_the_matrix_covers_the_first_and_last_release_of_every_major():
+    stored = set(release_matrix.fixtures())
+    wanted = {release_matrix.fixture_name(chart, version) for chart, version in release_matrix.MATRIX}
+    assert stored == wanted, "the release matrix changed: make rendered"
+    majors = {(chart, version.split(".")[0]) for chart, version in release_matrix.MATRIX}
+    assert ("kube-prometheus-stack", "83") in majors and ("loki", "17") in majors
+
+
+@pytest.mark.parametrize(("chart", "version"), release_matrix.MATRIX, ids=MATRIX_IDS)
+def test_a_matrix_fixture_was_rendered_from_what_the_function_writes_now(chart: str, version: str):
+    """The function's output for the matrix config is regenerated in-process and its values digest
+    compared with the fixture's: a change to the generated values needs `make rendered`."""
+    head, _ = matrix_fixture(chart, version)
+    stack = release_matrix.stack(chart, version)
+    release = find(stack, "HelmRelease", chart)
+    assert head["chart"].split()[0] == _chart_of(release, stack)
+    assert head["values"] == f"sha256 {_values_digest(release)}", (
+        f"tests/rendered/matrix/{chart}.tar.xz ({chart} {version}) was rendered from other values than the "
+        "function writes now; run make rendered"
+    )
+
+
+KPS_MATRIX = [(c, v) for c, v in release_matrix.MATRIX if c == "kube-prometheus-stack"]
+LOKI_MATRIX = [(c, v) for c, v in release_matrix.MATRIX if c == "loki"]
+
+
+@pytest.mark.parametrize(("chart", "version"), KPS_MATRIX, ids=[v for _, v in KPS_MATRIX])
+def test_every_kube_prometheus_stack_major_mounts_what_alertmanager_reads(chart: str, version: str):
+    _, objects = matrix_fixture(chart, version)
+    am = find(objects, "Alertmanager")
+    mounted = {f"{charts.ALERTMANAGER_SECRETS_DIR}/{name}/" for name in am["spec"].get("secrets", [])}
+    for receiver in _alertmanager_config(objects)["receivers"]:
+        for kind, configs in receiver.items():
+            files = (
+                [v for c in configs for k, v in c.items() if k.endswith("_file")] if kind.endswith("_configs") else []
+            )
+            assert all(any(f.startswith(m) for m in mounted) for f in files), (files, sorted(mounted))
+    routes = _routes("default")
+    assert find(objects, "Prometheus")["spec"].get("externalUrl") == _route_url(routes["prometheus"])
+
+
+@pytest.mark.parametrize(("chart", "version"), LOKI_MATRIX, ids=[v for _, v in LOKI_MATRIX])
+def test_every_loki_major_serves_the_urls_alloy_and_grafana_use(chart: str, version: str):
+    """Alloy's push URL (its HelmRelease values) and Grafana's Loki datasource (a ConfigMap) name a
+    Service and port that this Loki release renders."""
+    _, objects = matrix_fixture(chart, version)
+    services = _services(objects)
+    urls = set(re.findall(r'(http://loki[^"\\ ]*)', json.dumps(release_matrix.stack(chart, version))))
+    assert len(urls) >= 2, f"the push URL and the datasource URL: {urls}"
+    for url in urls:
+        assert _reaches(url, services), f"{url} reaches no Service rendered by loki {version}"

@@ -146,3 +146,31 @@ def test_a_measure_the_implementation_cannot_enforce_is_an_error(access: dict, f
 def test_bad_network_is_refused():
     cfg, errors = config_model.load(config_with(access={"all": {"allowNetworks": ["10.0.0.0"]}}))
     assert cfg is None and errors[0].field == "spec.access.all.allowNetworks[0]"
+
+
+HA = {"profile": "ha", "objectStorage": {"endpoint": "minio:9000", "buckets": {"lokiChunks": "c", "lokiRuler": "r"}}}
+
+
+def test_thanos_query_is_covered_and_takes_the_prometheus_policy():
+    results = run(check_access, config=config_with(**HA))
+    thanos = [r for r in results if "thanos" in r.message]
+    (finding,) = thanos
+    assert finding.field == "spec.ui.prometheus"
+    assert "thanos is exposed at https://thanos.catinthehack.ca" in finding.message
+    assert "long-term store" in finding.message and "takes the Prometheus UI's policy" in finding.message
+    protected = config_with(**HA, ui={"prometheus": {"access": {"basicAuth": True}}})
+    assert not [r for r in run(check_access, config=protected) if "thanos" in r.message]
+    assert not [r for r in run(check_access, config=config_with(**HA, access=PROTECTED)) if "thanos" in r.message]
+
+
+def test_thanos_query_route_carries_the_prometheus_access_objects():
+    config = config_with(**HA, ui={"prometheus": {"access": {"allowNetworks": ["10.0.0.0/8"]}}})
+    objects = generated(config)
+    route = of_kind(objects, "HTTPRoute")["thanos"]
+    assert [f["extensionRef"]["name"] for f in route["spec"]["rules"][0]["filters"]] == ["thanos-allow-networks"]
+    assert of_kind(objects, "Middleware")["thanos-allow-networks"]["spec"] == {
+        "ipAllowList": {"sourceRange": ["10.0.0.0/8"]}
+    }
+    envoy = generated(config_with(**HA, access={"implementation": "envoy-gateway", "all": {"basicAuth": True}}))
+    assert of_kind(envoy, "SecurityPolicy")["thanos"]["spec"]["targetRefs"][0]["name"] == "thanos"
+    assert "thanos" not in of_kind(generated(config_with(**HA, ui={"prometheus": {"enabled": False}})), "HTTPRoute")

@@ -14,6 +14,7 @@ from krm_fn.checks import CheckContext
 from krm_fn.checks.values import check_values
 from krm_fn.items import Item
 from krm_fn.results import Severity
+from scripts import values_store
 from tests.helpers import REPO, UPSTREAM, config_with, context, lines, rule_run, run_cli, run_krm, write
 
 KPS = "kube-prometheus-stack"
@@ -44,17 +45,22 @@ def _release(name: str, version: str) -> dict | None:
     return next((r for r in yaml.safe_load(index.read_text())["releases"] if r["version"] == version), None)
 
 
+def _vendored(relative: str) -> str:
+    """A vendored values.yaml: a member of the values store, or a file of a vendored chart directory."""
+    store = values_store.read()
+    return store[relative] if relative in store else (UPSTREAM / "charts" / relative).read_text()
+
+
 def _raw_defaults(chart: str, version: str) -> dict:
     """The release's vendored values.yaml with each pinned subchart's under its key, read afresh."""
-    base = UPSTREAM / "charts"
     release = _release(chart, version)
     assert release is not None, (chart, version)
-    values = yaml.safe_load((base / release["values"]).read_text())
+    values = yaml.safe_load(_vendored(release["values"]))
     for dep in release["dependencies"]:
         sub = _release(dep["name"], dep["version"])
         if sub is not None:
             key = dep["key"]
-            values[key] = _merge(yaml.safe_load((base / sub["values"]).read_text()), values.get(key) or {})
+            values[key] = _merge(yaml.safe_load(_vendored(sub["values"])), values.get(key) or {})
     return values
 
 

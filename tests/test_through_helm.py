@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from krm_fn import helm
+from tests.helm_render import echo_chart
 from tests.helpers import DEFAULT_CONFIG_FILE, REPO, run_cli
 from tests.tools import tool
 
@@ -30,31 +31,11 @@ RELEASES = {
     if isinstance(d, dict) and d["kind"] == "HelmRelease"
 }
 
-ECHO = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .Release.Name }}-echo
-  namespace: {{ .Release.Namespace }}
-data:
-  kube: {{ .Capabilities.KubeVersion.Version | quote }}
-  servicemonitors: {{ .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" | quote }}
-  values: {{ toJson .Values | quote }}
-"""
-
-
-def _chart(base: Path, name: str, version: str) -> Path:
-    chart = base / f"{name}-{version}" / name
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: {version}\n")
-    (chart / "templates" / "echo.yaml").write_text(ECHO)
-    return chart
-
 
 @pytest.fixture
 def charts(tmp_path: Path) -> Path:
     for name, version in RELEASES.items():
-        _chart(tmp_path / "charts", name, version)
+        echo_chart(tmp_path / "charts", name, version)
     return tmp_path / "charts"
 
 
@@ -105,7 +86,7 @@ def test_a_chart_is_pulled_from_its_repository_into_the_cache(tmp_path: Path):
     helm_bin = tool("helm")
     repo = tmp_path / "repo"
     repo.mkdir()
-    chart = _chart(tmp_path / "src", "demo", "1.2.3")
+    chart = echo_chart(tmp_path / "src", "demo", "1.2.3")
     subprocess.run([helm_bin, "package", str(chart), "-d", str(repo)], check=True, capture_output=True)
     requests: list[str] = []
 

@@ -72,8 +72,10 @@ UI_SERVICES: dict[str, Service] = {
 # Loki in SingleBinary mode with the gateway disabled.
 LOKI_SERVICE = Service("loki", 3100)
 
-# prometheus-operator mounts every `alertmanager.alertmanagerSpec.secrets` entry at <dir>/<secret name>/
-# (docs/reference/charts.md#4-kube-prometheus-stack-audit: operator v0.89.0 statefulset.go).
+# Where Alertmanager finds the stack Secret's keys its receivers read: <dir>/<secret name>/<key>, a
+# volume of those keys only (components/privilege.py), where prometheus-operator would mount the
+# whole Secret were it listed in `alertmanager.alertmanagerSpec.secrets` (operator v0.89.0
+# statefulset.go; docs/reference/charts.md#4-kube-prometheus-stack-audit).
 ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
 
 # kube-prometheus-stack labels its own PrometheusRules and monitors `release: <release name>`, which

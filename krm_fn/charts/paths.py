@@ -144,6 +144,12 @@ def publisher(chart: str, version: str) -> str | None:
     return None if index is None else _releases()[chart][index][1]
 
 
+def unpublished(chart: str) -> dict[str, tuple[str, str]]:
+    """version -> (tag, publisher) of the tags in the supported range that were never published."""
+    data = _chart_data(chart)
+    return {version: (tag, publisher) for version, tag, publisher in (data or {}).get("unpublished", [])}
+
+
 def releases_with(chart: str, path: tuple[str, ...]) -> list[str]:
     """The known releases whose values have exactly this path (as a key, at any kind)."""
     data = _chart_data(chart)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from krm_fn.charts import CHARTS, paths
+from krm_fn.charts import CHARTS, PUBLISHERS, paths
 from krm_fn.config_schema import dotted
 from krm_fn.results import Location, ResourceRef, Result, Severity
 from krm_fn.rules import CHART_VERSION
@@ -17,7 +17,8 @@ def chart_versions(
 
     A known release is itself. A release newer than the newest known renders with the newest's
     knowledge and a warning (an error with spec.charts.strict). An older one, or a version between
-    known releases that was never released (a typo), is an error naming the nearest known ones.
+    known releases that was never released (a typo, or a tag its publisher never published), is an
+    error naming the nearest known ones.
     """
     spec = instance["spec"]["charts"]
     data: dict[str, str] = {}
@@ -53,11 +54,18 @@ def chart_versions(
             )
             continue
         nearest = sorted(known, key=lambda v: _distance(paths.version_key(v), key))[:3]
-        why = (
-            f"older than the oldest supported release ({known[0]})"
-            if key < paths.version_key(known[0])
-            else "not a release of the chart"
-        )
+        tagged = paths.unpublished(name).get(version)
+        if tagged:
+            where = PUBLISHERS.get(tagged[1])
+            places = f"{where.repository.url} or {where.oci}/{name}" if where else f"{tagged[1]}'s repository"
+            why = (
+                f"not a release: it was tagged upstream ({tagged[0]}) but never published to {places}, "
+                "so Flux cannot pull it"
+            )
+        elif key < paths.version_key(known[0]):
+            why = f"older than the oldest supported release ({known[0]})"
+        else:
+            why = "not a release of the chart"
         results.append(
             Result(
                 CHART_VERSION,

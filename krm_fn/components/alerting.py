@@ -6,8 +6,9 @@ docs/reference/charts.md#5-alertmanager-config):
   templates below are plain Alertmanager templates, never Helm-escaped.
 - Helm merges maps but replaces lists, so the chart's default inhibit rules are written out
   here rather than inherited by accident.
-- Pushover credentials are files from the mounted Secret (`alertmanagerSpec.secrets`); their
-  content is sent as is, so the Secret's values must not end in a newline.
+- Pushover credentials are files from the mounted Secret keys (privilege.alertmanager_keys mounts
+  exactly the keys these `*_file` paths name); their content is sent as is, so the Secret's values
+  must not end in a newline.
 - Flux events (notification-controller) carry `severity` error|info, a `message` annotation
   and no `endsAt`: Alertmanager ends each one `resolve_timeout` after it was last posted, so
   their receiver sends no "resolved" notification, and `resolve_timeout` must outlast the time
@@ -297,9 +298,3 @@ def alertmanager_config(config: Config) -> dict:
         },
         "receivers": receivers(config),
     }
-
-
-def secrets(config: Config) -> list[str]:
-    """Secrets to mount into Alertmanager: the stack Secret while Pushover or the heartbeat reads files from it."""
-    reads_files = config.alerting.pushover.enabled or config.alerting.heartbeat is not None
-    return [config.secret_name] if reads_files else []

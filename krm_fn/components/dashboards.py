@@ -1,7 +1,7 @@
 """Grafana dashboards for what this stack adds: Flux state and the logs Alloy ships.
 
 Each dashboard is a ConfigMap the Grafana sidecar of kube-prometheus-stack loads (label
-`grafana_dashboard: "1"`, kube-prometheus-stack 82.18.0 values.yaml:1442-1445, every namespace),
+`grafana_dashboard: "1"`, kube-prometheus-stack 82.18.0 values.yaml:1442-1445, in the stack namespace: privilege.py),
 into the folder named by its `grafana_folder` annotation (the sidecar's folderAnnotation, set in
 kube_prometheus_stack). Datasource uids are the provisioned ones: `prometheus` (the chart's
 default datasource, values.yaml:1468) and `loki` (loki.DATASOURCE_UID). Uids are fixed so links

@@ -7,7 +7,7 @@ The values are one Python dict, so the seed's duplicate `prometheus:` key cannot
 
 from __future__ import annotations
 
-from krm_fn.components import alerting, dashboards, flux_metrics, profile, prometheus_rules
+from krm_fn.components import alerting, dashboards, flux_metrics, privilege, profile, prometheus_rules
 from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
 from krm_fn.config import Config
 from krm_fn.summary import quantity
@@ -66,9 +66,7 @@ def _alertmanager(config: Config) -> dict:
     url = config.external_url("alertmanager")
     if url:
         spec["externalUrl"] = url  # v:1069; the base of silence links in notifications
-    secrets = alerting.secrets(config)
-    if secrets:
-        spec["secrets"] = secrets  # v:963; mounted at /etc/alertmanager/secrets/<name>/
+    # The Secret keys the receivers read are mounted by privilege.kube_prometheus_stack, not the whole Secret.
     spec["resources"] = config.alertmanager.resources.to_values()  # v:1095
     spec["storage"] = {  # v:1056
         "volumeClaimTemplate": {
@@ -214,5 +212,6 @@ def values(config: Config) -> dict:
 
 def resources(config: Config) -> list[dict]:
     """The HelmRelease; the chart's CRDs are created and replaced on install and upgrade."""
-    merged = deep_merge(deep_merge(values(config), profile.kube_prometheus_stack(config)), config.values[CHART])
+    merged = deep_merge(values(config), privilege.kube_prometheus_stack(config))
+    merged = deep_merge(deep_merge(merged, profile.kube_prometheus_stack(config)), config.values[CHART])
     return [helm_release(config, CHART, merged, crds=True)]

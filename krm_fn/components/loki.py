@@ -7,7 +7,7 @@ the evidence for every correction.
 from __future__ import annotations
 
 from krm_fn.charts.paths import node_at, version_key
-from krm_fn.components import loki_scalable, profile
+from krm_fn.components import loki_scalable, privilege, profile
 from krm_fn.components.common import deep_merge, helm_release, metadata, service_url
 from krm_fn.config import Config
 
@@ -130,7 +130,8 @@ def datasource(config: Config) -> dict:
 def resources(config: Config) -> list[dict]:
     """The HelmRelease (after kube-prometheus-stack) and the Grafana datasource ConfigMap."""
     scalable = config.topology.loki_mode == "SimpleScalable"
-    merged = deep_merge((loki_scalable.values if scalable else values)(config), config.values[CHART])
+    merged = deep_merge((loki_scalable.values if scalable else values)(config), privilege.loki(config))
+    merged = deep_merge(merged, config.values[CHART])
     release = helm_release(config, CHART, merged, depends_on="kube-prometheus-stack")
     if scalable:
         # The values hold ${LOKI_S3_...} for Loki's -config.expand-env; Flux's postBuild substitution

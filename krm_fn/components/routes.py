@@ -20,6 +20,22 @@ ENVOY_API = "gateway.envoyproxy.io/v1alpha1"
 # Traefik's basicAuth reads the key `users` of its Secret; Envoy Gateway's the key `.htpasswd`.
 BASIC_AUTH_KEYS = {"traefik": "users", "envoy-gateway": ".htpasswd"}
 
+# Endpoints that stop or reload a running server, which nothing outside the pod needs (the config
+# reloaders call them on localhost): Prometheus' lifecycle API, which prometheus-operator turns on for
+# its HTTP reload strategy (--web.enable-lifecycle, pkg/prometheus/promcfg.go at v0.89.0 and v0.93.0)
+# and Prometheus serves on POST and PUT /-/quit and /-/reload (prometheus web/web.go); Alertmanager's
+# POST /-/reload (alertmanager ui/web.go); Alloy's GET and POST /-/reload (alloy
+# internal/service/http/http.go). A route rule that matches them and names no backend forwards
+# nothing and answers 500 (Gateway API v1.6.1 conformance test HTTPRouteNoBackendRefs,
+# conformance/tests/httproute-omitted-backendrefs.go), and its longer path prefix takes precedence
+# over the `/` rule (HTTPRouteRule.matches in the HTTPRoute CRD). PathPrefix matches whole path
+# elements: /-/quit and /-/quit/, not /-/quitter.
+LIFECYCLE_PATHS: dict[str, tuple[str, ...]] = {
+    "prometheus": ("/-/quit", "/-/reload"),
+    "alertmanager": ("/-/reload",),
+    "alloy": ("/-/reload",),
+}
+
 
 def basic_auth_key(config: Config) -> str | None:
     """The stack Secret key holding htpasswd lines, when an exposed UI uses basic auth."""
@@ -93,8 +109,16 @@ def _access(config: Config, ui: UI) -> tuple[list[dict], list[dict]]:
     return [], [dict(f) for f in policy.filters]
 
 
-def route(config: Config, name: str, hostname: str, service: Service, filters: list[dict] | None = None) -> dict:
-    """An HTTPRoute from `hostname` on the config's Gateway to `service`, through `filters` when given."""
+def route(
+    config: Config,
+    name: str,
+    hostname: str,
+    service: Service,
+    filters: list[dict] | None = None,
+    blocked: tuple[str, ...] = (),
+) -> dict:
+    """An HTTPRoute from `hostname` on the config's Gateway to `service`, through `filters` when given;
+    requests for the `blocked` path prefixes get a 500 from the Gateway and never reach the service."""
     assert config.gateway is not None  # the schema requires it while a UI is exposed
     parent: dict = {"name": config.gateway.name, "namespace": config.gateway.namespace}
     if config.gateway.section_name:
@@ -103,19 +127,23 @@ def route(config: Config, name: str, hostname: str, service: Service, filters: l
     if filters:
         rule["filters"] = filters
     rule["backendRefs"] = [{"name": service.name, "port": service.port}]
+    rules = [rule]
+    if blocked:  # second, though it takes precedence: the longer prefix wins whatever the order
+        rules.append({"matches": [{"path": {"type": "PathPrefix", "value": path}} for path in blocked]})
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
         "metadata": metadata(name, config.namespace),
-        "spec": {"parentRefs": [parent], "hostnames": [hostname], "rules": [rule]},
+        "spec": {"parentRefs": [parent], "hostnames": [hostname], "rules": rules},
     }
+
+
+def exposed(config: Config, ui: UI, service: Service) -> list[dict]:
+    """The HTTPRoute of an exposed UI, to `service`, and the objects enforcing its access policy."""
+    access_objects, filters = _access(config, ui)
+    return [route(config, ui.name, ui.hostname, service, filters, LIFECYCLE_PATHS.get(ui.name, ())), *access_objects]
 
 
 def resources(config: Config) -> list[dict]:
     """An HTTPRoute per exposed UI, to the Service the chart creates for it, and its access objects."""
-    out = []
-    for ui in config.exposed_uis:
-        access_objects, filters = _access(config, ui)
-        out.append(route(config, ui.name, ui.hostname, UI_SERVICES[ui.name], filters))
-        out.extend(access_objects)
-    return out
+    return [obj for ui in config.exposed_uis for obj in exposed(config, ui, UI_SERVICES[ui.name])]

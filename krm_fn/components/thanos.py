@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from krm_fn.components import profile, routes
 from krm_fn.components.common import deep_merge, helm_release
-from krm_fn.config import Config
+from krm_fn.config import UI, Config
 
 CHART = "thanos"
 IMAGE = {"registry": "quay.io", "repository": "thanos/thanos", "tag": "v0.39.2"}  # Chart.yaml appVersion 0.39.2
@@ -87,14 +87,24 @@ def hostname(config: Config) -> str | None:
     return f"{ROUTE_NAME}.{config.domain}" if exposed else None
 
 
+def query_ui(config: Config) -> UI | None:
+    """Thanos Query's UI, in the ha profile while the Prometheus UI is exposed: the same metrics over a
+    longer time, so behind the Prometheus UI's access policy (spec.ui.prometheus.access or spec.access.all)."""
+    prometheus = next((ui for ui in config.exposed_uis if ui.name == "prometheus"), None)
+    host = hostname(config)
+    if not config.topology.thanos or prometheus is None or host is None:
+        return None
+    return UI(ROUTE_NAME, True, host, prometheus.access)
+
+
 def resources(config: Config) -> list[dict]:
     """The HelmRelease (ha profile only), after kube-prometheus-stack (its sidecars and CRDs), and its route."""
     if not config.topology.thanos:
         return []
     merged = deep_merge(values(config), config.values[CHART])
     out = [helm_release(config, CHART, merged, depends_on="kube-prometheus-stack")]
-    host = hostname(config)
-    if host:
+    ui = query_ui(config)
+    if ui:
         # The deduplicated, long-term view next to the Prometheus UI (each replica's own view).
-        out.append(routes.route(config, ROUTE_NAME, host, profile.THANOS_QUERY_SERVICE))
+        out.extend(routes.exposed(config, ui, profile.THANOS_QUERY_SERVICE))
     return out

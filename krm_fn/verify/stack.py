@@ -55,9 +55,11 @@ class Expected:
         )
         am_config = (values.get("alertmanager") or {}).get("config") or {}
         self.receivers = sorted(r["name"] for r in am_config.get("receivers", []))
-        self.alertmanager_secrets = list(
-            ((values.get("alertmanager") or {}).get("alertmanagerSpec") or {}).get("secrets", [])
-        )
+        am_spec = (values.get("alertmanager") or {}).get("alertmanagerSpec") or {}
+        # Secrets mounted whole (`secrets`) or as a volume of some of their keys (the generated one).
+        self.alertmanager_secrets = list(am_spec.get("secrets", [])) + [
+            v["secret"]["secretName"] for v in am_spec.get("volumes", []) if "secretName" in (v.get("secret") or {})
+        ]
         self.prometheus: Service = UI_SERVICES["prometheus"]
         self.alertmanager: Service = UI_SERVICES["alertmanager"]
         self.grafana: Service = UI_SERVICES["grafana"]
