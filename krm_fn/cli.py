@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--exclude", action="append", default=[], metavar="GLOB", help="skip files matching GLOB (repeatable)"
     )
+    check.add_argument(
+        "--root",
+        metavar="DIR",
+        help="the directory Flux paths are relative to (default: found from the Flux paths, else the git work tree)",
+    )
 
     verify = sub.add_parser("verify", help="check the deployed stack in the live cluster through kubectl")
     verify.add_argument("config", metavar="CONFIG", help="the ObservabilityConfig file the stack was rendered from")
@@ -206,7 +211,9 @@ def _main(argv: list[str]) -> int:
     if args.command == "check":
         from krm_fn import lint
 
-        return _write(lint.run(args.paths, args.format, args.strict, args.allow_empty, args.include, args.exclude))
+        return _write(
+            lint.run(args.paths, args.format, args.strict, args.allow_empty, args.include, args.exclude, args.root)
+        )
     if args.command == "verify":
         from krm_fn import verify
 

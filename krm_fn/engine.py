@@ -207,6 +207,9 @@ def _parse_result(item: Item, error: yamlio.YamlError) -> Result:
     location = item.location()
     line, message = error.line, error.message
     if item.file is None:
+        if item.raw is not None and error.related is not None:  # "first defined at line N", of the stream too
+            related = error.related - item.raw.line + 1
+            message = message.replace(f"line {error.related}", f"line {related} of the object")
         if line is not None and item.raw is not None:
             message += f" (line {line - item.raw.line + 1} of the object)"
         line = None  # a line of the ResourceList stream would only mislead

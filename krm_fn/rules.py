@@ -95,6 +95,12 @@ PATCH = declare(
     "`check`: a patch names an object the build does not have (kustomize fails on a strategic-merge "
     "patch without a target; a target selector matching nothing is a warning)",
 )
+NOT_BUILT = declare(
+    "not-built",
+    Severity.WARNING,
+    "`check`: files of Kubernetes objects that no Flux Kustomization of any cluster builds (once per file or "
+    "directory, with why; never checked as objects)",
+)
 SUPPRESSION = declare(
     "suppression",
     Severity.ERROR,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from krm_fn import lint
+import yaml
+
+from krm_fn import lint, protocol
 from tests.helpers import run_cli, write
 
 
@@ -140,3 +142,35 @@ def test_github_annotations_name_files_relative_to_the_checkout(tmp_path: Path, 
     monkeypatch.chdir(tmp_path)
     outcome = lint.run([str(tmp_path)], "github")
     assert outcome.stdout.startswith("::error file=route.yaml,line=8,")
+
+
+def test_a_duplicate_key_names_both_lines_of_the_file_in_a_later_document(tmp_path):
+    """Lines count from the file, not from the document: a leading `---`, a comment and a document before."""
+    (tmp_path / "cm.yaml").write_text(
+        "---\n# c\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\n"
+        'metadata:\n  name: b\ndata:\n  x: "1"\n  y: "2"\n  x: "3"\n'
+    )
+    (tmp_path / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    doc = json.loads(lint.run([str(tmp_path)], "json").stdout)
+    assert [(r["rule"], r["line"]) for r in doc["results"]] == [("yaml-parse", 15)]
+    assert "first defined at line 13" in doc["results"][0]["message"]
+
+
+def test_a_duplicate_key_in_a_resource_list_names_lines_of_the_object():
+    """kpt hands objects over in one stream: both lines are counted within the object (a Secret: the
+    function parses the kinds its rules read)."""
+    stream = (
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+        "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n"
+        "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: b\n  stringData:\n    x: '1'\n    x: '2'\n"
+    )
+    config = (
+        "functionConfig:\n  apiVersion: observability.catinthehack.ca/v1alpha1\n  kind: ObservabilityConfig\n"
+        "  metadata: {name: o}\n  spec: {cluster: c, domain: example.org, gateway: {name: gw, namespace: net}}\n"
+    )
+    out = protocol.run_krm((stream + config).encode())
+    messages = [r["message"] for r in yaml.safe_load(out.stdout)["results"] if "duplicate key" in r["message"]]
+    assert messages == [
+        "duplicate key 'x' (first defined at line 6 of the object); YAML readers disagree on which one wins, "
+        "so merge the two blocks (line 7 of the object)"
+    ]

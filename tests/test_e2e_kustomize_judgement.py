@@ -141,7 +141,10 @@ def test_kustomize_mode_errors_name_the_object_and_its_file_when_known(tmp_path:
     proc = kustomize_build(root)
     assert proc.returncode != 0
     errors = findings(proc.stderr)
-    assert len(errors) == 1 and "[secret-plaintext] Secret apps/app stringData:" in errors[0], proc.stderr
+    assert (
+        len(errors) == 1
+        and "[secret-plaintext] Secret apps/app stringData.password: value stringData.password is in clear" in errors[0]
+    ), proc.stderr
     if origin:
         assert errors[0].startswith("app.yaml: error") and "--in-place app.yaml`" in errors[0]
     else:

@@ -46,6 +46,7 @@ EXAMPLES = REPO / "examples"
 UPDATE = os.environ.get("UPDATE_EXAMPLES") == "1"
 EXPECTED = ".expected"
 DOCS = REPO / "README.md"
+GUIDES = sorted((REPO / "docs" / "guides").glob("*.md"))
 TIMING = re.compile(r"^(\[(?:PASS|FAIL)\] .*) in [0-9.]+m?s$", re.MULTILINE)  # kpt's step timings
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
@@ -282,7 +283,8 @@ def test_github_actions_check_command_works_as_written(tmp_path: Path) -> None:
 
 
 def doc_blocks() -> list[str]:
-    return SH_BLOCK.findall(DOCS.read_text())
+    """The sh blocks of README.md, then of each page of docs/guides/."""
+    return [block for page in (DOCS, *GUIDES) for block in SH_BLOCK.findall(page.read_text())]
 
 
 def as_script(block: str) -> str:
@@ -298,7 +300,7 @@ def as_script(block: str) -> str:
 
 @pytest.mark.parametrize("index", range(len(doc_blocks())))
 def test_docs_commands_run_as_written(index: int, tmp_path: Path) -> None:
-    """Each sh block of README.md, from the root of a scratch copy of the repository's examples."""
+    """Each sh block of README.md and docs/guides/, from the root of a scratch copy of the repository's examples."""
     block = doc_blocks()[index]
     if any(marker in block for marker in ("example.com/observability-fn", "kustomize-container", "kpt-render-image")):
         docker_ready()

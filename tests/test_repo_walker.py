@@ -339,3 +339,148 @@ def test_an_empty_placeholder_resource_makes_patch_targets_unknown(tmp_path: Pat
     assert results(tmp_path) == []
     (tmp_path / "gotk-components.yaml").write_text(CM.format(name="b"))
     assert [r[:2] for r in results(tmp_path)] == [("patch-target", "warning")]
+
+
+def test_a_patch_target_naming_what_flux_substitutes_later_is_a_warning_that_says_so(tmp_path: Path):
+    """gavinmcfall/home-ops' layout: the component's ScaledObject is `${APP}` until Flux substitutes
+    it after the build; a target `name: plex` matches nothing then (kustomize changes nothing)."""
+    put(
+        tmp_path,
+        {
+            "clusters/home/apps.yaml": """
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {name: plex, namespace: flux-system}
+            spec:
+              path: ./apps/plex
+              components: [../../components/scaler]
+              postBuild: {substitute: {APP: plex}}
+            """,
+            "components/scaler/kustomization.yaml": "kind: Component\nresources: [scaledobject.yaml]\n",
+            "components/scaler/scaledobject.yaml": """
+            apiVersion: keda.sh/v1alpha1
+            kind: ScaledObject
+            metadata: {name: "${APP}"}
+            spec: {scaleTargetRef: {name: "${APP}"}}
+            """,
+            "apps/plex/kustomization.yaml": """
+            resources: [cm.yaml]
+            patches:
+              - target: {kind: ScaledObject, name: plex}
+                patch: '[{"op": "replace", "path": "/spec/minReplicaCount", "value": 1}]'
+            """,
+            "apps/plex/cm.yaml": CM.format(name="plex"),
+        },
+    )
+    doc = json.loads(lint.run([str(tmp_path)], "json").stdout)
+    found = [r for r in doc["results"] if r["severity"] != "info"]
+    assert [(r["rule"], r["severity"], Path(r["file"]).name, r["line"]) for r in found] == [
+        ("patch-target", "warning", "kustomization.yaml", 3)
+    ]
+    assert "the build has ScaledObject named ${APP}" in found[0]["message"]
+
+
+def test_the_repo_modules_import_one_way():
+    """sourceignore, objects -> reader -> listing, kustomization -> unbuilt -> walker: no module of
+    krm_fn/repo imports one that imports it back, at any depth."""
+    import ast
+
+    directory = Path(__file__).parent.parent / "krm_fn" / "repo"
+    imports: dict[str, set[str]] = {}
+    for path in directory.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("krm_fn.repo"):
+                module = node.module.removeprefix("krm_fn.repo").lstrip(".")
+                found |= {module} if module else {alias.name for alias in node.names}
+        imports[path.stem] = found - {path.stem}
+
+    def reaches(start: str, goal: str, seen: frozenset = frozenset()) -> bool:
+        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in imports.get(start, ()))
+
+    assert [m for m in imports if m != "__init__" and reaches(m, m)] == []
+    assert "walker" not in imports["kustomization"] | imports["listing"] | imports["reader"]
+
+
+def test_a_bootstrap_kustomization_its_own_build_does_not_list_starts_the_cluster_once(tmp_path: Path):
+    """sulibot/home-ops' layout: clusters/production/flux-system/gotk-sync.yaml builds
+    ./clusters/production, whose kustomization.yaml does not list flux-system/: one cluster (this
+    once looped for ever); the bootstrap file is where Flux starts (`flux bootstrap` applies it),
+    so it is no not-built warning."""
+    put(
+        tmp_path,
+        {
+            "clusters/production/flux-system/gotk-sync.yaml": FLUX_KS.format(
+                name="flux-system", path="./clusters/production", kind="GitRepository", source="flux-system"
+            ),
+            "clusters/production/kustomization.yaml": "resources: [apps.yaml]\n",
+            "clusters/production/apps.yaml": FLUX_KS.format(
+                name="apps", path="./apps", kind="GitRepository", source="flux-system"
+            ),
+            "apps/a.yaml": CM.format(name="a"),
+        },
+    )
+    repo = walk([str(tmp_path)])
+    assert [sorted(i.name for i in g.items) for g in repo.groups] == [["a", "apps"]]
+    assert results(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("selector", "open_ended"),
+    [
+        (None, True),  # every child: substituteFrom added, so ${TZ:=UTC} is unknown until Flux runs
+        ("substitution.flux/disabled notin (true)", True),  # Ramblurr/home-ops' selector: the child has no label
+        ("substitution.flux/disabled in (true)", False),  # not selected: the child's own values, defaults applied
+    ],
+)
+def test_a_parents_patches_of_its_kustomizations_change_their_substitution(tmp_path: Path, selector, open_ended):
+    """onedr0p's cluster-template: cluster-apps patches every Kustomization it builds with
+    postBuild.substituteFrom (and decryption); a child with only `substitute` becomes open-ended."""
+    target = "{group: kustomize.toolkit.fluxcd.io, kind: Kustomization"
+    target += f", labelSelector: '{selector}'}}" if selector else "}"
+    put(
+        tmp_path,
+        {
+            "flux/cluster/ks.yaml": f"""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {{name: cluster-apps, namespace: flux-system}}
+            spec:
+              path: ./apps
+              sourceRef: {{kind: GitRepository, name: flux-system}}
+              patches:
+                - target: {target}
+                  patch: |-
+                    apiVersion: kustomize.toolkit.fluxcd.io/v1
+                    kind: Kustomization
+                    metadata: {{name: _}}
+                    spec:
+                      postBuild:
+                        substituteFrom: [{{kind: Secret, name: cluster-secrets}}]
+            """,
+            "flux/cluster/flux-system.yaml": FLUX_KS.format(
+                name="flux-system", path="./flux/cluster", kind="GitRepository", source="flux-system"
+            ),
+            "apps/echo/ks.yaml": """
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {name: echo, namespace: flux-system}
+            spec:
+              path: ./apps/echo/app
+              sourceRef: {kind: GitRepository, name: flux-system}
+              postBuild: {substitute: {APP: echo}}
+            """,
+            "apps/echo/kustomization.yaml": "resources: [ks.yaml]\n",  # Flux's generator stops here
+            "apps/echo/app/kustomization.yaml": "resources: [cm.yaml]\n",
+            "apps/echo/app/cm.yaml": """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: "${APP}"}
+            data: {TZ: "${TZ:=UTC}"}
+            """,
+        },
+    )
+    (group,) = walk([str(tmp_path)]).groups
+    config = next(i for i in group.items if i.kind == "ConfigMap")
+    assert config.name == "echo"
+    assert config.obj["data"]["TZ"] == ("${TZ:=UTC}" if open_ended else "UTC")

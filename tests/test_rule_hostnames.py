@@ -293,3 +293,81 @@ def test_the_known_part_of_a_placeholder_hostname_is_still_checked(hostname, pro
     assert [(r.severity, r.field) for r in results] == [(Severity.ERROR, "spec.hostnames[0]")]
     assert "whatever its ${...} placeholders become after Flux's substitution" in results[0].message
     assert problem in results[0].message
+
+
+# --- hostnames HelmRelease values make a chart render ------------------------------------------------------
+
+
+def release(values: str, chart: str = "app-template", name: str = "mealie") -> str:
+    body = textwrap.indent(textwrap.dedent(values).strip(), "    ")
+    return (
+        f"apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {name}\n  namespace: media\n"
+        f"spec:\n  chart:\n    spec:\n      chart: {chart}\n      sourceRef: {{kind: HelmRepository, name: r}}\n"
+        f"  values:\n{body}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("chart", "values", "field"),
+    [
+        ("app-template", "route: {app: {hostnames: ['Mealie_App.${DOMAIN}']}}", "spec.values.route.app.hostnames[0]"),
+        (
+            "app-template",
+            "ingress: {app: {hosts: [{host: mealie..example.org}]}}",
+            "spec.values.ingress.app.hosts[0].host",
+        ),
+        (
+            "kube-prometheus-stack",
+            "grafana: {route: {main: {enabled: true, hostnames: [Grafana.example.org]}}}",
+            "spec.values.grafana.route.main.hostnames[0]",
+        ),
+        (
+            "kube-prometheus-stack",
+            "alertmanager: {ingress: {enabled: true, hosts: [alertmanager.example.org.]}}",
+            "spec.values.alertmanager.ingress.hosts[0]",
+        ),
+        (
+            "victoria-logs-single",
+            "server: {route: {enabled: true, hostnames: [vlogs_example.org]}}",
+            "spec.values.server.route.hostnames[0]",
+        ),
+    ],
+)
+def test_a_bad_hostname_in_helm_values_is_an_error_at_its_line(tmp_path, chart, values, field):
+    results = run(check_hostnames, {"release.yaml": release(values, chart)})
+    assert [(r.severity, r.field, str(r.resource)) for r in results] == [
+        (Severity.ERROR, field, "HelmRelease media/mealie")
+    ]
+    assert results[0].location.line is not None
+
+
+@pytest.mark.parametrize(
+    ("chart", "values"),
+    [
+        ("app-template", "route: {app: {hostnames: ['mealie.${SECRET_DOMAIN}', '${APP}.example.org']}}"),
+        ("app-template", "route: {app: {hostnames: ['{{ .Release.Name }}.example.org']}}"),  # a Helm template
+        ("app-template", "route: {app: {enabled: false, hostnames: [Off.example.org]}}"),
+        ("kube-prometheus-stack", "grafana: {route: {main: {hostnames: [Grafana.example.org]}}}"),  # not enabled
+        ("kube-prometheus-stack", "grafana: {ingress: {hosts: [Grafana.example.org]}}"),
+        ("some-chart", "route: {main: {hostnames: [Main.example.org]}}"),  # other charts: only with enabled: true
+        ("app-template", "route: {app: {hostnames: [mealie.example.org]}}"),
+    ],
+)
+def test_hostnames_a_chart_will_not_render_or_that_are_unknown_pass(chart, values):
+    assert run(check_hostnames, {"release.yaml": release(values, chart)}) == []
+
+
+def test_the_chart_of_an_oci_repository_is_read_from_its_url():
+    """onedr0p-style: the OCIRepository is named after the app, its URL names app-template."""
+    text = release("route: {app: {hostnames: [Mealie.example.org]}}").replace(
+        "  chart:\n    spec:\n      chart: app-template\n      sourceRef: {kind: HelmRepository, name: r}\n",
+        "  chartRef: {kind: OCIRepository, name: mealie}\n",
+    )
+    oci = (
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {name: mealie, namespace: media}\n"
+        "spec: {url: 'oci://ghcr.io/bjw-s-labs/helm/app-template', ref: {tag: 4.1.0}}\n"
+    )
+    assert [r.field for r in run(check_hostnames, {"release.yaml": text, "oci.yaml": oci})] == [
+        "spec.values.route.app.hostnames[0]"
+    ]
+    assert run(check_hostnames, {"release.yaml": text}) == []  # unknown chart: only enabled: true renders

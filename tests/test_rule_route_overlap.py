@@ -306,3 +306,22 @@ def test_a_ui_hostname_a_chart_will_also_render_is_a_warning_naming_the_release_
 )
 def test_chart_values_that_render_no_colliding_name_pass(values):
     assert run(check_overlap, {"media.yaml": release_with_values(values)}) == []
+
+
+def test_two_app_template_releases_claiming_one_hostname_on_one_gateway_is_an_error_at_the_values():
+    values = "route: {app: {hostnames: [media.example.org], parentRefs: [{name: envoy, namespace: network}]}}"
+    files = {"a.yaml": release_with_values(values, "jellyfin"), "b.yaml": release_with_values(values, "plex")}
+    results = run(check_overlap, files)
+    assert [(r.severity, r.field, str(r.resource)) for r in results] == [
+        (Severity.ERROR, "spec.values.route.app.hostnames[0]", "HelmRelease apps/plex")
+    ]
+    assert "HelmRelease apps/jellyfin values.route.app" in results[0].message
+
+
+def test_a_release_route_and_an_httproute_claiming_one_hostname_overlap():
+    values = "route: {app: {hostnames: [home.example.com], parentRefs: [{name: traefik-gateway, namespace: traefik}]}}"
+    files = {"a.yaml": release_with_values(values, "home"), "route.yaml": route_yaml("home", ["home.example.com"])}
+    assert [r.rule for r in run(check_overlap, files)] == ["route-overlap"]
+    other = values.replace("traefik-gateway", "other")
+    files["a.yaml"] = release_with_values(other, "home")
+    assert run(check_overlap, files) == []

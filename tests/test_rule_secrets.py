@@ -494,7 +494,9 @@ APP_SECRET = secret_text({"db-password": "hunter2-app"}, name="app-db", namespac
 def test_other_plaintext_secret_is_an_error(files: dict[str, Path], tmp_path: Path) -> None:
     app = write(tmp_path / "app.yaml", APP_SECRET)
     results = check([files["good"], app])
-    assert [(r.rule, r.severity, r.field) for r in results] == [(rules.PLAINTEXT, Severity.ERROR, "stringData")]
+    assert [(r.rule, r.severity, r.field) for r in results] == [
+        (rules.PLAINTEXT, Severity.ERROR, "stringData.db-password")
+    ]
     assert results[0].resource is not None and results[0].resource.name == "app-db"
     assert "plaintextSecrets: warning" in results[0].message
 
@@ -553,6 +555,48 @@ def test_a_secret_of_references_is_not_plaintext_and_says_what_was_recognised(tm
     assert kind in results[0].message and value not in results[0].message
 
 
+NO_CREDENTIAL = {
+    # a restic repository made of placeholders (volsync components)
+    "restic": ("s3:https://${S3_HOST}/${CLUSTER}/volsync/${APP}", "URL without a password"),
+    # a client-certificate connection URL: the user name is no secret, the key is a file
+    "pg-cert": (
+        "postgresql://${DB_USER}@db.example.org:5432/app?sslmode=verify-full&sslcert=/certs/tls.crt"
+        "&sslkey=/certs/tls.key",
+        "URL without a password",
+    ),
+    "url": ("https://s3.example.org", "URL without a password"),
+    "password-placeholder": ("redis://:${REDIS_PASSWORD}@redis.db.svc:6379/0", "URL without a password"),
+    "path": ("/etc/ssl/certs/ca-certificates.crt", "file path"),
+    "joined": ("${DB_USER}:${DB_PASSWORD}", "placeholders joined by plain text"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_CREDENTIAL))
+def test_a_value_with_no_credential_in_it_is_not_plaintext(tmp_path: Path, name: str) -> None:
+    value, kind = NO_CREDENTIAL[name]
+    text = secret_text({"value": value}, name="settings", namespace="apps")
+    results = check([write(tmp_path / "s.yaml", text)], no_config=True)
+    assert [(r.rule, r.severity) for r in results] == [(rules.PLAINTEXT, Severity.INFO)]
+    assert kind in results[0].message
+
+
+def test_the_plaintext_message_names_the_key_and_its_line(tmp_path: Path) -> None:
+    text = secret_text(
+        {"url": "https://s3.example.org", "DATABASE_URL": "postgresql://app:hunter2@db/app"}, name="db", namespace="a"
+    )
+    path = write(tmp_path / "s.yaml", text)
+    results = check([path], no_config=True)
+    assert [(r.rule, r.severity, r.field) for r in results] == [
+        (rules.PLAINTEXT, Severity.ERROR, "stringData.DATABASE_URL")
+    ]
+    assert (
+        results[0].message.startswith("value stringData.DATABASE_URL is in clear")
+        and "hunter2" not in results[0].message
+    )
+    line = next(n for n, t in enumerate(path.read_text().splitlines(), 1) if "DATABASE_URL" in t)
+    assert results[0].location.line == line
+
+
 def test_references_under_data_are_read_through_base64(tmp_path: Path) -> None:
     encoded = base64.b64encode(b"op://homelab/github/token").decode()
     text = f"apiVersion: v1\nkind: Secret\nmetadata: {{name: gh, namespace: apps}}\ndata:\n  token: {encoded}\n"
@@ -565,8 +609,10 @@ def test_references_under_data_are_read_through_base64(tmp_path: Path) -> None:
     [
         {"token": "op://homelab/github/token", "password": "hunter2-shown-nowhere"},  # one real secret next to it
         {"token": "prefix op://homelab/github/token"},  # text around a reference may be a secret
-        {"token": "${A}${B}x"},  # not a lone placeholder
-        {"token": "op://"},
+        {"token": "${A}${B}s3cr3t"},  # placeholders around a literal key
+        {"token": "postgresql://app:hunter2@db.example.org/app"},  # a URL with a password in it
+        {"token": "https://discord.com/api/webhooks/123456789012/AbCdEfGhIjKlMnOpQrStUvWxYz012345"},  # a webhook
+        {"token": "https://api.example.org/v1?api_key=abc123def"},  # a key in the query
         {"token": "op://homelab/github/token\nhunter2-on-the-next-line"},  # a reference is one line
     ],
 )

@@ -30,7 +30,7 @@ def test_every_literal_rule_id_in_the_package_is_registered():
 
 def test_pipeline_rules_have_no_check_and_checks_have_one():
     pipeline = {rules.PARSE, rules.CONFIG, rules.CONFIG_SCHEMA, rules.INPUT, rules.CONFLICT, rules.INTERNAL}
-    pipeline |= {rules.KUSTOMIZATION, rules.PATCH, rules.SUPPRESSION}  # the repository walk, suppressions
+    pipeline |= {rules.KUSTOMIZATION, rules.PATCH, rules.NOT_BUILT, rules.SUPPRESSION}  # the walk, suppressions
     pipeline |= {rules.CHART_VERSION}  # reported while the config loads
     for rule in rules.RULES:
         assert (rule.check is None) == (rule.id in pipeline), rule.id

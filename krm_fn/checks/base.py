@@ -33,15 +33,16 @@ class CheckContext:
         self.sees_pipeline = sees_pipeline  # False when the consumer shows the config only (kustomize generators)
         self.check_all_kinds = check_all_kinds  # `observability-fn check`: every object, not only the stack's kinds
         self._kinds: dict[str, list[Item]] = {}
+        self._by_kind: dict[str | None, list[Item]] | None = None
 
     def user_objects(self, kind: str) -> list[Item]:
         """The user's objects of one kind that parse (unparseable ones are reported elsewhere)."""
         if kind not in self._kinds:
-            found = []
-            for item in self.pipeline:
-                if item.kind == kind and item.parse_error() is None:
-                    found.append(item)
-            self._kinds[kind] = found
+            if self._by_kind is None:  # one pass over the pipeline, whatever number of kinds the rules ask for
+                self._by_kind = {}
+                for item in self.pipeline:
+                    self._by_kind.setdefault(item.kind, []).append(item)
+            self._kinds[kind] = [item for item in self._by_kind.get(kind, []) if item.parse_error() is None]
         return self._kinds[kind]
 
     def generated_objects(self, kind: str) -> list[Item]:

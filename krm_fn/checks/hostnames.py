@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, result, rule
 from krm_fn.config import Config
+from krm_fn.gateway.chart_hosts import rendered_hosts
 from krm_fn.gateway.hostnames import describe, show, within
 from krm_fn.gateway.model import is_gateway_api, spec_of, ui_of
 from krm_fn.items import Item
@@ -14,7 +15,13 @@ from krm_fn.results import Result, Severity
 RULE = "hostname"
 
 
-@rule(RULE, Severity.ERROR, "every HTTPRoute and Gateway listener hostname is valid; the UIs' lie inside spec.domain")
+@rule(
+    RULE,
+    Severity.ERROR,
+    "every HTTPRoute and Gateway listener hostname is valid, and every route or ingress host HelmRelease values make "
+    "a chart render (app-template route.*.hostnames, kube-prometheus-stack's *.route/*.ingress); the UIs' lie inside "
+    "spec.domain",
+)
 def check_hostnames(ctx: CheckContext) -> Iterator[Result]:
     if ctx.config is not None:
         yield from _generated(ctx.config, [r for r in ctx.generated_objects("HTTPRoute") if is_gateway_api(r)])
@@ -26,6 +33,18 @@ def check_hostnames(ctx: CheckContext) -> Iterator[Result]:
             message = describe(host) if isinstance(host, str) else None
             if message:
                 yield result(RULE, Severity.ERROR, message, route, ["spec", "hostnames", index])
+    for release, path, host in rendered_hosts(ctx.user_objects("HelmRelease"), ctx.user_objects("OCIRepository")):
+        message = describe(host)
+        if message:
+            kind = "route" if "route" in path else "ingress"
+            yield result(
+                RULE,
+                Severity.ERROR,
+                f"{message} (the chart renders it into an {'HTTPRoute' if kind == 'route' else 'Ingress'}, "
+                "which the API server refuses)",
+                release,
+                ["spec", "values", *path],
+            )
     for gateway in ctx.user_objects("Gateway"):
         if not is_gateway_api(gateway):
             continue

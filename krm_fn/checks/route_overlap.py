@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, result, rule
 from krm_fn.config import Config
-from krm_fn.gateway.chart_hosts import chart_hostnames
+from krm_fn.gateway.chart_hosts import ChartRoute, chart_hostnames, chart_routes
 from krm_fn.gateway.hostnames import intersect
-from krm_fn.gateway.model import ParentRef, PathMatch, Route, paths_overlap, routes, ui_of
+from krm_fn.gateway.model import ParentRef, PathMatch, Route, paths_overlap, read_route, routes, ui_of
 from krm_fn.record import Record
 from krm_fn.results import Result, Severity
 
@@ -67,22 +67,50 @@ def check_overlap(ctx: CheckContext) -> Iterator[Result]:
     not header, query or method matches. A user route with the identity of a generated one
     is reported by the engine (resource-conflict), not here.
     """
-    everything = routes(ctx)
-    on_parent: dict[tuple[str, str, str, str], list[int]] = {}
-    for i, route in enumerate(everything):
-        for target in {parent.target for parent in route.parents}:
-            on_parent.setdefault(target, []).append(i)
-    pairs = sorted({(j, i) for indexes in on_parent.values() for j in indexes for i in indexes if i < j})
-    for j, i in pairs:
+    rendered = chart_routes(ctx.user_objects("HelmRelease"), ctx.user_objects("OCIRepository"))
+    everything = routes(ctx) + [read_route(item) for item in rendered]
+    for j, i in _candidate_pairs(everything):
         later, earlier = everything[j], everything[i]
         if later.item.identity == earlier.item.identity:
             continue
+        if (later.generated and isinstance(earlier.item, ChartRoute)) or (
+            earlier.generated and isinstance(later.item, ChartRoute)
+        ):
+            continue  # the UIs against chart values: _against_chart_values
         # Report on the user's route when there is one (it has a file, and usually the fix).
         route, other = (earlier, later) if later.generated and not earlier.generated else (later, earlier)
         clash = _clash(route, other)
         if clash is not None:
             yield _overlap_result(ctx.config, route, other, clash)
     yield from _against_chart_values(ctx, [route for route in everything if route.generated])
+
+
+def _candidate_pairs(everything: list[Route]) -> list[tuple[int, int]]:
+    """(j, i), i < j, of the routes that share a parent and could share a hostname: each name
+    against the same name and the wildcards, not every route against every other (a homelab
+    has hundreds of routes on one Gateway)."""
+    on_parent: dict[tuple, list[int]] = {}
+    for i, route in enumerate(everything):
+        for target in {parent.target for parent in route.parents}:
+            on_parent.setdefault(target, []).append(i)
+    pairs: set[tuple[int, int]] = set()
+    for indexes in on_parent.values():
+        exact: dict[str, list[int]] = {}
+        wild: list[tuple[str, int]] = []
+        for i in indexes:
+            for _, host in everything[i].hostnames:
+                if host.startswith("*."):
+                    wild.append((host, i))
+                else:
+                    exact.setdefault(host, []).append(i)
+        for same in exact.values():
+            pairs.update((max(a, b), min(a, b)) for a in same for b in same if a != b)
+        for host, i in wild:
+            pairs.update(
+                (max(i, j), min(i, j)) for name, js in exact.items() if intersect(host, name) for j in js if j != i
+            )
+            pairs.update((max(i, j), min(i, j)) for other, j in wild if j != i and intersect(host, other))
+    return sorted(pairs)
 
 
 def _against_chart_values(ctx: CheckContext, generated: list[Route]) -> Iterator[Result]:
@@ -149,7 +177,10 @@ def _overlap_result(config: Config | None, route: Route, other: Route, clash: _C
         ui = ui_of(config, other.item)
         if ui:
             fix += f"; to drop the generated route instead, set spec.ui.{ui}.enabled: false in {config.ref}"
-    return result(OVERLAP_RULE, severity, f"{what}; {fix}", route.item, ["spec", "hostnames", clash.host[0]])
+    item, path = route.item, ["spec", "hostnames", clash.host[0]]
+    if isinstance(item, ChartRoute):
+        item, path = item.source(path)
+    return result(OVERLAP_RULE, severity, f"{what}; {fix}", item, path)
 
 
 def _by_specificity(a: str, b: str) -> tuple[str, str]:

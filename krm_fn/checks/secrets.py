@@ -31,12 +31,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, result, rule
+from krm_fn.checks.base import CheckContext, dotted, result, rule
 from krm_fn.components import profile
 from krm_fn.components.routes import basic_auth_key
 from krm_fn.config import Config
 from krm_fn.items import Item
-from krm_fn.placeholders import is_placeholder
+from krm_fn.placeholders import has_placeholder, is_placeholder, stand_in
 from krm_fn.results import Result, Severity
 from krm_fn.sops import b64_strict, enc_problem, metadata_problems, reference_kind
 
@@ -136,7 +136,8 @@ def _holds_nothing(value: object) -> bool:
 
 
 def _reference(path: list[str | int], value: object) -> str | None:
-    """reference_kind of a Secret value, decoding `data` values (base64) first."""
+    """What a Secret value holds when it is no secret (a reference to one kept elsewhere, a URL
+    without a password, a path), decoding `data` values (base64) first; None when it may be one."""
     if path[0] == "data" and isinstance(value, str) and not is_placeholder(value.strip()):
         decoded = b64_strict(value.strip())
         if decoded is None:
@@ -145,7 +146,63 @@ def _reference(path: list[str | int], value: object) -> str | None:
             value = decoded.decode()
         except UnicodeDecodeError:
             return None
-    return reference_kind(value)
+    return reference_kind(value) or _no_credential(value)
+
+
+_URL = re.compile(r"(?P<scheme>(?:[a-z][a-z0-9+.-]*:)+)//(?P<rest>\S*)", re.I)
+_PATH = re.compile(r"(?:/|\./)(?:[\w.@+-]+/)*[\w.@+-]+")
+_CREDENTIAL_PARAM = re.compile(r"pass|pwd|secret|token|key|auth|sig|credential", re.I)
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def _placeholder_free(text: str) -> str:
+    return stand_in(text, "")
+
+
+def _token_like(word: str) -> bool:
+    """A run of letters and digits that reads as a key rather than a word, a number or a name."""
+    letters, digits = any(c.isalpha() for c in word), any(c.isdigit() for c in word)
+    return (letters and digits) or len(word) >= 24
+
+
+def _no_credential(value: object) -> str | None:
+    """What a Secret value is when it holds no credential, or None (it may hold one).
+
+    - a URL without a password (`postgresql://${USER}@db/app?sslcert=/certs/tls.crt`,
+      `s3:https://${HOST}/${CLUSTER}/backups`): a password in the user info, a credential-named
+      query parameter with a literal value, or a token-like path segment (a webhook's) is a
+      credential;
+    - a file path (a certificate's);
+    - placeholders with only plain words between them (`${USER}:${PASSWORD}`).
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or "\n" in text:
+        return None
+    url = _URL.fullmatch(text)
+    if url is not None:
+        rest = url.group("rest")
+        authority, _, tail = rest.partition("/")
+        path, _, query = tail.partition("?")
+        if "@" in authority:
+            userinfo = authority.rsplit("@", 1)[0]
+            password = userinfo.partition(":")[2]
+            if password and not is_placeholder(password):
+                return None
+        for pair in query.split("&") if query else []:
+            name, _, found = pair.partition("=")
+            literal = _placeholder_free(found)
+            if _CREDENTIAL_PARAM.search(name) and literal and not _PATH.fullmatch(found):
+                return None
+        if any(_token_like(w) for segment in path.split("/") for w in _WORD.findall(_placeholder_free(segment))):
+            return None
+        return "URL without a password"
+    if _PATH.fullmatch(text):
+        return "file path"
+    if has_placeholder(text) and not any(_token_like(w) for w in _WORD.findall(_placeholder_free(text))):
+        return "Flux substitution placeholders joined by plain text"
+    return None
 
 
 def _is_plaintext(problem: str) -> bool:
@@ -376,8 +433,9 @@ def _left_clear(item: Item, path: list[str | int], reason: str) -> Result:
 @rule(
     PLAINTEXT,
     Severity.ERROR,
-    "every other Secret is SOPS-encrypted unless its values are references (op://, vault:, <path:...>, ref+..., "
-    "${VAR}; an info line); spec.checks.plaintextSecrets: warning relaxes it",
+    "every other Secret is SOPS-encrypted unless its values hold no credential (references: op://, vault:, "
+    "<path:...>, ref+..., ${VAR}; URLs without a password; paths; an info line); "
+    "spec.checks.plaintextSecrets: warning relaxes it",
 )
 def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
     """Every other Secret that holds values has a sops block at all.
@@ -407,11 +465,14 @@ def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
             yield result(
                 PLAINTEXT,
                 Severity.INFO,
-                f"holds references to secrets kept elsewhere, not secrets: {kinds}; not checked for encryption",
+                "holds no secret in clear (references to secrets kept elsewhere, URLs without a password, paths): "
+                f"{kinds}; not checked for encryption",
                 item,
             )
             continue
-        field = str(plain[0][0])
+        plain.sort(key=lambda path: not _CREDENTIAL_PARAM.search(str(path[-1])))  # name a password first
+        key = dotted(plain[0])
+        more = f" (and {len(plain) - 1} more value{'s' if len(plain) > 2 else ''})" if len(plain) > 1 else ""
         relax = (
             "(no ObservabilityConfig in these files, so every Secret must be encrypted)"
             if config is None
@@ -420,10 +481,12 @@ def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
         yield result(
             PLAINTEXT,
             severity,
-            "is not SOPS-encrypted: its values would be committed in clear; "
+            f"value {key}{more} is in clear and is not a reference to a secret kept elsewhere, a URL without a "
+            "password "
+            "or a path: the Secret is not SOPS-encrypted, so its values would be committed in clear; "
             f"encrypt it with `{_encrypt(item)}` {relax}",
             item,
-            [field],
+            plain[0],
         )
 
 

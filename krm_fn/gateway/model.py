@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from krm_fn.checks.base import CheckContext
 from krm_fn.config import Config
+from krm_fn.gateway.chart_hosts import ChartRoute
 from krm_fn.gateway.hostnames import is_valid
 from krm_fn.items import Item
 from krm_fn.placeholders import has_placeholder
@@ -118,6 +119,8 @@ class Route(Record):
     def label(self) -> str:
         """How a message names this route: kind, namespace/name and, for the user's, where it is."""
         name = f"HTTPRoute {qualified(self.namespace, self.item.name or '')}"
+        if isinstance(self.item, ChartRoute):
+            return self.item.label()
         if self.generated:
             return f"the generated {name}"
         where = self.item.location()

@@ -11,7 +11,10 @@ What kustomize reads from a `kustomization.yaml` and what becomes of it here:
   kustomize's namespace transformer does (a component's `Namespace` named `_`).
 - `configMapGenerator`/`secretGenerator` inputs (`files`, `envs`, `env`) are data, not manifests.
 - `helmCharts` are not rendered (counted). `generators`/`transformers`/`validators` files are
-  read as objects (an ObservabilityConfig is listed there).
+  read as objects (an ObservabilityConfig is listed there); an entry that is itself a YAML
+  document (kustomize takes inline transformer configs) is no file and is left alone.
+- Flux's `spec.components` join `components:` after the kustomization's own (fluxcd/pkg
+  kustomize generator appends them), so they apply before its `patches`.
 Not applied: patches' content, `namePrefix`/`nameSuffix` (kustomize also rewrites references to
 renamed objects; doing half of that would invent mismatches), labels, images, replacements.
 """
@@ -23,12 +26,10 @@ import re
 
 from krm_fn import rules
 from krm_fn import yaml as yamlio
+from krm_fn.placeholders import has_placeholder
 from krm_fn.repo.objects import CLUSTER_SCOPED, Piece, head
-from krm_fn.results import Location, Result, Severity
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # start-up budget: docs/startup.md
-    from krm_fn.repo.walker import Walk
+from krm_fn.repo.reader import Reader
+from krm_fn.results import Location, Severity
 
 FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # kustomize's (and Flux's) test for a remote resource
@@ -44,6 +45,8 @@ def kustomization_file(directory: str) -> str | None:
 
 
 def is_remote(entry: str) -> bool:
+    if ":" not in entry and not entry[:10].lower().startswith(("github.com", "git@")):
+        return False  # every remote form has a colon but `github.com/...`
     lowered = entry.lower()
     return any(len(p) < len(entry) and lowered.startswith(p) for p in REMOTE_PREFIXES)
 
@@ -113,8 +116,15 @@ def _name_matcher(name: str | None, pattern: bool):
     return lambda found: found == name
 
 
-def build_dir(directory: str, walk: Walk, stack: tuple[str, ...] = (), into: Build | None = None) -> Build:
-    """The build of `directory`'s kustomization (into `into` for a component)."""
+def build_dir(
+    directory: str,
+    walk: Reader,
+    stack: tuple[str, ...] = (),
+    into: Build | None = None,
+    components: tuple[str, ...] = (),
+) -> Build:
+    """The build of `directory`'s kustomization (into `into` for a component); `components` are
+    Flux's `spec.components`, added after the kustomization's own, before its patches."""
     build = into if into is not None else Build()
     kfile = kustomization_file(directory)
     if kfile is None:
@@ -134,13 +144,14 @@ def build_dir(directory: str, walk: Walk, stack: tuple[str, ...] = (), into: Bui
             _resource(entry, directory, kfile, key, walk, build, stack)
     for key in ("generators", "transformers", "validators"):
         for entry in strings(kustomization.get(key)):
-            _resource(entry, directory, kfile, key, walk, build, stack)
+            if "\n" not in entry.strip():  # else an inline config, not a file (kustomize takes both)
+                _resource(entry, directory, kfile, key, walk, build, stack)
     _generators(kustomization, directory, kfile, walk, build)
     charts = dicts(kustomization.get("helmCharts"))
     if charts:
         walk.skip("helmCharts entries (not rendered)", len(charts))
         build.complete = False
-    for entry in strings(kustomization.get("components")):
+    for entry in [*strings(kustomization.get("components")), *components]:
         if is_remote(entry):
             walk.skip("remote resources (not fetched)")
             build.complete = False
@@ -163,7 +174,7 @@ def build_dir(directory: str, walk: Walk, stack: tuple[str, ...] = (), into: Bui
     return build
 
 
-def _resource(entry: str, directory: str, kfile: str, key: str, walk: Walk, build: Build, stack: tuple) -> None:
+def _resource(entry: str, directory: str, kfile: str, key: str, walk: Reader, build: Build, stack: tuple) -> None:
     if is_remote(entry):
         walk.skip("remote resources (not fetched)")
         build.complete = False
@@ -187,7 +198,7 @@ def _resource(entry: str, directory: str, kfile: str, key: str, walk: Walk, buil
         walk.missing(kfile, key, entry, "a file or directory")
 
 
-def _generators(kustomization: dict, directory: str, kfile: str, walk: Walk, build: Build) -> None:
+def _generators(kustomization: dict, directory: str, kfile: str, walk: Reader, build: Build) -> None:
     for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
         for generator in dicts(kustomization.get(key)):
             if isinstance(generator.get("name"), str):
@@ -210,7 +221,7 @@ def _generators(kustomization: dict, directory: str, kfile: str, walk: Walk, bui
 # --- patches ---------------------------------------------------------------------------------------
 
 
-def _patches(kustomization: dict, directory: str, kfile: str, walk: Walk, build: Build) -> None:
+def _patches(kustomization: dict, directory: str, kfile: str, walk: Reader, build: Build) -> None:
     for entry in kustomization.get("patchesStrategicMerge") or []:
         if isinstance(entry, str):
             _check_patch(entry, None, directory, kfile, "patchesStrategicMerge", walk, build)
@@ -236,7 +247,7 @@ def _check_patch(
     directory: str,
     kfile: str,
     key: str,
-    walk: Walk,
+    walk: Reader,
     build: Build,
     inline: bool = False,
 ) -> None:
@@ -275,7 +286,7 @@ def _check_patch(
             walk.problem(
                 rules.PATCH,
                 f"the patch target {what} matches no object of the build of {directory}; the patch changes "
-                "nothing (check the target's kind and name)",
+                f"nothing (check the target's kind and name){_substituted_later(build, kind)}",
                 Location(kfile, _line_of(walk, kfile, source if not inline else str(name or kind))),
                 severity=Severity.WARNING,
             )
@@ -291,12 +302,13 @@ def _check_patch(
             walk.problem(
                 rules.PATCH,
                 f"strategic-merge patch of {kind} {name} matches no object of the build of {directory}; "
-                "kustomize fails on it (check the name, or list the object's file under resources)",
+                "kustomize fails on it (check the name, or list the object's file under resources)"
+                + _substituted_later(build, kind),
                 Location(where, raw.content_line if not inline else _line_of(walk, kfile, name)),
             )
 
 
-def _inline_documents(text: str, kfile: str, walk: Walk) -> list[yamlio.RawItem] | None:
+def _inline_documents(text: str, kfile: str, walk: Reader) -> list[yamlio.RawItem] | None:
     try:
         return yamlio.split_documents(text)
     except yamlio.YamlError as err:
@@ -304,21 +316,22 @@ def _inline_documents(text: str, kfile: str, walk: Walk) -> list[yamlio.RawItem]
         return None
 
 
-def _line_of(walk: Walk, path: str, needle: str) -> int | None:
-    """The first line of a file that mentions `needle` (a kustomization's entry), for messages."""
-    text = walk.text(path)
-    if text is None:
-        return None
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return number
-    return None
+def _line_of(walk: Reader, path: str, needle: str) -> int | None:
+    return walk.line_of(path, needle)
 
 
-def missing_result(kfile: str, key: str, entry: str, what: str, line: int | None) -> Result:
-    return Result(
-        rules.KUSTOMIZATION,
-        Severity.ERROR,
-        f"{key} entry {entry!r} is not {what}; kustomize fails on it (fix the path, or remove the entry)",
-        location=Location(kfile, line),
+def _substituted_later(build: Build, kind: str | None) -> str:
+    """A hint when the build has objects of `kind` whose name Flux substitutes only after the build."""
+    names = sorted(
+        {
+            str(head(piece.raw).get("name"))
+            for piece in build.pieces
+            if (not kind or head(piece.raw).get("kind") == kind) and has_placeholder(head(piece.raw).get("name") or "")
+        }
+    )
+    if not names:
+        return ""
+    return (
+        f"; the build has {kind or 'objects'} named {', '.join(names[:3])}: Flux substitutes variables after "
+        "kustomize has applied the patches, so the target must name them as written"
     )

@@ -1,8 +1,12 @@
-"""Which files a repository walk reads: YAML below the paths, as Flux's source would hold them.
+"""Which files a repository walk reads, and where the source root is.
 
-Hidden and tool directories are skipped, Helm chart folders (a `Chart.yaml`) are counted and left
-out, and `--include`/`--exclude` and `.sourceignore` decide the rest (krm_fn/repo/walker.py's `Walk`
-keeps those decisions). Paths are relative to the git work tree, as Flux's are.
+Files: YAML below the paths, as Flux's source would hold them. Hidden and tool directories are
+skipped, Helm chart folders (a `Chart.yaml`) are counted and left out, and `--include`/`--exclude`
+and `.sourceignore` decide the rest (krm_fn.repo.reader's `Reader` keeps those decisions).
+
+The source root is what Flux paths are relative to: `--root` when given; else the nearest
+directory, from the first path up, below which the most Flux paths of this repository exist (an
+export or a CI cache has no `.git`); else the git work tree; else the first path.
 """
 
 from __future__ import annotations
@@ -10,14 +14,11 @@ from __future__ import annotations
 import os
 
 from krm_fn import rules
+from krm_fn.repo.reader import YAML_SUFFIXES, Reader
 from krm_fn.results import Location, Result, Severity
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # start-up budget: docs/startup.md (annotations only)
-    from krm_fn.repo.walker import Repository, Walk
-
-YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tools"}
+CHART_FILES = "files in Helm chart folders (Chart.yaml)"
 
 
 def visible(dirs: list[str]) -> list[str]:
@@ -37,47 +38,62 @@ def is_chart(directory: str) -> bool:
     return os.path.isfile(os.path.join(directory, "Chart.yaml"))
 
 
-def list_files(paths: list[str], walk: Walk, repo: Repository) -> list[str]:
-    """Every YAML file to consider, sorted; chart folders counted and left out."""
+def list_files(paths: list[str], reader: Reader) -> tuple[list[str], list[Result]]:
+    """Every YAML file below the paths, sorted, before exclusions; chart folders counted and left out."""
     found: list[str] = []
+    problems: list[Result] = []
     for path in paths:
         if os.path.isfile(path):
             found.append(path)
             continue
         if not os.path.isdir(path):
-            repo.results.append(
+            problems.append(
                 Result(rules.INPUT, Severity.ERROR, "cannot read: No such file or directory", location=Location(path))
             )
             continue
         for root, dirs, files in os.walk(path):
             if is_chart(root):
-                walk.skip("files in Helm chart folders (Chart.yaml)", len(files_below(root)))
+                reader.skip(CHART_FILES, len(files_below(root)))
                 dirs[:] = []
                 continue
             dirs[:] = visible(dirs)
-            walk.ignore.read(root)
             for name in sorted(files):
                 if name.endswith(YAML_SUFFIXES) or name == "Kustomization":
                     found.append(os.path.normpath(os.path.join(root, name)))
+    return found, problems
+
+
+def kept(files: list[str], reader: Reader) -> list[str]:
+    """The files Flux's artifact holds and the options keep; the others counted by why."""
     out = []
-    for path in found:
-        reason = walk.exclusion(path)
+    for path in files:
+        reason = reader.exclusion(path)
         if reason is not None:
-            walk.skip(reason)
+            reader.skip(reason)
         else:
             out.append(path)
     return out
 
 
-def source_root(paths: list[str]) -> str:
-    """The root Flux paths are relative to: the git work tree around the first path, else that path."""
+def source_root(paths: list[str], flux_paths: list[str], given: str | None = None) -> str:
+    """The directory Flux paths are relative to (see the module docstring)."""
+    if given:
+        return os.path.abspath(given)
     first = os.path.abspath(paths[0]) if paths else os.getcwd()
     start = first if os.path.isdir(first) else os.path.dirname(first)
+    candidates = []
     current = start
     while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
+        candidates.append(current)
         parent = os.path.dirname(current)
         if parent == current:
-            return start
+            break
         current = parent
+    wanted = sorted({p.strip("/").removeprefix("./") for p in flux_paths if "${" not in p} - {"", "."})
+    if wanted:
+        scored = [(sum(os.path.isdir(os.path.join(c, p)) for p in wanted), c) for c in candidates]
+        best = max(score for score, _ in scored)
+        if best:
+            ties = [c for score, c in scored if score == best]
+            return next((c for c in ties if os.path.exists(os.path.join(c, ".git"))), ties[0])
+    return next((c for c in candidates if os.path.exists(os.path.join(c, ".git"))), start)

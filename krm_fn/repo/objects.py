@@ -73,16 +73,17 @@ def head(raw: yamlio.RawItem) -> dict:
 
 
 class BuiltItem(Item):
-    """An Item whose namespace (and, for a Namespace, name) the build set: the text stays the
-    file's, so lines point into it, and the data gets the values once parsed."""
+    """An Item whose namespace (and, for a Namespace, name) the build set. The raw item is the
+    file's own (lines point into it, and it is parsed once however many builds use it); the data
+    is a copy with the build's metadata once parsed. `builds` counts the builds of one cluster
+    that emit it alike."""
 
     def __init__(self, raw: yamlio.RawItem, file: str, namespace: str | None = None, name: str | None = None):
-        # A copy of the raw item: the same document may be built twice with different namespaces.
-        header = dict(raw.header) if raw.header is not None else None
-        super().__init__(raw=yamlio.RawItem(raw.text, raw.form, raw.line, header), file=file)
+        super().__init__(raw=raw, file=file)
         self.set_namespace = namespace
         self.set_name = name
-        self._applied = False
+        self.builds = 1
+        self._applied = namespace is None and name is None
 
     @property
     def obj(self) -> dict:
@@ -91,10 +92,12 @@ class BuiltItem(Item):
             self._applied = True
             meta = data.get("metadata")
             if isinstance(meta, dict):
+                meta = dict(meta)
                 if self.set_namespace is not None:
                     meta["namespace"] = self.set_namespace
                 if self.set_name is not None:
                     meta["name"] = self.set_name
+                data = self.data = {**data, "metadata": meta}
         return data
 
     def _header(self, key: str) -> str | None:

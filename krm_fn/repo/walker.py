@@ -1,43 +1,41 @@
-"""The whole repository: every build Flux and kustomize would make, grouped by cluster, and the rest.
+"""The whole repository read the way Flux builds it: one group of objects per cluster.
 
-1. Every YAML file below the paths is listed (hidden and tool directories skipped, Helm chart
-   folders — a `Chart.yaml` next to `templates/` — skipped and counted, `--include`/`--exclude`
-   applied).
-2. Each kustomization that no other kustomization builds, and that no Flux Kustomization names
-   as its path, is a root build.
-3. Every Flux Kustomization found in a build (after that build's own substitution) or in a file
-   no build reads is built from its spec.path. A build and the Flux Kustomizations in it belong
-   to one group: one cluster, checked together. Builds and files that no Flux Kustomization ties
-   to a cluster form one more group.
-4. What no build reads is checked if it is Kubernetes objects and counted if it is not (app
-   configs with custom tags, helmfiles, templates).
+1. Every YAML file below the paths is listed (krm_fn.repo.listing); the source root is found
+   from the Flux paths; `.sourceignore` and `--include`/`--exclude` decide what is read.
+2. With Flux in the repository (a Flux Kustomization, or a FluxInstance's sync), each cluster is
+   read from where it starts: a FluxInstance's sync path, a Kustomization whose build holds
+   itself (`flux bootstrap`'s gotk-sync.yaml), else the shallowest directory of Flux
+   Kustomizations nothing builds yet. Every Flux Kustomization a cluster's builds emit (after
+   their parent's substitution) is built in turn, once per cluster: its path with its
+   components, target namespace and variables. An object is in a cluster once for each
+   namespace it gets there, counting the builds that emit it alike.
+3. What no cluster builds is never checked as objects: each file or directory of Kubernetes
+   objects is one `not-built` warning saying why (krm_fn.repo.unbuilt); other YAML is counted.
+4. Without Flux, each kustomization no other one builds is a root, and files no build reads are
+   checked if they are Kubernetes objects: all in one group.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 
 from krm_fn import rules
-from krm_fn import yaml as yamlio
 from krm_fn.items import Item
-from krm_fn.protocol import decode
-from krm_fn.repo import flux
-from krm_fn.repo.kustomization import FILE_NAMES, Build, build_dir, kustomization_file, missing_result, references
-from krm_fn.repo.listing import YAML_SUFFIXES, files_below, is_chart, list_files, source_root, visible
+from krm_fn.repo import flux, unbuilt
+from krm_fn.repo.kustomization import FILE_NAMES, Build, build_dir, kustomization_file, references
+from krm_fn.repo.listing import is_chart, kept, list_files, source_root, visible
 from krm_fn.repo.objects import BuiltItem, Piece, head
-from krm_fn.repo.sourceignore import Ignore
-from krm_fn.results import Location, Result, Severity
+from krm_fn.repo.reader import YAML_SUFFIXES, Reader
+from krm_fn.results import Location, Result
 
-NOT_OBJECTS = "files that are not Kubernetes objects (app configs, templates, helmfiles)"
-EXCLUDED = "files excluded by --include/--exclude"
-IGNORED = "files Flux leaves out (.sourceignore and its defaults)"
-_LOOKS_KUBERNETES = re.compile(r"^apiVersion:.*\n(?:.*\n)*?kind:|^kind:.*\n(?:.*\n)*?apiVersion:", re.M)
+NOT_OBJECTS = unbuilt.NOT_OBJECTS
+OTHER_SOURCE = "Flux Kustomizations of another source (another repository, OCI, a bucket)"
+PATH_ELSEWHERE = "Flux Kustomizations whose path is not in this repository"
+_LOOKS_KUBERNETES = unbuilt.LOOKS_KUBERNETES
 
 
 class Group:
-    """Objects that are checked together (one cluster's builds, or the rest of the repository)."""
+    """Objects that are checked together (one cluster, or the rest of a repository without Flux)."""
 
     def __init__(self, name: str, items: list[Item]):
         self.name = name
@@ -52,167 +50,263 @@ class Repository:
         self.files = 0  # files whose objects were checked
         self.builds = 0
         self.flux = 0
+        self.root = "."
 
 
-class Walk:
-    """State shared by the builds of one walk: file cache, what was read as what, findings."""
-
-    def __init__(self, root: str, include: list[str], exclude: list[str], bases: list[str]):
-        self.root = root  # the source root Flux paths are relative to
-        self.include = include
-        self.exclude = exclude
-        self.bases = bases  # the directories given on the command line, for include/exclude globs
-        self.visited: set[str] = set()  # files some build read (objects, data, patches, kustomizations)
-        self.patch_files: set[str] = set()
-        self.data_files: set[str] = set()
-        self.results: list[Result] = []
-        self.skipped: dict[str, int] = {}
-        self._texts: dict[str, str | None] = {}
-        self._documents: dict[str, list[yamlio.RawItem] | None] = {}
-        self._errors: dict[str, Result] = {}
-        self._kustomizations: dict[str, dict | None] = {}
-        self.own_sources: set[str] = set()  # GitRepository names taken to be this repository
-        self.ignore = Ignore(root)
-        self._exclusions: dict[str, str | None] = {}
-        for base in bases:  # the .sourceignore files between the root and each directory given
-            directory = os.path.abspath(base if os.path.isdir(base) else os.path.dirname(base) or ".")
-            chain = []
-            while directory != os.path.dirname(directory) and not os.path.relpath(directory, root).startswith(".."):
-                chain.append(directory)
-                directory = os.path.dirname(directory)
-            for found in reversed(chain):
-                self.ignore.read(found)
-
-    # -- findings and counts --
-
-    def problem(self, rule: str, message: str, location: Location, severity: Severity = Severity.ERROR) -> None:
-        self.results.append(Result(rule, severity, message, location=location))
-
-    def missing(self, kfile: str, key: str, entry: str, what: str) -> None:
-        line = None
-        text = self.text(kfile)
-        if text is not None:
-            line = next((n for n, t in enumerate(text.splitlines(), 1) if entry in t), None)
-        self.results.append(missing_result(kfile, key, entry, what, line))
-
-    def skip(self, reason: str, count: int = 1) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + count
-
-    def data(self, path: str) -> None:
-        """A generator's input: data, never manifests."""
-        if os.path.isdir(path):
-            for found in files_below(path):
-                self.data(found)
-            return
-        self.visited.add(path)
-        self.data_files.add(path)
-
-    def excluded(self, path: str) -> bool:
-        return self.exclusion(path) is not None
-
-    def exclusion(self, path: str) -> str | None:
-        """Why a file is not read (--include/--exclude, or Flux leaves it out), or None."""
-        if path not in self._exclusions:
-            self._exclusions[path] = self._exclusion(path)
-        return self._exclusions[path]
-
-    def _exclusion(self, path: str) -> str | None:
-        rel = self.relative(path)
-        if any(fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(path, pattern) for pattern in self.exclude):
-            return EXCLUDED
-        included = any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(path, p) for p in self.include)
-        if self.include and os.path.isfile(path) and path.endswith(YAML_SUFFIXES) and not included:
-            return EXCLUDED
-        if self.ignore.ignored(path):
-            return IGNORED
-        return None
-
-    def roots(self) -> list[str]:
-        """Where a Flux spec.path may start: the source root, then each directory given."""
-        return [self.root, *(b for b in self.bases if os.path.isdir(b))]
-
-    def relative(self, path: str) -> str:
-        for base in self.bases:
-            if path == base or path.startswith(base.rstrip("/") + "/"):
-                return os.path.relpath(path, base).replace(os.sep, "/")
-        return path.replace(os.sep, "/")
-
-    # -- reading (each file once) --
-
-    def text(self, path: str) -> str | None:
-        if path not in self._texts:
-            try:
-                with open(path, "rb") as handle:
-                    self._texts[path] = decode(handle.read(), path)
-            except (OSError, yamlio.YamlError):
-                self._texts[path] = None
-        return self._texts[path]
-
-    def documents(self, path: str, report: bool = True) -> list[yamlio.RawItem] | None:
-        """The documents of a file; None (and, with report, an error) when it cannot be split."""
-        if path not in self._documents:
-            try:
-                with open(path, "rb") as handle:
-                    text = decode(handle.read(), path)
-                self._texts[path] = text
-                self._documents[path] = yamlio.split_documents(text)
-            except OSError as err:
-                self._documents[path] = None
-                self._errors[path] = Result(
-                    rules.PARSE, Severity.ERROR, f"cannot read: {err.strerror}", location=Location(path)
-                )
-            except yamlio.YamlError as err:
-                self._documents[path] = None
-                self._errors[path] = Result(rules.PARSE, Severity.ERROR, err.message, location=Location(path, err.line))
-            if report:
-                self.report_read_error(path)
-        return self._documents[path]
-
-    def report_read_error(self, path: str) -> None:
-        """The error of a file that cannot be split, once."""
-        error = self._errors.pop(path, None)
-        if error is not None:
-            self.results.append(error)
-
-    def kustomization(self, path: str) -> dict | None:
-        if path not in self._kustomizations:
-            raws = self.documents(path)
-            data = None
-            if raws:
-                try:
-                    data = yamlio.parse_raw_item(raws[0])
-                except yamlio.YamlError as err:
-                    self.problem(rules.PARSE, err.message, Location(path, err.line))
-            self._kustomizations[path] = data if isinstance(data, dict) else None
-        return self._kustomizations[path]
+def walk(
+    paths: list[str], include: list[str] | None = None, exclude: list[str] | None = None, root: str | None = None
+) -> Repository:
+    """Read the repository below `paths` the way Flux and kustomize would."""
+    repo = Repository()
+    bases = [os.path.normpath(p) for p in paths]
+    reader = Reader(include or [], exclude or [], bases)
+    listed, problems = list_files(bases, reader)
+    repo.results.extend(problems)
+    written, syncs, objects = _flux_objects(listed, reader)
+    found = source_root(paths, [ks.path for ks in written] + [s.path for s in syncs], root)
+    if paths and not os.path.isabs(paths[0]) and not (root and os.path.isabs(root)):
+        found = os.path.relpath(found)  # shown paths keep the form they were given in
+    repo.root = found = os.path.normpath(found)
+    pushes = _pushes(found, reader)
+    reader.set_root(found, _spec_ignore(objects, flux.find_sources(written, syncs, objects, pushes)))
+    files = kept(listed, reader)
+    kept_files = set(files)
+    written = [ks for ks in written if ks.item.file in kept_files]
+    syncs = [s for s in syncs if s.file in kept_files]
+    objects = [o for o in objects if o.file in kept_files]
+    sources = flux.find_sources(written, syncs, objects, pushes)
+    if written or syncs:
+        _Clusters(reader, repo, sources).read(files, written, syncs)
+        unbuilt.report(files, reader, bases)
+    else:
+        _plain(files, reader, repo)
+    repo.files = len({item.file for group in repo.groups for item in group.items})
+    repo.results.extend(reader.results)
+    for reason, count in reader.skipped.items():
+        repo.skipped[reason] = repo.skipped.get(reason, 0) + count
+    data = len(reader.data_files & kept_files)
+    if data:
+        repo.skipped["generator inputs (data, not manifests)"] = data
+    return repo
 
 
-class _Node:
-    def __init__(self, name: str, flux: bool = False):
+# --- what the files say about Flux -------------------------------------------------------------------
+
+
+def _flux_objects(files: list[str], reader: Reader) -> tuple[list[flux.FluxKustomization], list[flux.Sync], list[Item]]:
+    """Flux Kustomizations as written, FluxInstance syncs, and source objects (OCIRepository,
+    ArtifactGenerator, GitRepository) in the files, read before any build."""
+    written, syncs, objects = [], [], []
+    for path in files:
+        if os.path.basename(path) in FILE_NAMES:
+            continue
+        text = reader.text(path)
+        if text is None or "fluxcd" not in text:
+            continue
+        for raw in reader.documents(path, report=False) or []:
+            if "fluxcd" not in raw.text:
+                continue
+            item = Item(raw=raw, file=path)
+            if item.parse_error() is not None:
+                continue
+            if flux.is_flux_kustomization(item):
+                written.append(flux.FluxKustomization(item))
+            elif item.kind in ("OCIRepository", "ArtifactGenerator", "GitRepository"):
+                objects.append(item)
+            elif item.kind in ("FluxInstance", "HelmRelease"):
+                sync = flux.sync_of(item)
+                if sync is not None:
+                    syncs.append(sync)
+    return written, syncs, objects
+
+
+def _pushes(root: str, reader: Reader) -> dict[str, str]:
+    """Artifacts the repository's CI and task files push (they live in hidden directories too)."""
+    candidates = [os.path.join(root, name) for name in (".gitlab-ci.yml", "Taskfile.yaml", "Taskfile.yml")]
+    for folder in (".github/workflows", ".taskfiles"):
+        for top, dirs, names in os.walk(os.path.join(root, folder)):
+            dirs.sort()
+            candidates.extend(os.path.join(top, n) for n in sorted(names) if n.endswith(YAML_SUFFIXES))
+    found: dict[str, str] = {}
+    for path in candidates:
+        text = reader.text(path) if os.path.isfile(path) else None
+        if text and "push artifact" in text:
+            found.update(flux.pushes_in(text))
+    return found
+
+
+def _spec_ignore(objects: list[Item], sources: flux.Sources) -> str | None:
+    for item in objects:
+        if item.kind == "GitRepository" and item.name in sources.git:
+            spec = item.obj.get("spec")
+            if isinstance(spec, dict) and isinstance(spec.get("ignore"), str):
+                return spec["ignore"]
+    return None
+
+
+# --- Flux: one group per cluster ---------------------------------------------------------------------
+
+
+class _Cluster:
+    def __init__(self, name: str):
         self.name = name
-        self.flux = flux
-        self.items: list[Item] = []
-        self.parent: _Node = self
-
-    def find(self) -> _Node:
-        node = self
-        while node.parent is not node:
-            node = node.parent
-        return node
+        self.items: dict[tuple, BuiltItem] = {}
+        self.built: set[tuple] = set()  # the Flux Kustomizations built (by what they build)
+        self.queue: list[tuple[BuiltItem, tuple]] = []  # Flux Kustomizations found, with their parent's patches
 
 
-def _union(a: _Node, b: _Node) -> None:
-    ra, rb = a.find(), b.find()
-    if ra is not rb:
-        rb.parent = ra
-        ra.flux = ra.flux or rb.flux
+class _Clusters:
+    def __init__(self, reader: Reader, repo: Repository, sources: flux.Sources):
+        self.reader = reader
+        self.repo = repo
+        self.sources = sources
+        self._substituted: dict[tuple, object] = {}
+
+    def read(self, files: list[str], written: list[flux.FluxKustomization], syncs: list[flux.Sync]) -> None:
+        started = False
+        for sync in syncs:
+            base = self.sources.base(sync.kind, "flux-system")
+            directory = os.path.normpath(os.path.join(self.reader.root, base or "", sync.path))
+            if base is not None and os.path.isdir(directory) and sync.file not in self.reader.visited:
+                self.reader.visited.add(sync.file)  # applied by hand or by a bootstrap tool: where Flux starts
+                self._cluster(f"sync:{sync.file}", directory=directory)
+                started = True
+        while True:
+            pending = [ks for ks in written if ks.item.file not in self.reader.visited]
+            boot = next((ks for ks in pending if self._holds_itself(ks)), None)
+            if boot is not None:
+                # where Flux starts (`flux bootstrap` applies it), even when its build does not list it
+                self.reader.visited.add(boot.item.file or "")
+                self._cluster(f"flux:{boot.item.file}", ks=boot)
+                started = True
+                continue
+            if not pending or started:
+                break  # once a cluster starts where Flux starts it, what it does not build is not built
+            # no bootstrap in these files (a directory below the root was given): where they start
+            before = len(self.reader.visited)
+            start = self._start(pending)
+            self._cluster(f"files:{start}", directory=start)
+            if len(self.reader.visited) == before:  # nothing new: do not go round again
+                self.reader.visited.update(ks.item.file for ks in pending if ks.item.file)
+
+    def _holds_itself(self, ks: flux.FluxKustomization) -> bool:
+        """Does the Kustomization's path hold its own file (`flux bootstrap`'s flux-system)?"""
+        base = self._path(ks)
+        return base is not None and (ks.item.file or "").startswith(base.rstrip("/") + "/")
+
+    def _start(self, pending: list[flux.FluxKustomization]) -> str:
+        """The shallowest directory of Kustomizations nothing builds, or the kustomization above it
+        that lists it (a namespace's kustomization.yaml listing each app's ks.yaml)."""
+        directory = min(
+            (os.path.dirname(ks.item.file or "") or "." for ks in pending), key=lambda d: (d.count(os.sep), d)
+        )
+        while True:
+            parent = os.path.dirname(directory)
+            kfile = kustomization_file(parent) if parent and parent != directory else None
+            kustomization = self.reader.kustomization(kfile) if kfile else None
+            if kustomization is None or not _includes(kustomization, parent or ".", directory):
+                return directory
+            directory = parent
+
+    def _cluster(self, name: str, ks: flux.FluxKustomization | None = None, directory: str | None = None) -> None:
+        cluster = _Cluster(name)
+        if ks is not None:
+            cluster.built.add(ks.key)
+            self._build_flux(cluster, ks)
+        else:
+            assert directory is not None
+            build = (
+                build_dir(directory, self.reader)
+                if kustomization_file(directory)
+                else generated(directory, self.reader)
+            )
+            self._add(cluster, build, None)
+        while cluster.queue:
+            item, patches = cluster.queue.pop(0)
+            child = flux.FluxKustomization(item, patches)
+            if child.key in cluster.built:
+                continue
+            cluster.built.add(child.key)
+            self._build_flux(cluster, child)
+        self.repo.groups.append(Group(name, list(cluster.items.values())))
+
+    def _path(self, ks: flux.FluxKustomization) -> str | None:
+        base = self.sources.base(ks.source_kind, ks.source_name)
+        if base is None or "${" in ks.path:
+            return None
+        return os.path.normpath(os.path.join(self.reader.root, base, ks.path))
+
+    def _build_flux(self, cluster: _Cluster, ks: flux.FluxKustomization) -> None:
+        """What kustomize-controller builds for one Flux Kustomization."""
+        if self.sources.base(ks.source_kind, ks.source_name) is None:
+            self.reader.skip(OTHER_SOURCE)
+            return
+        path = self._path(ks)
+        if path is None or not os.path.isdir(path):
+            self.reader.skip(PATH_ELSEWHERE)
+            return
+        components = []
+        for entry in ks.components:
+            if kustomization_file(os.path.normpath(os.path.join(path, entry))) is not None:
+                components.append(entry)
+            elif not ks.ignore_missing_components and ks.item.file:
+                self.reader.missing(ks.item.file, "spec.components", entry, "a directory with a kustomization.yaml")
+        if kustomization_file(path) is not None:
+            build = build_dir(path, self.reader, components=tuple(components))
+        else:
+            build = generated(path, self.reader)
+            for entry in components:
+                build_dir(os.path.normpath(os.path.join(path, entry)), self.reader, into=build)
+        if ks.target_namespace:
+            build.set_namespace(ks.target_namespace)
+        self.repo.flux += 1
+        self._add(cluster, build, ks.substitution, ks.child_patches)
+
+    def _add(
+        self, cluster: _Cluster, build: Build, substitution: flux.Substitution | None, patches: tuple = ()
+    ) -> None:
+        self.repo.builds += 1
+        for item in _items(build, substitution, self._substituted):
+            raw = item.raw
+            key = (item.file, raw.line, item.set_namespace, item.set_name, raw.text)
+            found = cluster.items.get(key)
+            if found is not None:
+                found.builds += 1
+                continue
+            cluster.items[key] = item
+            if flux.GROUP in raw.text and _is_flux(item):
+                cluster.queue.append((item, patches))
 
 
-def _items(build: Build, substitution: flux.Substitution | None = None) -> list[Item]:
+def _includes(kustomization: dict, directory: str, below: str) -> bool:
+    """Does the kustomization of `directory` list `below` or a file in it (an app's ks.yaml)?"""
+    for key in ("resources", "bases", "components"):
+        entries = kustomization.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, str):
+                path = os.path.normpath(os.path.join(directory, entry))
+                if path == below or path.startswith(below.rstrip(os.sep) + os.sep):
+                    return True
+    return False
+
+
+def _is_flux(item: Item) -> bool:
+    return item.parse_error() is None and flux.is_flux_kustomization(item)
+
+
+def _items(build: Build, substitution: flux.Substitution | None, cache: dict | None = None) -> list[BuiltItem]:
     """The build's objects as Flux applies them: substituted, with the namespace (or name) the build gave."""
-    items: list[Item] = []
+    items: list[BuiltItem] = []
+    values = (tuple(sorted(substitution.values.items())), substitution.open_ended) if substitution else None
+    cache = {} if cache is None else cache
     for piece in build.pieces:
-        raw = flux.substituted(piece.raw, substitution)
+        raw = piece.raw
+        if substitution is not None and substitution.active:
+            key = (id(raw), values)
+            entry = cache.get(key)
+            if entry is None:  # the original is kept with it, so that its id stays its own
+                entry = cache[key] = (raw, flux.substituted(raw, substitution))
+            raw = entry[1]
         if head(piece.raw).get("kind") == "Namespace" and piece.namespace is not None:
             items.append(BuiltItem(raw, piece.file, name=piece.namespace))
         else:
@@ -220,239 +314,13 @@ def _items(build: Build, substitution: flux.Substitution | None = None) -> list[
     return items
 
 
-def walk(paths: list[str], include: list[str] | None = None, exclude: list[str] | None = None) -> Repository:
-    """Read the repository below `paths` the way Flux and kustomize would."""
-    repo = Repository()
-    bases = [os.path.normpath(p) for p in paths]
-    root = source_root(paths)
-    if paths and not os.path.isabs(paths[0]):
-        root = os.path.relpath(root)  # shown paths keep the form they were given in
-    w = Walk(os.path.normpath(root), include or [], exclude or [], bases)
-    files = list_files(bases, w, repo)
-    walker = _Walker(w, repo)
-    deferred = walker.kustomize_roots(files)
-    while True:
-        walker.follow_flux()
-        walker.flux_in_loose_files(files)  # may queue more
-        if walker.queue:
-            continue
-        # roots that a Flux-generated kustomization would build, when no Flux Kustomization did
-        deferred = [d for d in deferred if kustomization_file(d) not in w.visited]
-        if not deferred:
-            break
-        walker.root(deferred.pop(0))
-    walker.loose(files)
-    walker.group()
-
-    repo.files = len({item.file for group in repo.groups for item in group.items})
-    repo.results.extend(w.results)
-    for reason, count in w.skipped.items():
-        repo.skipped[reason] = repo.skipped.get(reason, 0) + count
-    data = len(w.data_files & set(files))
-    if data:
-        repo.skipped["generator inputs (data, not manifests)"] = data
-    return repo
-
-
-class _Walker:
-    """The steps of `walk`, sharing the builds made so far and how they connect."""
-
-    def __init__(self, w: Walk, repo: Repository):
-        self.w = w
-        self.repo = repo
-        self.nodes: list[_Node] = []
-        self.queue: list[tuple[Item, _Node]] = []  # Flux Kustomizations found, and the build they are in
-        self.built: dict[tuple, _Node] = {}
-        self.loose_nodes: dict[str, _Node] = {}  # directory -> files no build read
-
-    def kustomize_roots(self, files: list[str]) -> list[str]:
-        """Build each kustomization that no kustomization builds and no Flux Kustomization names; the
-        directories a Flux-generated kustomization would build are returned for later instead."""
-        w = self.w
-        kfiles = [f for f in files if os.path.basename(f) in FILE_NAMES]
-        referenced: set[str] = set()
-        for kfile in kfiles:
-            kustomization = w.kustomization(kfile)
-            if kustomization is not None:
-                referenced.update(references(kustomization, os.path.dirname(kfile) or "."))
-        written = [flux.FluxKustomization(item) for item in _flux_objects(files, w, set(kfiles))]
-        w.own_sources = _own_sources(written)
-        flux_paths = {
-            os.path.normpath(os.path.join(base, ks.path)) for ks in written if _own(ks, w) for base in w.roots()
-        }
-        generated: set[str] = set()
-        for path in flux_paths:
-            if os.path.isdir(path) and kustomization_file(path) is None:
-                generated.update(_generated_references(path))
-        deferred = []
-        for kfile in kfiles:
-            directory = os.path.dirname(kfile) or "."
-            if directory in referenced or directory in flux_paths or kfile in w.visited:
-                continue
-            if directory in generated:
-                deferred.append(directory)
-                continue
-            self.root(directory)
-        return deferred
-
-    def root(self, directory: str) -> None:
-        node = _Node(f"kustomize:{directory}")
-        node.items = _items(build_dir(directory, self.w))
-        self.repo.builds += 1
-        self.nodes.append(node)
-        self.queue.extend((item, node) for item in node.items if _flux_candidate(item))
-
-    def follow_flux(self) -> None:
-        """Build every queued Flux Kustomization once per cluster, and those its build holds."""
-        while self.queue:
-            item, parent = self.queue.pop(0)
-            if not _is_flux(item):
-                continue
-            ks = flux.FluxKustomization(item)
-            parent.find().flux = True
-            key = (ks.key, id(parent.find()))  # per cluster: the same path in two clusters is built twice
-            if key in self.built:
-                _union(parent, self.built[key])
-                continue
-            node = self.built[key] = _Node(f"flux:{item.file}:{item.name}", flux=True)
-            _union(parent, node)
-            self.nodes.append(node)
-            build = _flux_build(ks, self.w)
-            if build is None:
-                continue
-            self.repo.flux += 1
-            self.repo.builds += 1
-            node.items = _items(build, ks.substitution)
-            self.queue.extend((found, node) for found in node.items if _flux_candidate(found))
-
-    def flux_in_loose_files(self, files: list[str]) -> None:
-        """Flux Kustomizations in files no build read (clusters/<name>/*.yaml with no kustomization).
-
-        Only the shallowest directory holding any is taken per call: what its Kustomizations build
-        (the apps' own ks.yaml files, typically) is then no longer loose. The files of one
-        directory go together, as Flux's generated kustomization would take them."""
-        found: dict[str, list[tuple[str, list[Item], list[Item]]]] = {}
-        for path in files:
-            if path in self.w.visited:
-                continue
-            raws = self.w.documents(path, report=False)
-            if not raws or not any(flux.GROUP in raw.text for raw in raws):
-                continue
-            candidates: list[Item] = [BuiltItem(raw, path) for raw in raws]
-            kustomizations = [i for i in candidates if _flux_candidate(i) and _is_flux(i)]
-            if kustomizations:
-                found.setdefault(os.path.dirname(path), []).append((path, candidates, kustomizations))
-        if not found:
-            return
-        directory = min(found, key=lambda d: (d.count(os.sep), d))
-        # What Flux builds from a directory with no kustomization: everything below it
-        node = self._loose_node(directory)
-        node.items.extend(_items(_generated(directory, self.w)))
-        self.repo.builds += 1
-        self.queue.extend((item, node) for item in node.items if _flux_candidate(item))
-
-    def loose(self, files: list[str]) -> None:
-        for item in _loose(files, self.w):
-            self._loose_node(os.path.dirname(item.file or "")).items.append(item)
-
-    def _loose_node(self, directory: str) -> _Node:
-        return self.loose_nodes.setdefault(directory, _Node(f"files:{directory}"))
-
-    def group(self) -> None:
-        """One group per cluster Flux ties together; everything else in one more."""
-        groups: dict[int, tuple[_Node, list[Item]]] = {}
-        rest: list[Item] = []
-        for node in [*self.nodes, *self.loose_nodes.values()]:
-            root = node.find()
-            if root.flux:
-                groups.setdefault(id(root), (root, []))[1].extend(node.items)
-            else:
-                rest.extend(node.items)
-        for root, items in groups.values():
-            self.repo.groups.append(Group(root.name, _unique(items)))
-        if rest:
-            self.repo.groups.append(Group("the rest", _unique(rest)))
-
-
-def _is_flux(item: Item) -> bool:
-    return item.parse_error() is None and flux.is_flux_kustomization(item)
-
-
-def _flux_candidate(item: Item) -> bool:
-    return item.raw is not None and flux.GROUP in item.raw.text
-
-
-def _flux_objects(files: list[str], w: Walk, kfiles: set[str]) -> list[Item]:
-    """Every Flux Kustomization in the files, as written (for the paths kustomize roots must not claim)."""
-    out = []
-    for path in files:
-        if path in kfiles:
-            continue
-        text = w.text(path)
-        if text is None or flux.GROUP not in text:
-            continue
-        for raw in w.documents(path, report=False) or []:
-            item = Item(raw=raw, file=path)
-            if flux.GROUP in raw.text and item.parse_error() is None and flux.is_flux_kustomization(item):
-                out.append(item)
-    return out
-
-
-def _own_sources(kustomizations: list[flux.FluxKustomization]) -> set[str]:
-    """The GitRepository names that stand for this repository: those most Kustomizations build from
-    (a repository's Kustomizations nearly all use the one `flux bootstrap` made; others name
-    another repository, such as a project's CRDs)."""
-    counts: dict[str, int] = {}
-    for ks in kustomizations:
-        if ks.source_kind == "GitRepository" and ks.source_name:
-            counts[ks.source_name] = counts.get(ks.source_name, 0) + 1
-    most = max(counts.values(), default=0)
-    return {name for name, count in counts.items() if count == most}
-
-
-def _own(ks: flux.FluxKustomization, w: Walk) -> bool:
-    if ks.source_kind != "GitRepository":
-        return False
-    return not w.own_sources or ks.source_name is None or ks.source_name in w.own_sources
-
-
-def _flux_build(ks: flux.FluxKustomization, w: Walk) -> Build | None:
-    if not _own(ks, w):
-        w.skip("Flux Kustomizations of another source (another repository, OCI, a bucket)")
-        return None
-    # spec.path is relative to the source's root: the git work tree, or else a directory given
-    base = next((b for b in (os.path.normpath(os.path.join(r, ks.path)) for r in w.roots()) if os.path.isdir(b)), "")
-    if "${" in ks.path or not base:
-        w.skip("Flux Kustomizations whose path is not in this repository")
-        return None
-    build = build_dir(base, w) if kustomization_file(base) is not None else _generated(base, w)
-    for component in ks.components:
-        build_dir(os.path.normpath(os.path.join(base, component)), w, into=build)
-    if ks.target_namespace:
-        build.set_namespace(ks.target_namespace)
-    return build
-
-
-def _generated_references(directory: str) -> list[str]:
-    """The kustomization directories Flux's generated kustomization for `directory` builds."""
-    found = []
-    for root, dirs, _ in os.walk(directory):
-        if root != directory and kustomization_file(root) is not None:
-            found.append(os.path.normpath(root))
-            dirs[:] = []
-        elif is_chart(root):
-            dirs[:] = []
-        else:
-            dirs[:] = visible(dirs)
-    return found
-
-
-def _generated(directory: str, w: Walk) -> Build:
-    """The kustomization Flux generates for a directory without one: every YAML file below it."""
+def generated(directory: str, reader: Reader) -> Build:
+    """The kustomization Flux generates for a directory without one: every YAML file below it, and
+    each subdirectory holding a kustomization built with it and not looked into further."""
     build = Build()
     for root, dirs, files in os.walk(directory):
         if root != directory and kustomization_file(root) is not None:
-            build.merge(build_dir(root, w))
+            build.merge(build_dir(root, reader))
             dirs[:] = []
             continue
         if is_chart(root):
@@ -461,27 +329,49 @@ def _generated(directory: str, w: Walk) -> Build:
         dirs[:] = visible(dirs)
         for name in sorted(files):
             path = os.path.normpath(os.path.join(root, name))
-            if not name.endswith(YAML_SUFFIXES) or w.excluded(path):
+            if not name.endswith(YAML_SUFFIXES) or reader.excluded(path):
                 continue
-            w.visited.add(path)
-            raws = w.documents(path)
+            reader.visited.add(path)
+            raws = reader.documents(path)
             build.pieces.extend(Piece(path, raw) for raw in raws or [])
     return build
 
 
-def _loose(files: list[str], w: Walk) -> list[Item]:
+# --- without Flux: kustomize roots and files --------------------------------------------------------
+
+
+def _plain(files: list[str], reader: Reader, repo: Repository) -> None:
+    kfiles = [f for f in files if os.path.basename(f) in FILE_NAMES]
+    referenced: set[str] = set()
+    for kfile in kfiles:
+        kustomization = reader.kustomization(kfile)
+        if kustomization is not None:
+            referenced.update(references(kustomization, os.path.dirname(kfile) or "."))
+    items: list[Item] = []
+    for kfile in kfiles:
+        directory = os.path.dirname(kfile) or "."
+        if directory in referenced or kfile in reader.visited:
+            continue
+        repo.builds += 1
+        items.extend(_items(build_dir(directory, reader), None))
+    items.extend(_loose(files, reader))
+    if items:
+        repo.groups.append(Group("the rest", _unique(items)))
+
+
+def _loose(files: list[str], reader: Reader) -> list[Item]:
     """Objects of the files no build read; what is not a Kubernetes object is counted, not reported."""
     items: list[Item] = []
     for path in files:
-        if path in w.visited:
+        if path in reader.visited:
             continue
-        raws = w.documents(path, report=False)
+        raws = reader.documents(path, report=False)
         if raws is None:
-            text = w.text(path)
+            text = reader.text(path)
             if text is not None and _LOOKS_KUBERNETES.search(text) and "{{" not in text:
-                w.report_read_error(path)
+                reader.report_read_error(path)
             else:
-                w.skip(NOT_OBJECTS)
+                reader.skip(NOT_OBJECTS)
             continue
         taken = 0
         for raw in raws:
@@ -493,22 +383,23 @@ def _loose(files: list[str], w: Walk) -> list[Item]:
                     items.append(item)
                     taken += 1
             elif _LOOKS_KUBERNETES.search(raw.text) and "{{" not in raw.text:
-                w.problem(rules.PARSE, error.message, Location(path, error.line))
+                reader.problem(rules.PARSE, error.message, Location(path, error.line))
                 taken += 1
         if not taken:
-            w.skip(NOT_OBJECTS)
+            reader.skip(NOT_OBJECTS)
     return items
 
 
 def _unique(items: list[Item]) -> list[Item]:
     """One object per (file, line, namespace, name, text): a file two builds read alike counts once."""
-    seen: set[tuple] = set()
-    out = []
+    seen: dict[tuple, Item] = {}
     for item in items:
         raw = item.raw
         key = (item.file, raw.line if raw else None, item.namespace, item.name, raw.text if raw else None)
         if key in seen:
+            found = seen[key]
+            if isinstance(found, BuiltItem):
+                found.builds += 1
             continue
-        seen.add(key)
-        out.append(item)
-    return out
+        seen[key] = item
+    return list(seen.values())

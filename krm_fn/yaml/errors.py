@@ -11,11 +11,20 @@ import re
 class YamlError(Exception):
     """A YAML problem, safe to show: a message, a 1-based line and column, no input text."""
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None, related: int | None = None):
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.related = related  # another line the message names ("first defined at line N")
+
+    def shift(self, offset: int) -> None:
+        """Count lines from the file rather than from the document that starts `offset` lines in."""
+        if offset and self.line is not None:
+            self.line += offset
+        if offset and self.related is not None:
+            old, self.related = self.related, self.related + offset
+            self.message = self.message.replace(f"line {old}", f"line {self.related}")
 
     def __str__(self) -> str:
         where = f"line {self.line}" + (f", column {self.column}" if self.column else "") if self.line else ""
@@ -43,7 +52,7 @@ def _yaml_error(exc: Exception) -> YamlError:
         line = _go_yaml_line(problem_mark, context_mark, type(exc).__name__ == "ScannerError")
         if line is not None and line != mark.line + 1:
             message += f" (the problem is at line {mark.line + 1}, column {mark.column + 1})"
-            return YamlError(message, line)
+            return YamlError(message, line, related=mark.line + 1)
     return YamlError(message, mark.line + 1, mark.column + 1)
 
 

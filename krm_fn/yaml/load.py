@@ -199,6 +199,7 @@ def _check_duplicate_keys(node: Node, scalar_type: type) -> None:
                 "YAML readers disagree on which one wins, so merge the two blocks",
                 line,
                 key_node.start_mark.column + 1,
+                related=seen[key_node.value],
             )
         seen[key_node.value] = line
 

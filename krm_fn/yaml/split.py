@@ -340,8 +340,7 @@ def _parse_entry(raw: RawItem) -> object:
     try:
         data = load_one(raw.text)
     except YamlError as err:
-        if err.line is not None:
-            err.line += raw.line - 1
+        err.shift(raw.line - 1)
         raise
     if not isinstance(data, list) or len(data) != 1:
         raise YamlError("a ResourceList item must be one object", raw.line)
@@ -447,8 +446,7 @@ def parse_raw_item(item: RawItem) -> object:
         try:
             data = item.parsed = load_one(item.text)
         except YamlError as err:
-            if err.line is not None:
-                err.line += item.line - 1
+            err.shift(item.line - 1)
             raise
     if item.form == "entry" and not isinstance(data, dict):
         what = "empty" if data is None else f"a {_type_name(data)}"
