@@ -155,7 +155,7 @@ class ThanosRetention(Record):
 
 
 class ObjectStorage(Record):
-    """S3-compatible object storage shared by Loki (SimpleScalable) and the Thanos sidecar."""
+    """S3-compatible object storage for Loki (Monolithic and SimpleScalable)."""
 
     endpoint: str
     region: str
@@ -166,23 +166,25 @@ class ObjectStorage(Record):
 
 
 # What each profile picks for the fields a user may leave out (spec.<component>.replicas,
-# spec.loki.mode, spec.alloy.clustering). The schema cannot hold these: they depend on spec.profile.
+# spec.loki.mode, spec.thanos.enabled). The schema cannot hold these: they depend on spec.profile.
 PROFILE_DEFAULTS: dict[str, dict] = {
     "single-node": {
         "prometheus_replicas": 1,
         "alertmanager_replicas": 1,
         "loki_mode": "SingleBinary",
         "loki_replicas": 1,
-        "alloy_clustering": False,
+        "thanos": False,
     },
     "ha": {
         "prometheus_replicas": 2,
         "alertmanager_replicas": 3,
-        "loki_mode": "SimpleScalable",
+        "loki_mode": "Monolithic",
         "loki_replicas": 3,
-        "alloy_clustering": True,
+        "thanos": True,
     },
 }
+# Loki's modes that keep the logs in object storage (spec.objectStorage).
+OBJECT_STORAGE_MODES = ("Monolithic", "SimpleScalable")
 
 
 class Topology(Record):
@@ -192,20 +194,24 @@ class Topology(Record):
     nodes: int | None
     prometheus_replicas: int
     alertmanager_replicas: int
-    loki_mode: str  # SingleBinary | SimpleScalable
+    grafana_replicas: int
+    loki_mode: str  # SingleBinary | Monolithic | SimpleScalable
     loki_replicas: int
     loki_replication_factor: int
-    alloy_clustering: bool
+    thanos: bool  # Thanos sidecar, Query, Store Gateway and Compactor (spec.thanos.enabled)
     object_storage: ObjectStorage | None
 
     @property
     def ha(self) -> bool:
         return self.profile == "ha"
 
-    @property
-    def thanos(self) -> bool:
-        """The Thanos sidecar uploads Prometheus' blocks (the ha profile)."""
-        return self.ha
+    def spread(self, replicas: int) -> bool:
+        """Keep `replicas` on separate nodes (required anti-affinity): when the nodes allow it, or are not declared."""
+        return replicas > 1 and (self.nodes is None or self.nodes >= replicas)
+
+
+class GrafanaDatabase(Record):
+    url_key: str  # key of the stack Secret holding the database URL
 
 
 class Config(Record):
@@ -231,6 +237,7 @@ class Config(Record):
     thanos_retention: ThanosRetention
     alertmanager: Workload
     grafana: Workload
+    grafana_database: GrafanaDatabase | None
     node_exporter: Workload
     kube_state_metrics: Workload
     loki: Workload
@@ -301,19 +308,22 @@ def _topology(spec: dict) -> Topology:
     chosen = PROFILE_DEFAULTS[profile]
     loki = spec["loki"]
     mode = loki.get("mode", chosen["loki_mode"])
-    loki_replicas = loki.get("replicas", chosen["loki_replicas"] if mode == "SimpleScalable" else 1)
+    loki_replicas = loki.get("replicas", chosen["loki_replicas"] if mode in OBJECT_STORAGE_MODES else 1)
     # 3 copies where there are 3 writers (quorum 2 survives one down); 2 would need both, so 1 below 3.
-    replication_factor = 3 if mode == "SimpleScalable" and loki_replicas >= 3 else 1
+    replication_factor = 3 if mode in OBJECT_STORAGE_MODES and loki_replicas >= 3 else 1
+    # A second Grafana only with a shared database: each replica would keep its own logins otherwise.
+    grafana_replicas = 2 if profile == "ha" and spec["grafana"].get("database") else 1
     store = spec.get("objectStorage")
     return Topology(
         profile=profile,
         nodes=spec.get("nodes"),
         prometheus_replicas=spec["prometheus"].get("replicas", chosen["prometheus_replicas"]),
         alertmanager_replicas=spec["alertmanager"].get("replicas", chosen["alertmanager_replicas"]),
+        grafana_replicas=spec["grafana"].get("replicas", grafana_replicas),
         loki_mode=mode,
         loki_replicas=loki_replicas,
         loki_replication_factor=loki.get("replicationFactor", replication_factor),
-        alloy_clustering=spec["alloy"].get("clustering", chosen["alloy_clustering"]),
+        thanos=spec["thanos"].get("enabled", chosen["thanos"]),
         object_storage=ObjectStorage(
             store["endpoint"],
             store["region"],
@@ -379,6 +389,9 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
         ),
         alertmanager=_workload(spec["alertmanager"]),
         grafana=_workload(spec["grafana"]),
+        grafana_database=(
+            GrafanaDatabase(spec["grafana"]["database"]["urlKey"]) if spec["grafana"].get("database") else None
+        ),
         node_exporter=_workload(spec["nodeExporter"]),
         kube_state_metrics=_workload(spec["kubeStateMetrics"]),
         loki=_workload(spec["loki"]),

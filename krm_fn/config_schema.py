@@ -87,6 +87,12 @@ _MOVED_FIELDS = {
         "`sops edit`, as a plain scalar with no trailing newline, and delete this field "
         "(spec.alerting.heartbeat.urlKey names another key)"
     ),
+    "spec.alloy.clustering": (
+        "one Alloy reads every container through the API server and keeps its read positions on its claim; "
+        "clustered replicas would hand containers to each other on every restart without those positions "
+        "and read their logs from the start again, so no profile runs more than one; delete this field "
+        "(docs/ha.md, What the loss of a node costs)"
+    ),
 }
 
 

@@ -38,7 +38,7 @@ def rows(config: Config) -> list[Row]:
     out = [
         Row("prometheus", topology.prometheus_replicas, False, config.prometheus, "metrics"),
         Row("alertmanager", topology.alertmanager_replicas, False, config.alertmanager, "alerting"),
-        Row("grafana", 1, False, config.grafana, "ui"),
+        Row("grafana", topology.grafana_replicas, False, config.grafana, "ui"),
         Row("kube-state-metrics", 1, False, config.kube_state_metrics, "metrics"),
         Row("node-exporter", nodes, True, config.node_exporter, "metrics"),
     ]
@@ -50,17 +50,17 @@ def rows(config: Config) -> list[Row]:
         ]
         out.append(Row("loki-gateway", loki_scalable.GATEWAY_REPLICAS, False, None, "logs"))
     else:
-        out.append(Row("loki", 1, False, config.loki, "logs"))
+        out.append(Row("loki", topology.loki_replicas, False, config.loki, "logs"))
     from krm_fn.components import alloy  # start-up budget: docs/startup.md (render --summary only)
 
-    out.append(Row("alloy", alloy.replicas(config), False, config.alloy, "logs"))
+    out.append(Row("alloy", alloy.REPLICAS, False, config.alloy, "logs"))
     if topology.thanos:
         from krm_fn.components import thanos  # start-up budget: docs/startup.md (the ha profile only)
 
         out += [
             Row("thanos-query", thanos.QUERY_REPLICAS, False, config.thanos, "metrics"),
-            Row("thanos-storegateway", thanos.STORE_GATEWAY_REPLICAS, False, config.thanos, "metrics"),
-            Row("thanos-compactor", 1, False, config.thanos, "metrics"),
+            Row("thanos-store-gateway", thanos.STORE_GATEWAY_REPLICAS, False, config.thanos, "metrics"),
+            Row("thanos-compact", 1, False, config.thanos, "metrics"),
         ]
     return out
 
@@ -138,9 +138,11 @@ def diagram(config: Config) -> str:
             "loki_read --> bucket",
         ]
         edges += ["loki_backend --> bucket"]
+    elif topology.loki_mode == "Monolithic":
+        edges.append("loki --> bucket")
     if topology.thanos:
-        edges += ["grafana --> thanos_query", "thanos_query --> prometheus", "thanos_query --> thanos_storegateway"]
-        edges += ["prometheus --> bucket", "thanos_storegateway --> bucket", "thanos_compactor --> bucket"]
+        edges += ["grafana --> thanos_query", "thanos_query --> prometheus", "thanos_query --> thanos_store_gateway"]
+        edges += ["prometheus --> bucket", "thanos_store_gateway --> bucket", "thanos_compact --> bucket"]
     else:
         edges.append("grafana --> prometheus")
     if any("bucket" in e for e in edges):

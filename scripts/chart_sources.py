@@ -85,6 +85,17 @@ SOURCES = {
             "publisher": "grafana",
         }
     ],
+    "thanos": [
+        {
+            # The ha profile's Thanos: stevehipwell/helm-charts, published at
+            # https://stevehipwell.github.io/helm-charts and oci://ghcr.io/stevehipwell/helm-charts (docs/ha.md).
+            "mirror": "stevehipwell+helm-charts",
+            "tag": "thanos-{}",
+            "path": "charts/thanos",
+            "min": "1.24.1",
+            "publisher": "stevehipwell",
+        }
+    ],
 }
 
 # Subcharts of kube-prometheus-stack: where each is tagged (the repository in Chart.yaml says who
@@ -140,6 +151,7 @@ UPSTREAM_URL = {
     "grafana+alloy": "https://github.com/grafana/alloy",
     "grafana+helm-charts": "https://github.com/grafana/helm-charts",
     "minio+minio": "https://github.com/minio/minio",
+    "stevehipwell+helm-charts": "https://github.com/stevehipwell/helm-charts",
 }
 
 

@@ -6,9 +6,9 @@ scripts/update-charts.py) with the vendored values.yaml each release points at (
 third_party/upstream/charts/values.tar.xz, scripts/values_store.py) (and, under each
 subchart's key, the values of the subchart version its Chart.yaml pins), plus
 krm_fn/charts/freeform.yaml, and writes one compact file per chart, krm_fn/charts/data/<chart>.json:
-the releases, oldest first, each with its publisher, the tags in range never published (the
-`chart-version` check names them), and every known values path with the ranges of releases that
-have it (`0` a value: a scalar or a list, accepted whole; `1` a free-form map,
+the releases, oldest first, each with its publisher and appVersion, the tags in range never
+published (the `chart-version` check names them), and every known values path with the ranges of
+releases that have it (`0` a value: a scalar or a list, accepted whole; `1` a free-form map,
 anything below it accepted). A map is implied by the paths below it.
 
     scripts/gen_chart_paths.py           # regenerate
@@ -40,7 +40,7 @@ RELEASES_DIR = CHARTS_DIR / "releases"
 CHARTS = ("kube-prometheus-stack", "loki", "alloy", "thanos")
 # The release whose vendored directory (third_party/upstream/charts/<chart>-<version>/) the `line`
 # evidence of freeform.yaml is checked against: the seed's pins.
-EVIDENCE_VERSION = {"kube-prometheus-stack": "82.18.0", "loki": "6.55.0", "alloy": "1.11.1", "thanos": "17.6.0"}
+EVIDENCE_VERSION = {"kube-prometheus-stack": "82.18.0", "loki": "6.55.0", "alloy": "1.11.1", "thanos": "1.24.1"}
 
 VALUE = 0
 FREE = 1
@@ -180,10 +180,12 @@ def release_tree(name: str, release: dict, subcharts: dict[str, dict[str, str]])
 
 def check_evidence(name: str, freeform: dict) -> None:
     """Each freeform.yaml entry's `line` shows its key in the seed pin's vendored values.yaml."""
+    entries = freeform["charts"].get(name, {})
+    if not any(entries.get(section) for section in ("freeform", "commented", "moved")):
+        return  # nothing to check (thanos: no vendored directory, only values/thanos/)
     chart_path = chart_dir(name, EVIDENCE_VERSION[name])
     assert chart_path is not None
     subcharts = subchart_dirs(chart_path)
-    entries = freeform["charts"].get(name, {})
     for section in ("freeform", "commented", "moved"):
         for entry in entries.get(section, []):
             sub = entry.get("in")
@@ -268,6 +270,7 @@ def build(name: str, freeform: dict) -> dict:
     return {
         "chart": name,
         "releases": [[r["version"], r["publisher"]] for r in chart_releases],
+        "app_versions": [r.get("app_version", "") for r in chart_releases],
         "paths": [[list(path), kind, ranges(found[(path, kind)])] for path, kind in order],
         "moved": [[source, target, ranges(idx)] for (source, target), idx in moved_found.items()],
         "unpublished": unpublished(name),

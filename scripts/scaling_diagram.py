@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Print the README's "Scaling out" diagrams and resource tables from krm_fn.summary (`--write` updates README.md).
+"""Print docs/ha.md's diagrams and resource tables from krm_fn.summary (`--write` updates docs/ha.md).
 
-Both profiles are drawn from tests/golden/default (the shipped config) and tests/golden/ha/config.yaml,
-through the same Config the components read, so the picture cannot drift from the output.
+The profiles are drawn from function-config/observability.yaml (the shipped config) and the ha golden
+configs, through the same Config the components read, so the picture cannot drift from the output.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ sys.path.insert(0, str(ROOT))
 from krm_fn import config as config_model  # noqa: E402 - after the sys.path line
 from krm_fn import summary  # noqa: E402
 
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "ha.md"
 START, END = "<!-- scaling:start -->", "<!-- scaling:end -->"
 PROFILES = (
     ("single-node", ROOT / "function-config" / "observability.yaml"),
     ("ha", ROOT / "tests" / "golden" / "ha" / "config.yaml"),
+    ("ha without Thanos, Loki still SimpleScalable", ROOT / "tests" / "golden" / "ha-variant" / "config.yaml"),
 )
 
 
@@ -42,8 +43,8 @@ def block() -> str:
 def main() -> int:
     text = block()
     if "--write" in sys.argv:
-        readme = README.read_text()
-        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: text, readme, flags=re.S))
+        page = PAGE.read_text()
+        PAGE.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: text, page, flags=re.S))
     else:
         print(text)
     return 0

@@ -6,26 +6,27 @@ published, and the values and metadata at the tag it was built from.
 
 A release is a version the publisher's index.yaml lists (scripts/published.py reads it from the
 publisher's fetched gh-pages branch, or the committed excerpt where the snapshot lacks it), not a
-git tag. For each chart (kube-prometheus-stack, loki, alloy) every published release from the
+git tag. For each chart (kube-prometheus-stack, loki, alloy, thanos) every published release from the
 seed's pin on is kept, with the tag it was built from, and it writes:
 
 - third_party/upstream/charts/releases/<chart>.yaml: each release's version, tag, commit, date,
-  publisher, where it is published (created and digest from the index), the subchart versions its
-  Chart.yaml pins, and which vendored values file holds its defaults; tags in range that were never
+  publisher, appVersion, where it is published (created and digest from the index), the subchart
+  versions its Chart.yaml pins, and which vendored values file holds its defaults; tags in range that were never
   published are listed under `unpublished:` (a tag is not a release);
 - third_party/upstream/charts/values.tar.xz (scripts/values_store.py): values.yaml, unchanged, but
   only at the releases where the set of values paths changes (most releases only bump image tags);
 - third_party/upstream/charts/indexes/<publisher>.yaml: the index entries the release data names,
   as evidence.
 
-A source whose first release is not published, or a vendored release (VENDORED) its publisher does
-not list, is an error naming where it would have to be published; the files are still written, and
-the exit code is 1. The same is done for the subcharts kube-prometheus-stack pins, over the versions
-it pins. Then `make gen` (this script runs gen_chart_paths.py last) derives krm_fn/charts/data/;
+A source whose first release is not published is an error naming where it would have to be
+published; the files are still written, and the exit code is 1. The same is done for the subcharts
+kube-prometheus-stack pins, over the versions it pins. Then `make gen` (this script runs
+gen_chart_paths.py last) derives krm_fn/charts/data/;
 tests check that the derived data matches what is committed.
 
 The repositories come from the library's `fetch` (or any clone): prometheus-community/helm-charts,
-grafana-community/helm-charts, grafana/loki, grafana/alloy, grafana/helm-charts (gh-pages).
+grafana-community/helm-charts, grafana/loki, grafana/alloy, grafana/helm-charts (gh-pages),
+stevehipwell/helm-charts.
 """
 
 from __future__ import annotations
@@ -56,10 +57,6 @@ from scripts.gen_chart_paths import tree  # noqa: E402
 
 CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"
 RELEASES_DIR = CHARTS_DIR / "releases"
-
-# Charts vendored as a directory under third_party/upstream/charts/ (provenance in the README there),
-# not read from a fetched repository: Bitnami's thanos chart, for the ha profile.
-VENDORED = {"thanos": [{"version": "17.6.0", "dir": "thanos-17.6.0", "publisher": "bitnami"}]}
 
 
 def vendor_values(chart: str, versions: list[tuple[str, Path, str, str]], store: dict[str, str]) -> dict[str, str]:
@@ -126,6 +123,9 @@ def chart_releases(
                 "date": date,
                 "source": f"{UPSTREAM_URL[mirror.parent.name]} {path}",
                 "publisher": publisher,
+                # The version of the software the release runs (the ha profile's Thanos sidecar runs the
+                # thanos chart's: krm_fn/components/thanos.py).
+                "app_version": str(meta.get("appVersion") or ""),
                 "published": published_fields(indexes[publisher].versions(chart)[version]),
                 "values": files[version],
                 "dependencies": deps,
@@ -179,30 +179,6 @@ def dependencies(meta: dict) -> list[dict]:
     ]
 
 
-def vendored_release(entry: dict, indexes: dict[str, published.Index], errors: list[str]) -> dict:
-    """The index entry of a release vendored as a directory (its Chart.yaml and values.yaml)."""
-    meta = yaml.safe_load((CHARTS_DIR / entry["dir"] / "Chart.yaml").read_text())
-    deps = dependencies(meta)
-    chart = meta["name"]
-    index = indexes.get(entry["publisher"])
-    listed = index.versions(chart) if index else {}
-    if entry["version"] not in listed:
-        spec = PUBLISHERS[entry["publisher"]]
-        errors.append(
-            f"{chart} {entry['version']} ({entry['publisher']}) is not published: it would have to be at "
-            f"{spec['url']}/index.yaml or {spec['oci']}/{chart}"
-            + ("" if index else f" ({entry['publisher']}'s index cannot be read here)")
-        )
-    return {
-        "version": entry["version"],
-        "source": f"third_party/upstream/charts/{entry['dir']} (see the README there)",
-        "publisher": entry["publisher"],
-        "published": published_fields(listed[entry["version"]]) if entry["version"] in listed else None,
-        "values": f"{entry['dir']}/values.yaml",
-        "dependencies": deps,
-    }
-
-
 def write_index(name: str, releases: list[dict], note: str, unpublished: list[dict] | None = None) -> None:
     RELEASES_DIR.mkdir(parents=True, exist_ok=True)
     header = (
@@ -254,8 +230,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{chart}: {len(releases)} published releases, {releases[0]['version']} .. {releases[-1]['version']}")
         if unpublished:
             print(f"{chart}: tagged but never published: {', '.join(u['version'] for u in unpublished)}")
-    for chart, entries in VENDORED.items():
-        write_index(chart, [vendored_release(e, indexes, errors) for e in entries], "vendored chart directories")
     for name, versions in sorted(pinned.items()):
         releases = subchart_releases(mirrors, name, versions, indexes, store)
         if not releases:  # e.g. a wildcard pin (0.12.*): the subchart's values are accepted whole

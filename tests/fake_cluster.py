@@ -60,7 +60,7 @@ def ready(status: str = "True", message: str = "Release reconciliation succeeded
 class ClusterState:
     """What the fake API server answers; tests break one piece of it at a time."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, case: str = "default"):
         self.config = config
         self.objects: dict[str, dict] = {}  # API path -> object
         self.lists: dict[str, dict] = {}  # API path -> list
@@ -120,9 +120,30 @@ class ClusterState:
             "kind": "ConfigMapList",
             "items": [chart_datasource, *datasources],
         }
+        self._workloads(case)
         self.fixtures["loki:3100"] = {"/loki/api/v1/query": _fixture("loki-query.json")}
+        self.fixtures["thanos-query:10902"] = {"/api/v1/stores": _fixture("thanos-stores.json")}
         self.fixtures["kube-prometheus-stack-grafana:80"] = {"/api/health": _fixture("grafana-health.json")}
         self.fixtures["alloy:12345"] = {"/api/v0/web/components": _fixture("alloy-components.json")}
+
+    def _workloads(self, case: str) -> None:
+        """The Deployments and StatefulSets helm renders for the golden `case`, all replicas ready; the
+        operator's StatefulSet for each Prometheus and Alertmanager (`prometheus-<name>`, `alertmanager-<name>`)."""
+        from tests.helm_render import of_kind, rendered
+
+        for obj in of_kind(rendered(case), "Deployment", "StatefulSet", "Prometheus", "Alertmanager"):
+            kind, name = obj["kind"], obj["metadata"]["name"]
+            if kind in ("Prometheus", "Alertmanager"):
+                kind, name = "StatefulSet", f"{kind.lower()}-{name}"
+            replicas = obj["spec"].get("replicas", 1)
+            namespace = obj["metadata"].get("namespace", self.config.namespace)
+            path = f"/apis/apps/v1/namespaces/{namespace}/{kind.lower()}s/{name}"
+            self.objects[path] = {
+                "kind": kind,
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"replicas": replicas},
+                "status": {"replicas": replicas, "readyReplicas": replicas},
+            }
 
 
 def _fixture(name: str) -> object:

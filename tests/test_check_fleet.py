@@ -67,8 +67,8 @@ def test_each_cluster_is_read_from_where_flux_starts_it():
     found = objects()
     clusters = sorted(name.split("/")[-1] if "devenv" not in name else "devenv" for name in found)
     assert len(found) == 3 and clusters.count("helmrelease.yaml") == 2 and "devenv" in clusters
-    main = next(v for k, v in found.items() if "/main/" in k)
-    utility = next(v for k, v in found.items() if "/utility/" in k)
+    main = next(v for k, v in found.items() if "/kubernetes/main/" in k)
+    utility = next(v for k, v in found.items() if "/kubernetes/utility/" in k)
     devenv = next(v for k, v in found.items() if "devenv" in k)
     # the shared app in each cluster, with that cluster's namespace; mealie in main only
     assert ("HelmRelease", "default", "echo") in main & utility
@@ -87,7 +87,7 @@ def test_a_directory_flux_builds_is_checked_only_through_flux():
 
 def test_flux_components_apply_before_the_apps_own_patches(fleet):
     """Class 2: patches/postgres.yaml patches the Cluster the postgres component (spec.components) makes."""
-    assert ("Cluster", "media", "mealie-postgres") in next(v for k, v in objects().items() if "/main/" in k)
+    assert ("Cluster", "media", "mealie-postgres") in next(v for k, v in objects().items() if "/kubernetes/main/" in k)
     assert not [r for r in fleet["results"] if r["rule"] == "patch-target"]
 
 

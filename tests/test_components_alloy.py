@@ -57,13 +57,6 @@ def test_one_alloy_block_with_config_and_resources():
     }
 
 
-def test_clustered_replicas_share_the_containers():
-    clustered = release(config_with(alloy={"clustering": True}))["spec"]["values"]
-    assert clustered["controller"]["replicas"] == 2
-    assert "clustering {\n    enabled = true\n  }" in clustered["alloy"]["configMap"]["content"]
-    assert "clustering {" not in content()
-
-
 def test_pipeline_ships_pod_logs_to_loki_with_the_cluster_label():
     text = content(config_with(cluster="edge-1", namespace="obs"))
     assert 'discovery.kubernetes "pods"' in text

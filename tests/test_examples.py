@@ -37,6 +37,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helm_render import echo_chart, golden, of_kind
 from tests.helpers import FUNCTION, REPO
 from tests.tools import docker_ready, tool
 
@@ -311,6 +312,11 @@ def test_docs_commands_run_as_written(index: int, tmp_path: Path) -> None:
     shutil.copy(REPO / "kustomization.yaml", repo / "kustomization.yaml")
     home = tmp_path / "home"
     home.mkdir()
+    # `render --through-helm` pulls charts into ~/.cache/observability-fn/charts; the tests reach no
+    # chart repository, so that cache holds stand-in charts of our own for the stack's releases.
+    for release in of_kind(golden("default"), "HelmRelease"):
+        chart = release["spec"]["chart"]["spec"]
+        echo_chart(home / ".cache" / "observability-fn" / "charts", chart["chart"], chart["version"])
     tool_dirs = {str(Path(tool(name)).parent) for name in ("kpt", "kubectl", "kustomize")}
     env = {k: v for k, v in os.environ.items() if k not in ("KUSTOMIZE_PLUGIN_HOME", "XDG_CONFIG_HOME")}
     env.update(

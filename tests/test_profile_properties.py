@@ -13,6 +13,7 @@ from tests.helpers import config_with, context
 
 STORE = {"endpoint": "minio.storage.svc:9000", "buckets": {"lokiChunks": "chunks", "lokiRuler": "ruler"}}
 replicas = st.integers(min_value=1, max_value=7)
+OLDEST = {"kube-prometheus-stack": {"version": "82.18.0"}, "loki": {"version": "6.55.0"}}
 
 
 @st.composite
@@ -24,13 +25,21 @@ def topologies(draw) -> dict:
     spec["alertmanager"] = {"replicas": draw(replicas)} if draw(st.booleans()) else {}
     loki: dict = {}
     if draw(st.booleans()):
-        loki["mode"] = draw(st.sampled_from(["SingleBinary", "SimpleScalable"]))
+        loki["mode"] = draw(st.sampled_from(["SingleBinary", "Monolithic", "SimpleScalable"]))
     if draw(st.booleans()):
         loki["replicas"] = draw(replicas)
     if draw(st.booleans()):
         loki["replicationFactor"] = draw(replicas)
     spec["loki"] = loki
-    spec["alloy"] = {"clustering": draw(st.booleans())} if draw(st.booleans()) else {}
+    spec["thanos"] = {"enabled": draw(st.booleans())} if draw(st.booleans()) else {}
+    grafana: dict = {}
+    if draw(st.booleans()):
+        grafana["replicas"] = draw(replicas)
+    if draw(st.booleans()):
+        grafana["database"] = {"urlKey": "grafana-database-url"}
+    spec["grafana"] = grafana
+    # The newest releases (the defaults) or the oldest supported ones: the values must be known to either.
+    spec["charts"] = draw(st.sampled_from([{}, OLDEST]))
     return spec
 
 

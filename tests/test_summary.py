@@ -1,4 +1,4 @@
-"""`observability-fn render --summary` and the README's Scaling out block, both from krm_fn.summary."""
+"""`observability-fn render --summary` and docs/ha.md's topology block, both from krm_fn.summary."""
 
 from __future__ import annotations
 
@@ -43,11 +43,18 @@ def test_ha_counts_replicas_and_daemonsets_per_declared_node():
     rows = {line.split()[0]: line.split() for line in proc.stdout.decode().splitlines()[2:] if line[:1].isalpha()}
     assert rows["prometheus"][1:3] == ["2", "200m"]
     assert rows["alertmanager"][1] == "3"
-    assert rows["loki-write"][1:4] == ["3", "150m", "768Mi"]
-    assert rows["alloy"][1] == "2"  # a StatefulSet: two clustered replicas, whatever the nodes
+    assert rows["grafana"][1] == "2"  # the golden gives Grafana a shared database
+    assert rows["loki"][1:4] == ["3", "150m", "768Mi"]
+    assert rows["alloy"][1] == "1"  # one StatefulSet replica reads every container, whatever the nodes
     assert rows["node-exporter"][3] == "3"  # "node-exporter (per node)": 3 nodes
-    assert rows["thanos-compactor"][1] == "1"
-    assert "not sized by the function (chart defaults): loki-gateway" in proc.stdout.decode()
+    assert [rows[c][1] for c in ("thanos-query", "thanos-store-gateway", "thanos-compact")] == ["2", "2", "1"]
+    assert "not sized" not in proc.stdout.decode()
+
+
+def test_simple_scalable_counts_its_targets_and_the_unsized_gateway():
+    rows = {r.name: r for r in summary.rows(load(config_with(objectStorage=STORE, loki={"mode": "SimpleScalable"})))}
+    assert [rows[f"loki-{t}"].pods for t in ("write", "read", "backend", "gateway")] == [1, 1, 1, 2]
+    assert rows["loki-gateway"].workload is None
 
 
 def test_replicas_change_the_totals():
@@ -70,12 +77,16 @@ def test_an_invalid_config_is_one_line_per_problem_and_exit_1(tmp_path):
 def test_the_diagram_shows_what_the_profile_generates():
     single = summary.diagram(load(config_with()))
     many = summary.diagram(load(config_with(profile="ha", objectStorage=STORE)))
+    plain = summary.diagram(load(config_with(profile="ha", objectStorage=STORE, thanos={"enabled": False})))
+    scalable = summary.diagram(load(config_with(objectStorage=STORE, loki={"mode": "SimpleScalable"})))
     assert "thanos" not in single and "bucket" not in single and "grafana --> prometheus" in single
-    assert "grafana --> thanos_query" in many and "loki_gateway --> loki_write" in many
+    assert "grafana --> thanos_query" in many and "loki --> bucket" in many and "loki_gateway" not in many
+    assert "thanos" not in plain and "grafana --> prometheus" in plain and "loki --> bucket" in plain
+    assert "loki_gateway --> loki_write" in scalable
 
 
-def test_readme_block_is_current():
+def test_ha_page_block_is_current():
     spec = importlib.util.spec_from_file_location("scaling_diagram", REPO / "scripts" / "scaling_diagram.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.block() in (REPO / "README.md").read_text(), "run scripts/scaling_diagram.py --write"
+    assert module.block() in (REPO / "docs" / "ha.md").read_text(), "run scripts/scaling_diagram.py --write"

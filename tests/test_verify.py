@@ -203,6 +203,10 @@ def test_a_healthy_stack_passes_every_check(stack, tmp_path):
         "✓ Grafana datasources: Prometheus and Loki provisioned",
         "✓ Loki logs from monitoring: 1234 lines in the last 10 minutes",
         "✓ Alloy components: all 5 healthy",
+        "✓ Prometheus replicas: 1/1 ready (statefulset prometheus-kube-prometheus-stack-prometheus)",
+        "✓ Alertmanager replicas: 1/1 ready (statefulset alertmanager-kube-prometheus-stack-alertmanager)",
+        "✓ Grafana replicas: 1/1 ready (deployment kube-prometheus-stack-grafana)",
+        "✓ Loki replicas: 1/1 ready (statefulset loki)",
         "✓ HTTPRoute monitoring/grafana: Accepted, ResolvedRefs: grafana.catinthehack.ca",
     ):
         assert expected in result.stdout, result.stdout
@@ -216,6 +220,53 @@ def test_json_format(stack, tmp_path):
     assert result.returncode == 0
     assert report["failed"] == 0 and report["passed"] == len(report["checks"]) > 15
     assert {"check", "ok", "detail", "advice"} <= set(report["checks"][0])
+
+
+HA_CONFIG = REPO / "tests" / "golden" / "ha" / "config.yaml"
+HA_VARIANT_CONFIG = REPO / "tests" / "golden" / "ha-variant" / "config.yaml"
+
+
+def ha_state(path: Path, case: str) -> ClusterState:
+    config, errors = config_model.load(yaml.safe_load(path.read_text()))
+    assert config is not None, errors
+    return ClusterState(config, case)
+
+
+def test_verify_knows_the_ha_components(tmp_path):
+    output = verify(ha_state(HA_CONFIG, "ha"), tmp_path, config_file=HA_CONFIG).stdout
+    for expected in (
+        "✓ Prometheus replicas: 2/2 ready (statefulset prometheus-kube-prometheus-stack-prometheus)",
+        "✓ Alertmanager replicas: 3/3 ready (statefulset alertmanager-kube-prometheus-stack-alertmanager)",
+        "✓ Grafana replicas: 2/2 ready (deployment kube-prometheus-stack-grafana)",
+        "✓ Loki replicas: 3/3 ready (statefulset loki)",
+        "✓ Thanos Query replicas: 2/2 ready (deployment thanos-query)",
+        "✓ Thanos Store Gateway replicas: 2/2 ready (statefulset thanos-store-gateway)",
+        "✓ Thanos Compactor replicas: 1/1 ready (statefulset thanos-compact)",
+        "✓ Thanos Query stores: 2/2 sidecar, 2/2 store",
+    ):
+        assert expected in output.splitlines(), output
+    for expected in ("✓ HelmRelease monitoring/thanos: Ready", "✓ HelmRepository monitoring/stevehipwell: Ready"):
+        assert expected in output, output
+    variant = verify(ha_state(HA_VARIANT_CONFIG, "ha-variant"), tmp_path, config_file=HA_VARIANT_CONFIG).stdout
+    for expected in ("✓ Loki write replicas: 3/3 ready", "✓ Loki gateway replicas: 2/2 ready"):
+        assert expected in variant, variant
+    assert "Thanos" not in variant
+
+
+def test_a_replica_down_and_a_sidecar_out_of_reach(tmp_path):
+    state = ha_state(HA_CONFIG, "ha")
+    state.objects["/apis/apps/v1/namespaces/monitoring/statefulsets/loki"]["status"]["readyReplicas"] = 2
+    stores = copy.deepcopy(state.fixtures["thanos-query:10902"]["/api/v1/stores"])
+    stores["data"]["sidecar"][1]["lastError"] = "rpc error: code = Unavailable desc = connection refused"
+    state.fixtures["thanos-query:10902"]["/api/v1/stores"] = stores
+    output = verify(state, tmp_path, config_file=HA_CONFIG).stdout
+    assert line(output, "✗ Loki replicas") == (
+        "✗ Loki replicas: 2/3 ready (statefulset loki)\n    → kubectl -n monitoring describe statefulset loki"
+    )
+    assert line(output, "✗ Thanos Query stores") == (
+        "✗ Thanos Query stores: sidecar: 1 of 2 reachable\n"
+        "    → kubectl -n monitoring port-forward svc/thanos-query 10902, then open http://localhost:10902/stores"
+    )
 
 
 def test_a_helmrelease_not_ready(stack, tmp_path):

@@ -36,16 +36,16 @@ class Service(Record):
 
 PROMETHEUS_COMMUNITY = Repository("prometheus-community", "https://prometheus-community.github.io/helm-charts")
 GRAFANA = Repository("grafana", "https://grafana.github.io/helm-charts")
-# Bitnami publishes its charts as OCI artifacts only (the ha profile's Thanos).
-BITNAMI = Repository("bitnami", "oci://registry-1.docker.io/bitnamicharts")
+# The ha profile's Thanos (docs/ha.md, Thanos): stevehipwell/helm-charts publishes an
+# HTTPS index (gh-pages index.yaml) and cosign-signed OCI artifacts (charts/thanos/README.md at thanos-1.24.1).
+STEVEHIPWELL = Repository("stevehipwell", "https://stevehipwell.github.io/helm-charts")
 
 # Where each publisher's charts are. OCI: prometheus-community/helm-charts README ("OCI artifacts of all
 # Prometheus Helm charts are available in ghcr.io"), grafana-community/helm-charts README ("OCI
 # Registry": oci://ghcr.io/grafana-community/helm-charts/<chart-name>); grafana's charts are under
 # oci://ghcr.io/grafana/helm-charts (loki is pulled from there by public Flux repositories).
 PUBLISHERS: dict[str, Publisher] = {
-    # Thanos (the ha profile): Bitnami's chart, published only to this OCI registry.
-    "bitnami": Publisher(BITNAMI, "oci://registry-1.docker.io/bitnamicharts"),
+    "stevehipwell": Publisher(STEVEHIPWELL, "oci://ghcr.io/stevehipwell/helm-charts"),
     "prometheus-community": Publisher(PROMETHEUS_COMMUNITY, "oci://ghcr.io/prometheus-community/charts"),
     "grafana": Publisher(GRAFANA, "oci://ghcr.io/grafana/helm-charts"),
     "grafana-community": Publisher(
@@ -58,7 +58,7 @@ CHARTS: dict[str, Chart] = {
     "kube-prometheus-stack": Chart("kube-prometheus-stack", PROMETHEUS_COMMUNITY, "kube-prometheus-stack"),
     "loki": Chart("loki", GRAFANA, "loki"),
     "alloy": Chart("alloy", GRAFANA, "alloy"),
-    "thanos": Chart("thanos", BITNAMI, "thanos"),
+    "thanos": Chart("thanos", STEVEHIPWELL, "thanos"),
 }
 
 # The Service behind each UI, as created by the charts for the release names above.

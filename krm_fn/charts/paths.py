@@ -144,6 +144,15 @@ def publisher(chart: str, version: str) -> str | None:
     return None if index is None else _releases()[chart][index][1]
 
 
+def app_version(chart: str, version: str) -> str | None:
+    """The appVersion of a known release (the software it runs, e.g. 0.42.4 for thanos 1.24.1)."""
+    index = _release_index(chart).get(version)
+    data = _chart_data(chart)
+    if index is None or data is None:
+        return None
+    return data["app_versions"][index] or None
+
+
 def unpublished(chart: str) -> dict[str, tuple[str, str]]:
     """version -> (tag, publisher) of the tags in the supported range that were never published."""
     data = _chart_data(chart)

@@ -33,6 +33,12 @@ def chart_versions(
             continue
         newest = known[-1]
         key = paths.version_key(version)
+        from krm_fn.charts import former  # start-up budget: docs/startup.md (only a version not known)
+
+        retired = former.release_message(name, version, newest)
+        if retired:
+            results.append(Result(CHART_VERSION, Severity.ERROR, retired, ref, dotted(field), locate(field)))
+            continue
         if applies is not None:  # newer than the newest known
             data[name] = newest
             severity = Severity.ERROR if spec["strict"] else Severity.WARNING

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, dig, rule
-from krm_fn.config import Config, Workload
+from krm_fn.config import OBJECT_STORAGE_MODES, Config, Workload
 from krm_fn.results import Result, Severity
 
 RULE = "storage-nfs"
@@ -83,7 +83,7 @@ def check_storage(ctx: CheckContext) -> Iterator[Result]:
         return
     classes = _classes(ctx)
     for name, workload in _workloads(config).items():
-        if name == "loki" and config.topology.loki_mode == "SimpleScalable":
+        if name == "loki" and config.topology.loki_mode in OBJECT_STORAGE_MODES:  # the logs are in the bucket
             what, why = "Loki's write-ahead log and compactor files", _DATA["loki"][1]
         else:
             what, why = _DATA[name]

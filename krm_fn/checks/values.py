@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 
 from krm_fn import cache as validation_cache
-from krm_fn.charts import paths
+from krm_fn.charts import former, paths
 from krm_fn.checks.base import CheckContext, dotted, has_path, result, rule
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
@@ -38,6 +38,9 @@ def message(chart: str, version: str, unknown: paths.UnknownPath) -> str:
     if unknown.expected_map:
         return f"{chart} {version} expects a map at {unknown.dotted}, not a single value: the chart cannot read it"
     hint = f"; did you mean {unknown.suggestion}?" if unknown.suggestion else "; see the chart's values.yaml"
+    instead = former.values_hint(chart, unknown.dotted)
+    if instead:
+        hint = f" (a value of the chart's former publisher): {instead}"
     history = _history(chart, version, unknown)
     return f"{chart} {version} has no value {unknown.dotted}: the chart ignores it{history}{hint}"
 

@@ -14,6 +14,14 @@ log from the start again, which Loki refuses as `too_far_behind` and Alloy drops
 restart. The chart's default `storagePath` is in the container's own filesystem. A StatefulSet
 gives each replica a PersistentVolumeClaim under Pod Security `baseline`, which a DaemonSet could
 only match with a hostPath volume (refused by `baseline`).
+
+One replica, in every profile, and no clustering. Clustered replicas would share the containers
+(the `clustering` block of `loki.source.kubernetes`), but a container moves to another replica
+whenever the membership changes (each pod of a rolling update, a drain) and its reading position
+does not move with it: Alloy deletes the position of a target it no longer owns
+(kubetail/kubetail.go:85-101 at v1.18.1), so the new owner and, later, the old one read that log
+from the start again. The positions on the claim are what make a restart safe; what one Alloy's
+node loss costs instead: docs/ha.md.
 """
 
 from __future__ import annotations
@@ -27,8 +35,8 @@ LOKI_PUSH_PATH = "/loki/api/v1/push"
 # The image's own data directory (grafana/alloy Dockerfile at v1.18.1: /var/lib/alloy/data), on the claim.
 DATA_VOLUME = "data"
 STORAGE_PATH = "/var/lib/alloy/data"
-# With clustering, the targets are shared (hashed) among the replicas; one more than one rides out a restart.
-CLUSTERED_REPLICAS = 2
+# One Alloy reads every container of the cluster (see above for why not more).
+REPLICAS = 1
 
 # Exactly what the pipeline's components need (alloy_rbac.COMPONENTS; tests/test_components_alloy.py
 # derives it from the pipeline). The chart's default rules (v:175-229) also grant get/list/watch on
@@ -69,11 +77,6 @@ def pipeline(config: Config) -> str:
     """The Alloy configuration: every pod's containers -> labels -> Loki, with the cluster label."""
     push_url = service_url(profile.loki_service(config), config.namespace, LOKI_PUSH_PATH)
     rules = "\n".join(_rule(source, target) for source, target in _RELABEL)
-    clustering = (
-        "\n  // Each replica tails its share of the containers.\n  clustering {\n    enabled = true\n  }\n"
-        if config.topology.alloy_clustering
-        else ""
-    )
     return (
         "// Every pod of the cluster: the logs are read through the API server, from any node.\n"
         'discovery.kubernetes "pods" {\n'
@@ -98,7 +101,6 @@ def pipeline(config: Config) -> str:
         'loki.source.kubernetes "pod_logs" {\n'
         "  targets    = discovery.relabel.pod_logs.output\n"
         "  forward_to = [loki.process.pod_logs.receiver]\n"
-        f"{clustering}"
         "}\n"
         "\n"
         "// The cluster label, as on metrics and alerts.\n"
@@ -119,11 +121,6 @@ def pipeline(config: Config) -> str:
     )
 
 
-def replicas(config: Config) -> int:
-    """One Alloy reads every container; with clustering they share them."""
-    return CLUSTERED_REPLICAS if config.topology.alloy_clustering else 1
-
-
 def values(config: Config) -> dict:
     """The chart values, before the user's spec.values overrides."""
     alloy = config.alloy
@@ -142,7 +139,7 @@ def values(config: Config) -> dict:
         },
         "controller": {
             "type": "statefulset",  # v:282
-            "replicas": replicas(config),  # v:285
+            "replicas": REPLICAS,  # v:285
             "volumeClaimTemplates": [claim],  # v:483
         },
         "rbac": {"rules": _copy(RBAC_RULES), "clusterRules": _copy(RBAC_CLUSTER_RULES)},  # v:175, v:214
@@ -157,5 +154,5 @@ def _copy(rules: list[dict]) -> list[dict]:
 
 def resources(config: Config) -> list[dict]:
     """The HelmRelease, installed after Loki."""
-    merged = deep_merge(deep_merge(values(config), profile.alloy(config)), config.values[CHART])
+    merged = deep_merge(values(config), config.values[CHART])
     return [helm_release(config, CHART, merged, depends_on="loki", timeout="5m")]

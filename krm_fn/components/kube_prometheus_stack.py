@@ -78,9 +78,14 @@ def _alertmanager(config: Config) -> dict:
 
 
 def _grafana_persistence(config: Config) -> dict:
-    """No volume by default: datasources, dashboards and the admin login are all provisioned."""
+    """No volume by default: datasources, dashboards and the admin login are all provisioned.
+
+    spec.grafana.persistence asks for one; never where Grafana is stateless (profile.grafana_stateless,
+    the ha-topology rule refuses the combination): in ha a node loss must not strand it on a
+    ReadWriteOnce volume, and replicas cannot share one.
+    """
     grafana = config.grafana
-    if not grafana.persistence:
+    if profile.grafana_stateless(config) or not grafana.persistence:
         return {"persistence": {"enabled": False}}  # grafana values.yaml:424
     persistence: dict = {"enabled": True}  # grafana values.yaml:424-432
     storage_class = config.storage_class_of(grafana)

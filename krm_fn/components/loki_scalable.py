@@ -1,4 +1,9 @@
-"""Loki in SimpleScalable mode (read, write, backend) on S3-compatible object storage.
+"""Loki in SimpleScalable mode (read, write, backend) on S3-compatible object storage: deprecated.
+
+The chart marks the mode "deprecated, removed in Loki 4" (grafana-community/helm-charts loki-18.11.0
+values.yaml `deploymentMode`), and Loki's docs give a migration to HA monolithic
+(docs/sources/setup/migrate/ssd-to-ha-monolithic); it stays selectable with a warning (ha-topology)
+so that a running stack can move at its own pace (docs/ha.md).
 
 `v:` lines are in third_party/upstream/charts/loki-6.55.0/values.yaml. The chart already gives read,
 write and backend a PodDisruptionBudget (maxUnavailable 1, v:1678, v:1819, v:1948) and a hard
@@ -7,69 +12,29 @@ anti-affinity on the node (v:1666, v:1807, v:1936): replicas spread one per node
 
 from __future__ import annotations
 
-from krm_fn.components import loki, profile
+from krm_fn.components import loki_base
 from krm_fn.components.common import deep_merge
 from krm_fn.config import Config
 
-# The credentials reach Loki as environment variables from the user's Secret, and Loki expands
-# ${VAR} in its config file with -config.expand-env=true: the values hold only the variable names.
-ACCESS_KEY_ENV = "LOKI_S3_ACCESS_KEY_ID"
-SECRET_KEY_ENV = "LOKI_S3_SECRET_ACCESS_KEY"
 GATEWAY_REPLICAS = 2
-FLUX_SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
-
-
-def _storage(config: Config) -> dict:
-    store = config.topology.object_storage
-    assert store is not None  # the schema requires spec.objectStorage for SimpleScalable
-    return {  # v:431-447
-        "type": "s3",
-        "bucketNames": {"chunks": store.loki_chunks_bucket, "ruler": store.loki_ruler_bucket},
-        "s3": {
-            "endpoint": store.endpoint,
-            "region": store.region,
-            "accessKeyId": "${" + ACCESS_KEY_ENV + "}",
-            "secretAccessKey": "${" + SECRET_KEY_ENV + "}",
-            "s3ForcePathStyle": store.path_style,
-            "insecure": store.insecure,
-        },
-    }
-
-
-def _env(config: Config) -> list[dict]:
-    return [
-        {"name": env, "valueFrom": {"secretKeyRef": {"name": config.secret_name, "key": key}}}
-        for env, key in (
-            (ACCESS_KEY_ENV, profile.OBJSTORE_ACCESS_KEY_ID),
-            (SECRET_KEY_ENV, profile.OBJSTORE_SECRET_ACCESS_KEY),
-        )
-    ]
+REMOVAL = "deprecated upstream and removed in Loki 4 (the loki chart: 'deprecated, removed in Loki 4')"
 
 
 def _target(config: Config, persistent: bool) -> dict:
     out: dict = {
         "replicas": config.topology.loki_replicas,
         "resources": config.loki.resources.to_values(),
-        "extraArgs": ["-config.expand-env=true"],
-        "extraEnv": _env(config),
+        "extraArgs": [loki_base.EXPAND_ENV],
+        "extraEnv": loki_base.credentials_env(config),
     }
     if persistent:
-        persistence: dict = {"size": config.loki.storage_size}  # the write WAL; the backend's compactor
-        storage_class = config.storage_class_of(config.loki)
-        if storage_class:
-            persistence["storageClass"] = storage_class
-        out["persistence"] = persistence
+        out["persistence"] = loki_base.persistence(config, retain=False)  # the write WAL; the backend's compactor
     return out
 
 
 def values(config: Config) -> dict:
     """The chart values in SimpleScalable mode, before the user's spec.values overrides."""
-    return deep_merge(_values(config), loki.release_specific(config))
-
-
-def _values(config: Config) -> dict:
-    schema = dict(loki.SCHEMA, object_store="s3", index=dict(loki.SCHEMA["index"]))
-    return {
+    out = {
         "deploymentMode": "SimpleScalable",  # v:59
         "loki": {
             "auth_enabled": False,
@@ -77,8 +42,8 @@ def _values(config: Config) -> dict:
             "limits_config": {"retention_period": config.loki.retention},
             # The compactor runs on the backend; its delete requests live in the object store.
             "compactor": {"retention_enabled": True, "delete_request_store": "s3"},
-            "schemaConfig": {"configs": [schema]},
-            "storage": _storage(config),
+            "schemaConfig": loki_base.schema_config("s3"),
+            "storage": loki_base.object_storage(config),
         },
         "singleBinary": {"replicas": 0},  # v:1456
         "write": _target(config, persistent=True),  # v:1578
@@ -86,10 +51,7 @@ def _values(config: Config) -> dict:
         "backend": _target(config, persistent=True),  # v:1857
         # Grafana and Alloy talk to the gateway, which routes pushes to write and queries to read.
         "gateway": {"enabled": True, "replicas": GATEWAY_REPLICAS},  # v:1054
-        # Off for a small cluster: together the two memcached caches request ~11Gi of memory (v:3658, v:3769).
-        "chunksCache": {"enabled": False},
-        "resultsCache": {"enabled": False},
-        "lokiCanary": {"enabled": False},
-        "test": {"enabled": False},
-        "monitoring": {"serviceMonitor": {"enabled": True}},
+        **loki_base.common(),
     }
+    out = deep_merge(out, loki_base.disruption_budget(config, "gateway"))
+    return deep_merge(out, loki_base.release_specific(config))

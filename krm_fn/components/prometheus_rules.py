@@ -7,6 +7,7 @@ Prometheus unchanged.
 
 from __future__ import annotations
 
+from krm_fn.components import thanos_rules
 from krm_fn.config import Config
 
 FLUX_NOT_READY_FOR = "10m"
@@ -215,4 +216,6 @@ def rules_map(config: Config) -> dict:
         # series behind it never fires, and says nothing about certificates.
         out["cert-manager-rules"] = _cert_manager_rules()
     out["log-path-rules"] = _log_path_rules(config)
+    if config.topology.thanos:
+        out["thanos-rules"] = thanos_rules.rules(config)
     return out

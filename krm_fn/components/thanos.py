@@ -1,16 +1,11 @@
-"""Thanos Query, Store Gateway and Compactor for the ha profile (Bitnami's thanos chart).
+"""Thanos Query, Store Gateway and Compactor (spec.thanos.enabled; on in the ha profile).
 
 The Prometheus replicas run the Thanos sidecar (krm_fn.components.profile), which uploads their
-blocks to spec.objectStorage and serves recent data over the StoreAPI. Query fans out to the
-sidecars and the Store Gateway and deduplicates on the replica label; Grafana's default Prometheus
-datasource points at it. `v:` lines are in third_party/upstream/charts/thanos-17.6.0/values.yaml.
-
-Why this chart: Thanos publishes no Helm chart of its own; Bitnami's is maintained (monthly
-releases), covers Query, Store Gateway and Compactor with PodDisruptionBudgets, and reads the
-object store configuration from an existing Secret. Its default image (docker.io/bitnami/thanos)
-is no longer published for free, so the image is the Thanos project's own, of the chart's
-appVersion: the chart starts each component as `<image entrypoint> <component> <flags>`, and the
-upstream image's entrypoint is the thanos binary.
+blocks to object storage and serves recent data over the StoreAPI. Query fans out to the sidecars
+and the Store Gateways and deduplicates on the replica label; Grafana's default Prometheus
+datasource points at it. The chart is stevehipwell/helm-charts' thanos (why: docs/ha.md); `v:` lines
+are in third_party/upstream/charts/values/thanos/1.24.1.yaml. Every Thanos container, the sidecars'
+included, runs the pinned release's appVersion (profile.thanos_version).
 """
 
 from __future__ import annotations
@@ -20,20 +15,43 @@ from krm_fn.components.common import deep_merge, helm_release
 from krm_fn.config import UI, Config
 
 CHART = "thanos"
-IMAGE = {"registry": "quay.io", "repository": "thanos/thanos", "tag": "v0.39.2"}  # Chart.yaml appVersion 0.39.2
-# kube-prometheus-stack's Service in front of the sidecars' gRPC port (its prometheus.thanosService).
+# kube-prometheus-stack's headless Service in front of the sidecars' gRPC port (its prometheus.thanosService):
+# Query resolves its SRV records to every sidecar, the way the chart points Query at its own Store Gateways.
 SIDECAR_SERVICE = "kube-prometheus-stack-thanos-discovery"
 QUERY_REPLICAS = 2
 STORE_GATEWAY_REPLICAS = 2
 ROUTE_NAME = "thanos"
-OBJSTORE_FILE = "objstore.yml"  # where the chart expects the object store configuration (v:100-103)
+# Each component's pods, as the chart selects them (charts/thanos/templates/_helpers.tpl and
+# <component>/_helpers.tpl: thanos.selectorLabels plus app.kubernetes.io/component).
+SELECTOR = {"app.kubernetes.io/name": "thanos", "app.kubernetes.io/instance": "thanos"}
+# The component names of the chart: (values key, app.kubernetes.io/component, Prometheus job label).
+# The chart's ServiceMonitors take the job from app.kubernetes.io/component-instance, <release>-<component> (v:46).
+QUERY = ("query", "query", "thanos-query")
+STORE_GATEWAY = ("storeGateway", "store-gateway", "thanos-store-gateway")
+COMPACT = ("compact", "compact", "thanos-compact")
+
+
+def sidecar_endpoint(config: Config) -> str:
+    """Query's --endpoint for the sidecars: DNS SRV of the discovery Service's grpc port.
+
+    `<service>.<namespace>.svc`, whatever the cluster domain: Thanos' default resolver tries the
+    pod's DNS search path (thanos pkg/discovery/dns/miekgdns/lookup.go:46-53 at v0.42.4).
+    """
+    return f"dnssrv+_grpc._tcp.{SIDECAR_SERVICE}.{config.namespace}.svc"
 
 
 def _persistence(config: Config) -> dict:
-    out: dict = {"enabled": True, "size": config.thanos.storage_size}
-    if config.storage_class:
-        out["storageClass"] = config.storage_class
-    return out
+    # The chart's default class is "standard" (v:202): null drops it, for the cluster's default class.
+    return {"enabled": True, "size": config.thanos.storage_size, "storageClass": config.storage_class_of(config.thanos)}
+
+
+def _spread(config: Config, replicas: int, component: str) -> dict:
+    """Replicas on separate nodes, and one down at a time."""
+    labels = {**SELECTOR, "app.kubernetes.io/component": component}
+    return {
+        "affinity": profile.pod_anti_affinity(config, replicas, labels),
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+    }
 
 
 def values(config: Config) -> dict:
@@ -41,43 +59,45 @@ def values(config: Config) -> dict:
     resources = config.thanos.resources.to_values  # a dict per use: one shared dict would be written as a YAML anchor
     retention = config.thanos_retention
     return {
-        # The chart refuses images other than Bitnami's without this (its common.warnings.modifiedImages).
-        "global": {"security": {"allowInsecureImages": True}},
-        "image": dict(IMAGE),
+        # The same release of Thanos as the sidecars (the chart's default is its appVersion, v:18).
+        "image": {"tag": profile.thanos_version(config)},
         # The user's Secret, key thanos-objstore.yaml: the same object store configuration as the sidecars.
-        "existingObjstoreSecret": config.secret_name,
-        "existingObjstoreSecretItems": [{"key": profile.THANOS_OBJSTORE_KEY, "path": OBJSTORE_FILE}],
+        "objstoreConfig": {"create": False, "name": config.secret_name, "key": profile.THANOS_OBJSTORE_KEY},  # v:27
+        "serviceMonitor": {"enabled": True},  # v:40; the Thanos alerts read these metrics
+        # Query deduplicates the Prometheus replicas on their label (v:74).
+        "additionalReplicaLabels": [profile.REPLICA_LABEL],
+        "additionalEndpoints": [sidecar_endpoint(config)],  # v:68; the Store Gateways are the chart's own
         "query": {
             "enabled": True,
-            "replicaCount": QUERY_REPLICAS,
-            "replicaLabel": [profile.REPLICA_LABEL],  # dedup the Prometheus replicas
-            "dnsDiscovery": {
-                "enabled": True,
-                "sidecarsService": SIDECAR_SERVICE,
-                "sidecarsNamespace": config.namespace,
-            },
+            "replicas": QUERY_REPLICAS,
             "resources": resources(),
-            "pdb": {"create": True, "maxUnavailable": 1},
+            **_spread(config, QUERY_REPLICAS, QUERY[1]),
         },
         # Query serves Grafana directly; the frontend's splitting and caching pay off at larger scale.
         "queryFrontend": {"enabled": False},
-        "storegateway": {
+        "storeGateway": {
             "enabled": True,
-            "replicaCount": STORE_GATEWAY_REPLICAS,
+            "replicas": STORE_GATEWAY_REPLICAS,
             "resources": resources(),
             "persistence": _persistence(config),
-            "pdb": {"create": True, "maxUnavailable": 1},
+            **_spread(config, STORE_GATEWAY_REPLICAS, STORE_GATEWAY[1]),
         },
-        "compactor": {
-            # A singleton by design: two compactors on one bucket corrupt it.
+        "compact": {
+            # A singleton by design: two compactors on one bucket corrupt it (no PodDisruptionBudget either:
+            # one for a single pod would block every node drain).
             "enabled": True,
-            "retentionResolutionRaw": retention.raw,
-            "retentionResolution5m": retention.downsampled_5m,
-            "retentionResolution1h": retention.downsampled_1h,
+            # The replica label would turn on vertical compaction, which merges the replicas' blocks for good
+            # ("Experimental ... irreversible", thanos cmd/thanos/compact.go:809-819 at v0.42.4): off, the
+            # bucket keeps each replica's blocks and Query deduplicates them at read time.
+            "deduplication": {"enabled": False},
+            "extraArgs": [
+                f"--retention.resolution-raw={retention.raw}",
+                f"--retention.resolution-5m={retention.downsampled_5m}",
+                f"--retention.resolution-1h={retention.downsampled_1h}",
+            ],
             "resources": resources(),
             "persistence": _persistence(config),
         },
-        "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
     }
 
 
@@ -98,7 +118,7 @@ def query_ui(config: Config) -> UI | None:
 
 
 def resources(config: Config) -> list[dict]:
-    """The HelmRelease (ha profile only), after kube-prometheus-stack (its sidecars and CRDs), and its route."""
+    """The HelmRelease (Thanos on only), after kube-prometheus-stack (its sidecars and CRDs), and its route."""
     if not config.topology.thanos:
         return []
     merged = deep_merge(values(config), config.values[CHART])

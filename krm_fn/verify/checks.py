@@ -453,6 +453,52 @@ def send_test_alert(kube: Kube, expected: Expected, now: datetime | None = None)
     )
 
 
+def replicas(kube: Kube, expected: Expected) -> list[Check]:
+    """Every replicated part of the stack has all its replicas ready (the ha profile's point)."""
+    ns = expected.namespace
+    out = []
+    for workload in expected.workloads:
+        name = f"{workload.what} replicas"
+        kind = workload.plural.rstrip("s")
+        advice = f"kubectl -n {ns} describe {kind} {workload.name}"
+        try:
+            obj = kube.get(f"/apis/apps/v1/namespaces/{ns}/{workload.plural}/{workload.name}")
+        except KubeError as err:
+            out.extend(_failed_call(name, err, advice))
+            continue
+        status = (obj.get("status") or {}) if isinstance(obj, dict) else {}
+        ready = int(status.get("readyReplicas") or 0)
+        want = workload.replicas
+        detail = f"{ready}/{want} ready ({kind} {workload.name})"
+        out.append(Check(name, ready >= want, detail, "" if ready >= want else advice))
+    return out
+
+
+def thanos_stores(kube: Kube, expected: Expected) -> list[Check]:
+    """Thanos Query reaches every Prometheus sidecar and every Store Gateway (its /api/v1/stores)."""
+    svc = expected.thanos_query
+    if svc is None:
+        return []
+    ns = expected.namespace
+    name = "Thanos Query stores"
+    advice = f"kubectl -n {ns} port-forward svc/{svc.name} {svc.port}, then open http://localhost:{svc.port}/stores"
+    try:
+        answer = kube.get(service_proxy(ns, svc.name, svc.port, "/api/v1/stores"))
+    except KubeError as err:
+        return _failed_call(name, err, advice)
+    data = (answer.get("data") or {}) if isinstance(answer, dict) else {}
+    missing = []
+    found = []
+    for store_type, want in expected.thanos_stores.items():
+        healthy = [e for e in data.get(store_type) or [] if isinstance(e, dict) and not e.get("lastError")]
+        found.append(f"{len(healthy)}/{want} {store_type}")
+        if len(healthy) < want:
+            missing.append(f"{store_type}: {len(healthy)} of {want} reachable")
+    if missing:
+        return [Check(name, False, "; ".join(missing), advice)]
+    return [Check(name, True, ", ".join(found))]
+
+
 ALL: tuple[Callable[[Kube, Expected], list[Check]], ...] = (
     flux_kustomizations,
     sources,
@@ -464,6 +510,8 @@ ALL: tuple[Callable[[Kube, Expected], list[Check]], ...] = (
     grafana,
     loki_logs,
     alloy_components,
+    replicas,
+    thanos_stores,
 )
 
 

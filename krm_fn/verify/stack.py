@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from krm_fn import components
 from krm_fn.charts import UI_SERVICES, Service
-from krm_fn.components import profile
+from krm_fn.components import loki_scalable, profile, thanos
 from krm_fn.config import Config
 
 SOURCE_KINDS = {"HelmRepository": "helmrepositories", "OCIRepository": "ocirepositories"}
@@ -26,6 +26,52 @@ class Named:
 
     def __str__(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}"
+
+
+class Workload:
+    """A Deployment or StatefulSet of the stack and the replicas it must have ready."""
+
+    def __init__(self, what: str, plural: str, name: str, replicas: int):
+        self.what, self.plural, self.name, self.replicas = what, plural, name, replicas
+
+
+def workloads(config: Config) -> list[Workload]:
+    """Every replicated part of the stack, named as the charts and the operator name them.
+
+    prometheus-operator names the StatefulSets of a Prometheus or Alertmanager object
+    `prometheus-<name>` / `alertmanager-<name>`, and kube-prometheus-stack names the objects like their
+    Services (docs/reference/charts.md#2-service-names-and-ports); tests/test_verify.py checks every
+    name against the charts' rendered objects.
+    """
+    topology = config.topology
+    out = [
+        Workload(
+            "Prometheus", "statefulsets", f"prometheus-{UI_SERVICES['prometheus'].name}", topology.prometheus_replicas
+        ),
+        Workload(
+            "Alertmanager",
+            "statefulsets",
+            f"alertmanager-{UI_SERVICES['alertmanager'].name}",
+            topology.alertmanager_replicas,
+        ),
+        Workload("Grafana", "deployments", UI_SERVICES["grafana"].name, topology.grafana_replicas),
+    ]
+    if topology.loki_mode == "SimpleScalable":
+        out += [
+            Workload("Loki write", "statefulsets", "loki-write", topology.loki_replicas),
+            Workload("Loki read", "deployments", "loki-read", topology.loki_replicas),
+            Workload("Loki backend", "statefulsets", "loki-backend", topology.loki_replicas),
+            Workload("Loki gateway", "deployments", "loki-gateway", loki_scalable.GATEWAY_REPLICAS),
+        ]
+    else:
+        out.append(Workload("Loki", "statefulsets", "loki", topology.loki_replicas))
+    if topology.thanos:
+        out += [
+            Workload("Thanos Query", "deployments", "thanos-query", thanos.QUERY_REPLICAS),
+            Workload("Thanos Store Gateway", "statefulsets", "thanos-store-gateway", thanos.STORE_GATEWAY_REPLICAS),
+            Workload("Thanos Compactor", "statefulsets", "thanos-compact", 1),
+        ]
+    return out
 
 
 class Expected:
@@ -64,7 +110,16 @@ class Expected:
         self.alertmanager: Service = UI_SERVICES["alertmanager"]
         self.grafana: Service = UI_SERVICES["grafana"]
         self.alloy: Service = UI_SERVICES["alloy"]
-        self.loki: Service = profile.loki_service(config)  # the single binary, or the gateway (ha)
+        self.loki: Service = profile.loki_service(config)  # the single binaries, or the gateway (SimpleScalable)
+        self.workloads = workloads(config)
+        # Thanos Query, and the StoreAPIs it must reach: one sidecar per Prometheus, every Store Gateway.
+        self.thanos_query: Service | None = profile.THANOS_QUERY_SERVICE if config.topology.thanos else None
+        self.thanos_stores: dict[str, int] = {}
+        if config.topology.thanos:
+            self.thanos_stores = {
+                "sidecar": config.topology.prometheus_replicas,
+                "store": thanos.STORE_GATEWAY_REPLICAS,
+            }
         self.datasource_configmaps = sorted(
             o["metadata"]["name"]
             for o in objects
