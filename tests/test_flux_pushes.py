@@ -107,8 +107,10 @@ def test_with_a_resolve_timeout_shorter_than_the_events_every_event_pushes(tmp_p
     """Control, the bug as reported: each event arrives after the previous one ended."""
     pushes = run(tmp_path, "1s", repeated_events)
     assert {p["title"] for p in pushes} == {"[cloudlab] Kustomization flux-system/apps"}
-    # one per event (the first may still be in its group when the second arrives, depending on timing)
-    assert len(pushes) >= EVENTS - 1
+    # More than one push for one incident: each event that arrives after the previous one ended pushes
+    # again. Not necessarily one per event: an event that arrives while Alertmanager has not yet flushed
+    # the ended alert out of its group joins it without a push (under load this happens more than once).
+    assert 1 < len(pushes) <= EVENTS
 
 
 def test_the_metric_alert_about_the_same_object_is_held_back(tmp_path):
