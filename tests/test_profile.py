@@ -369,3 +369,23 @@ def test_verify_asks_loki_where_the_profile_runs_it():
     assert (Expected(load(ha())).loki.name, Expected(load(ha())).loki.port) == ("loki", 3100)
     scalable = Expected(load(ha(loki={"mode": "SimpleScalable"}))).loki
     assert (scalable.name, scalable.port) == ("loki-gateway", 80)
+
+
+@pytest.mark.parametrize("mode", ["Monolithic", "SimpleScalable"])
+def test_loki_claims_take_their_own_class_in_every_object_storage_mode(mode: str):
+    values = release(ha(loki={"mode": mode, "storageClass": "local-path"}), "loki")["spec"]["values"]
+    targets = ("singleBinary",) if mode == "Monolithic" else ("write", "backend")
+    assert [values[t]["persistence"]["storageClass"] for t in targets] == ["local-path"] * len(targets)
+    plain = release(ha(loki={"mode": mode}), "loki")["spec"]["values"]
+    assert [plain[t]["persistence"]["storageClass"] for t in targets] == ["nfs"] * len(targets)  # spec.storageClass
+
+
+def test_thanos_volumes_take_their_own_class_else_the_stack_class_else_the_cluster_default():
+    own = release(ha(thanos={"storageClass": "local-path"}), "thanos")["spec"]["values"]
+    assert own["storeGateway"]["persistence"]["storageClass"] == "local-path"
+    assert own["compact"]["persistence"]["storageClass"] == "local-path"
+    assert release(ha(), "thanos")["spec"]["values"]["compact"]["persistence"]["storageClass"] == "nfs"
+    bare = ha()
+    del bare["spec"]["storageClass"]
+    # null drops the chart's "standard" for the cluster's default class
+    assert release(bare, "thanos")["spec"]["values"]["storeGateway"]["persistence"]["storageClass"] is None
