@@ -57,6 +57,8 @@ class Workload(Record):
     resources: Resources
     storage_size: str | None = None
     retention: str | None = None
+    storage_class: str | None = None  # its own class, else spec.storageClass (Config.storage_class_of)
+    persistence: bool = True  # Grafana only: spec.grafana.persistence
 
 
 class Gateway(Record):
@@ -106,6 +108,7 @@ class Pushover(Record):
 class Heartbeat(Record):
     url_key: str  # key of the stack Secret holding the webhook URL
     repeat_interval: str
+    token_key: str | None = None  # key of the stack Secret holding a bearer token (Gatus)
 
 
 class SilenceMatcher(Record):
@@ -132,6 +135,8 @@ class Alerting(Record):
     resolve_timeout: str
     pushover: Pushover
     heartbeat: Heartbeat | None
+    cert_manager: bool = False
+    disabled_rules: tuple[str, ...] = ()
     silences: tuple[Silence, ...] = ()
 
 
@@ -152,6 +157,7 @@ class Flux(Record):
     event_sources: tuple[str, ...]
     distribution: str  # auto, upstream or flux-operator: which Flux CRD schemas apply
     unknown_for: str = "1h"
+    event_namespaces: tuple[str, ...] = ()  # besides the Flux and the stack namespace
 
 
 class GrafanaOperator(Record):
@@ -306,6 +312,10 @@ class Config(Record):
                 return f"{self.gateway.scheme}://{ui.hostname}"
         return None
 
+    def storage_class_of(self, workload: Workload) -> str | None:
+        """The StorageClass of a component's volumes: its own, else spec.storageClass (None: the cluster's default)."""
+        return workload.storage_class or self.storage_class
+
     def access_for(self, ui: UI) -> AccessPolicy | None:
         """The access policy of an exposed UI: its own, else spec.access.all; None when it has none."""
         policy = ui.access if ui.access is not None else self.access_all
@@ -326,6 +336,8 @@ def _workload(spec: dict) -> Workload:
         resources=Resources(dict(res.get("requests", {})), dict(res.get("limits", {}))),
         storage_size=spec.get("storageSize"),
         retention=spec.get("retention"),
+        storage_class=spec.get("storageClass"),
+        persistence=spec.get("persistence", True),
     )
 
 
@@ -474,7 +486,11 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
                 pushover["link"],
                 tuple(pushover["labels"]),
             ),
-            heartbeat=Heartbeat(heartbeat["urlKey"], heartbeat["repeatInterval"]) if heartbeat else None,
+            heartbeat=Heartbeat(heartbeat["urlKey"], heartbeat["repeatInterval"], heartbeat.get("tokenKey"))
+            if heartbeat
+            else None,
+            cert_manager=alerting["certManager"],
+            disabled_rules=tuple(alerting["disabledRules"]),
             silences=tuple(_silence(s) for s in alerting["silences"]),
         ),
         flux=Flux(
@@ -483,6 +499,7 @@ def _build(obj: dict, location: Location | None, chart_data: dict[str, str]) -> 
             tuple(flux["eventSources"]),
             flux["distribution"],
             flux["unknownFor"],
+            tuple(flux["eventNamespaces"]),
         ),
         plaintext_secrets_severity=Severity(spec["checks"]["plaintextSecrets"]),
         rule_severities=tuple(sorted(spec["checks"].get("rules", {}).items())),

@@ -90,9 +90,10 @@ _MOVED_FIELDS = {
         "(spec.alerting.heartbeat.urlKey names another key)"
     ),
     "spec.alloy.clustering": (
-        "Alloy clustering shared no work: each Alloy pod reads only its own node's pod logs, so there is "
-        "nothing to distribute, and the ha profile no longer turns it on; delete this field (docs/ha.md, "
-        "What the loss of a node costs)"
+        "one Alloy reads every container through the API server and keeps its read positions on its claim; "
+        "clustered replicas would hand containers to each other on every restart without those positions "
+        "and read their logs from the start again, so no profile runs more than one; delete this field "
+        "(docs/ha.md, What the loss of a node costs)"
     ),
 }
 

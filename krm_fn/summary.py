@@ -1,8 +1,8 @@
 """`observability-fn render --summary`: what the profile runs and what it asks of the nodes.
 
 Computed from the same Config the components read: per component the pod count and its
-container requests and limits (as the function sets them), and totals. A DaemonSet counts once
-per node: spec.nodes when declared, else 1 (said so). Containers the function does not size
+container requests and limits (as the function sets them), and totals. A DaemonSet (node-exporter)
+counts once per node: spec.nodes when declared, else 1 (said so). Containers the function does not size
 (the Thanos sidecar, Loki's gateway, the operator, Grafana's sidecars) are listed as unsized.
 The same rows draw the README's Mermaid picture (`diagram`, scripts/scaling_diagram.py).
 """
@@ -52,7 +52,9 @@ def rows(config: Config) -> list[Row]:
         out.append(Row("loki-gateway", loki_scalable.GATEWAY_REPLICAS, False, None, "logs"))
     else:
         out.append(Row("loki", topology.loki_replicas, False, config.loki, "logs"))
-    out.append(Row("alloy", nodes, True, config.alloy, "logs"))
+    from krm_fn.components import alloy  # start-up budget: docs/startup.md (render --summary only)
+
+    out.append(Row("alloy", alloy.REPLICAS, False, config.alloy, "logs"))
     if topology.thanos:
         from krm_fn.components import thanos  # start-up budget: docs/startup.md (the ha profile only)
 

@@ -9,8 +9,10 @@ heartbeat webhook directly (plain HTTP). Only loopback addresses; every wait is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import socketserver
 import ssl
 import subprocess
@@ -212,3 +214,60 @@ def wait_for(predicate, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.2)
     return predicate()
+
+
+SECRET = "monitoring-secrets"
+# No trailing newline: Alertmanager sends the files byte for byte (see the README).
+USER_KEY = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
+API_TOKEN = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
+
+
+@contextlib.contextmanager
+def running(cfg: Config, chart_values: dict, work: Path, openssl: str, binary: str, external_url: str):
+    """The real Alertmanager with `cfg`'s config, and the stand-in behind it: yields (Alertmanager, StandIn)."""
+    ca, cert, key = make_ca(work, openssl)
+    stand_in = StandIn(cert, key)
+    threading.Thread(target=stand_in.serve_forever, daemon=True).start()
+    secrets = work / "secrets"
+    (secrets / SECRET).mkdir(parents=True)
+    (secrets / SECRET / "pushover-user-key").write_bytes(USER_KEY.encode())
+    (secrets / SECRET / "pushover-api-token").write_bytes(API_TOKEN.encode())
+    (secrets / SECRET / "heartbeat-url").write_bytes(f"{stand_in.url}/ping/5c1d".encode())
+    config_file = work / "alertmanager.yaml"
+    config_file.write_text(yaml.safe_dump(effective_config(cfg, chart_values, secrets, stand_in.url), sort_keys=False))
+    am = start_alertmanager(binary, config_file, work, ca, external_url)
+    try:
+        yield am, stand_in
+    finally:
+        am.process.terminate()
+        try:
+            am.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            am.process.kill()
+        stand_in.shutdown()
+        stand_in.server_close()
+
+
+def get_alerts(am: Alertmanager, *matchers: str) -> list[dict]:
+    """GET /api/v2/alerts with each matcher as a `filter` (Alertmanager parses them; 400 if one is invalid)."""
+    query = urllib.parse.urlencode([("filter", m) for m in matchers])
+    with DIRECT.open(f"{am.url}/api/v2/alerts?{query}", timeout=10) as response:
+        return json.load(response)
+
+
+# --- the silence link of a push -------------------------------------------------------------------
+
+FILTER = re.compile(r'^\{(?P<body>[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(, [a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*)\}$')
+PREFIX = "/#/silences/new?filter="
+
+
+def silence_matchers(url: str, external_url: str) -> dict[str, str] | None:
+    """The label matchers of a silence link, as Alertmanager's UI reads its filter; None for the bare form."""
+    if url == f"{external_url}/#/silences/new":
+        return None
+    assert url.startswith(external_url + PREFIX), url
+    text = urllib.parse.unquote_plus(url[len(external_url + PREFIX) :])
+    match = FILTER.match(text)
+    assert match, f"not a whole filter: {text!r}"
+    pairs = [part.split("=", 1) for part in match["body"].split(", ")]
+    return {name: value[1:-1] for name, value in pairs}

@@ -33,10 +33,15 @@ def default_config() -> dict:
 
 
 def protected_config() -> dict:
-    """The default config with an access policy on every exposed UI, as a careful user writes it: the
-    `ui-access-control` warning of the bare default config stays out of tests about other findings."""
+    """The default config as a careful user writes it: an access policy on every exposed UI, Prometheus
+    and Loki on a local class, Pushover off (no phone: no heartbeat needed). The warnings of the bare
+    default config (`ui-access-control`, `storage-nfs`, `heartbeat-missing`) stay out of tests about
+    other findings."""
     config = default_config()
     config["spec"]["access"] = {"all": {"allowNetworks": ["192.168.0.0/16", "10.0.0.0/8"]}}
+    config["spec"]["prometheus"] = {"storageClass": "local-path"}
+    config["spec"]["loki"] = {"storageClass": "local-path"}
+    config["spec"]["alerting"] = {"pushover": {"enabled": False}}
     return config
 
 

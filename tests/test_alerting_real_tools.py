@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from krm_fn.components import alerting
 from krm_fn.components.common import deep_merge
+from tests import alertmanager_harness as harness
 from tests.helpers import UPSTREAM, config_with, default_config, load, promtool_test, rule_groups
 from tests.helpers import run_tool as run
 from tests.tools import tool
@@ -197,8 +200,21 @@ def test_title_renders_cluster_and_alertname(tmp_path: Path):
     assert render(tmp_path, pushover_entry()["title"], resolved) == "[cloudlab] KubePodCrashLooping (resolved)"
 
 
-def test_message_renders_the_summary_of_a_prometheus_alert(tmp_path: Path):
-    assert render(tmp_path, pushover_entry()["message"], PROMETHEUS_ALERT) == "Pod apps/web is crash looping.\n"
+def test_message_renders_the_description_of_a_prometheus_alert_first(tmp_path: Path):
+    """kube-prometheus-stack's summaries are static ("Pod is crash looping."); its descriptions name the object."""
+    assert render(tmp_path, pushover_entry()["message"], PROMETHEUS_ALERT) == "long text\n"
+    no_description = json.loads(json.dumps(PROMETHEUS_ALERT))
+    del no_description["alerts"][0]["annotations"]["description"]
+    assert render(tmp_path, pushover_entry()["message"], no_description) == "Pod apps/web is crash looping.\n"
+
+
+def test_the_empty_cluster_of_kube_prometheus_stack_descriptions_is_dropped(tmp_path: Path):
+    """Prometheus renders "on cluster {{ $labels.cluster }}" before it adds the external label: "on cluster ."."""
+    data = json.loads(json.dumps(PROMETHEUS_ALERT))
+    data["alerts"][0]["annotations"]["description"] = "n1 has been unready for more than 15 minutes on cluster ."
+    assert render(tmp_path, pushover_entry()["message"], data) == "n1 has been unready for more than 15 minutes.\n"
+    data["alerts"][0]["annotations"]["description"] = "Deployment apps/web is down on cluster home."
+    assert render(tmp_path, pushover_entry()["message"], data) == "Deployment apps/web is down on cluster home.\n"
 
 
 def test_message_falls_back_to_the_flux_message(tmp_path: Path):
@@ -248,9 +264,10 @@ def test_resolved_pushes_ring_quieter(tmp_path: Path):
 def test_silence_link_is_prefilled_with_the_group_labels(tmp_path: Path):
     entry = pushover_of("pushover-warning")
     url = render(tmp_path, entry["url"], POD_ALERT)
-    assert url == (
-        "http://alertmanager/#/silences/new?filter=%7Bcluster%3D%22cloudlab%22%2C%20namespace%3D%22apps%22%2C%20"
-        "severity%3D%22warning%22%2C%20alertname%3D%22KubePodCrashLooping%22%7D"
+    # alertname and the object labels the group shares; not cluster, severity or revision
+    assert (
+        url
+        == "http://alertmanager/#/silences/new?filter=%7Balertname%3D%22KubePodCrashLooping%22%2C%20namespace%3D%22apps%22%7D"
     )
     assert render(tmp_path, entry["url_title"], POD_ALERT) == "Silence KubePodCrashLooping"
 
@@ -291,10 +308,13 @@ def test_the_seed_helm_escaped_title_would_arrive_literally(tmp_path: Path):
 # --- Prometheus rules -----------------------------------------------------------------------
 
 
+CERT_MANAGER = config_with(alerting={"certManager": True})
+
+
 @pytest.mark.parametrize(("key", "count"), [("flux-rules", 2), ("cert-manager-rules", 1)])
 def test_promtool_accepts_every_rule_group(tmp_path: Path, key: str, count: int):
     path = tmp_path / f"{key}.yaml"
-    path.write_text(yaml.safe_dump(rule_groups()[key], sort_keys=False))
+    path.write_text(yaml.safe_dump(rule_groups(CERT_MANAGER)[key], sort_keys=False))
     proc = run(tool("promtool"), "check", "rules", str(path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"SUCCESS: {count} rules found" in proc.stdout
@@ -315,7 +335,8 @@ FLUX_DESCRIPTION = (
 
 def flux_alert(kind: str, ns: str, name: str) -> dict:
     return {
-        "exp_labels": {"severity": "warning", "customresource_kind": kind, "exported_namespace": ns, "name": name},
+        # kind/namespace/name like the object's own Flux event, which inhibits this alert (alerting.FLUX_INHIBIT_RULE)
+        "exp_labels": {"severity": "warning", "kind": kind, "namespace": ns, "name": name},
         "exp_annotations": {
             "summary": f"Flux {kind} {ns}/{name} is not ready",
             "description": FLUX_DESCRIPTION.format(kind=kind, ns=ns, name=name),
@@ -324,8 +345,9 @@ def flux_alert(kind: str, ns: str, name: str) -> dict:
 
 
 def series(kind: str, ns: str, name: str, values: str, **labels: str) -> dict:
-    """One gotk_resource_info series, as kube-state-metrics exports it."""
-    all_labels = {"customresource_kind": kind, "exported_namespace": ns, "name": name, **labels}
+    """One gotk_resource_info series, as kube-state-metrics exports it and Prometheus scrapes it (its own namespace)."""
+    all_labels = {"customresource_kind": kind, "exported_namespace": ns, "name": name, "namespace": "monitoring"}
+    all_labels.update(labels)
     inner = ", ".join(f'{k}="{v}"' for k, v in all_labels.items())
     return {"series": f"gotk_resource_info{{{inner}}}", "values": values}
 
@@ -434,14 +456,14 @@ def test_promtool_unit_test_can_fail(tmp_path: Path):
 
 
 def test_cert_manager_alert_fires_within_a_week_of_expiry(tmp_path: Path):
-    proc = promtool_test(tmp_path, "cert-manager-rules", CERT_TESTS)
+    proc = promtool_test(tmp_path, "cert-manager-rules", CERT_TESTS, CERT_MANAGER)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SUCCESS" in proc.stdout
 
 
 def stuck_alert(kind: str, ns: str, name: str, after: str) -> dict:
     return {
-        "exp_labels": {"severity": "warning", "customresource_kind": kind, "exported_namespace": ns, "name": name},
+        "exp_labels": {"severity": "warning", "kind": kind, "namespace": ns, "name": name},
         "exp_annotations": {
             "summary": f"Flux {kind} {ns}/{name} has been reconciling for more than {after}",
             "description": f"{kind} {ns}/{name} has reported Ready=Unknown (reconciliation in progress) for more "
@@ -489,3 +511,35 @@ def test_ready_unknown_delay_is_configurable(tmp_path: Path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     proc = promtool_test(tmp_path, "flux-rules", stuck_tests("20m", 19, 21))  # control: the default 1h does not fire
     assert proc.returncode != 0
+
+
+# --- the silence link: at most 512 characters, always a whole filter ------------------------------
+
+k8s_name = st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?\Z", fullmatch=True)
+label_sets = st.fixed_dictionaries(
+    {"alertname": st.sampled_from(["KubePodCrashLooping", "NodeFilesystemAlmostOutOfSpace", "X" * 120])},
+    optional={
+        "namespace": st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z", fullmatch=True),
+        "pod": k8s_name,
+        "container": k8s_name,
+        "deployment": k8s_name,
+        "persistentvolumeclaim": k8s_name,
+        "node": k8s_name,
+        "mountpoint": st.from_regex(r"\A/[a-z0-9/._-]{0,200}\Z", fullmatch=True),
+        "instance": st.from_regex(r"\A[a-z0-9.-]{1,200}:9100\Z", fullmatch=True),
+    },
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(labels=label_sets, host=st.from_regex(r"\A[a-z]{1,63}(\.[a-z]{1,63}){0,3}\Z", fullmatch=True))
+def test_every_silence_link_fits_pushover_and_is_a_whole_filter(tmp_path: Path, labels: dict, host: str):
+    """Long names and hostnames: the link drops labels (last first) rather than being cut by Alertmanager."""
+    external_url = f"https://{host}"
+    data = template_data([{"labels": {**labels, "severity": "warning"}, "annotations": {}}], labels, {})
+    data["externalURL"] = external_url
+    url = render(tmp_path, pushover_of("pushover-warning")["url"], data)
+    assert len(url) <= alerting.PUSHOVER_URL_MAX
+    matchers = harness.silence_matchers(url, external_url)
+    assert matchers is not None and matchers["alertname"] == labels["alertname"]
+    assert all(labels[name] == value for name, value in matchers.items())  # it silences this alert

@@ -1,8 +1,10 @@
 """The alert path with the real Alertmanager: what reaches the phone, and what does not.
 
 Alertmanager 0.28.1 (Debian trixie, installed by scripts/install-tools.sh) runs the generated
-config; alerts are posted the way Prometheus and Flux's notification-controller post them; a
-local TLS stand-in for api.pushover.net (tests/alertmanager_harness.py) captures the pushes.
+config; a local TLS stand-in for api.pushover.net (tests/alertmanager_harness.py) captures the
+pushes. The Prometheus alerts are kube-prometheus-stack's own rules firing under promtool
+(tests/kps_firing.py), posted as Prometheus posts them; the Flux event as notification-controller
+posts it.
 """
 
 from __future__ import annotations
@@ -10,25 +12,35 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import threading
 
 import pytest
 import yaml
 
 from krm_fn import config as config_model
+from krm_fn.components import alerting
 from krm_fn.config import Config
 from tests import alertmanager_harness as harness
+from tests import kps_firing
 from tests.helpers import REPO, UPSTREAM, config_with
+from tests.helpers import run_tool as run
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
 
 KPS_VALUES = UPSTREAM / "charts" / "kube-prometheus-stack-82.18.0" / "values.yaml"
 EXTERNAL_URL = "https://alertmanager.catinthehack.ca"
-SECRET = "monitoring-secrets"
-# No trailing newline: Alertmanager sends the files byte for byte (see the README).
-USER_KEY = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
-API_TOKEN = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
+USER_KEY, API_TOKEN = harness.USER_KEY, harness.API_TOKEN
+
+# What each push says under the description: the object's labels, not the scraper's.
+OBJECT_LINES = {
+    "KubePodCrashLooping": " namespace=apps pod=web-7c9d8f6b5-x2x9q container=web",
+    "KubeDeploymentReplicasMismatch": " namespace=apps deployment=api",
+    "NodeFilesystemAlmostOutOfSpace": " instance=192.168.1.21:9100 mountpoint=/var",
+    "KubeNodeNotReady": " node=n2",
+    "KubePersistentVolumeFillingUp": (
+        " namespace=apps persistentvolumeclaim=data-postgres-0 node=n1 instance=192.168.1.21:10250"
+    ),
+}
 
 
 def now() -> datetime.datetime:
@@ -39,16 +51,20 @@ def stamp(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def prometheus_alert(labels: dict, summary: str | None = None, ends_in: int = 300) -> dict:
-    """As Prometheus posts to /api/v2/alerts: endsAt a few evaluation intervals ahead, a generatorURL."""
-    alert = {
-        "labels": {"cluster": "cloudlab", **labels},
-        "annotations": {"summary": summary} if summary else {},
+def prometheus_alert(labels: dict, annotations: dict | None = None, ends_in: int = 300) -> dict:
+    """As Prometheus posts to /api/v2/alerts: external label cluster, endsAt a few evaluations ahead, a generatorURL."""
+    return {
+        "labels": {**labels, "cluster": "cloudlab"},
+        "annotations": annotations or {},
         "startsAt": stamp(now() - datetime.timedelta(minutes=10)),
         "endsAt": stamp(now() + datetime.timedelta(seconds=ends_in)),
         "generatorURL": "https://prometheus.catinthehack.ca/graph?g0.expr=up&g0.tab=1",
     }
-    return alert
+
+
+def firing(alertname: str) -> dict:
+    labels, annotations = kps_firing.FIRING[alertname]
+    return prometheus_alert({**labels, "alertname": alertname}, annotations)
 
 
 def flux_event() -> dict:
@@ -71,57 +87,42 @@ def flux_event() -> dict:
     }
 
 
-CRASH = {"alertname": "KubePodCrashLooping", "severity": "warning", "namespace": "apps", "pod": "web-0"}
-NODE = {"alertname": "KubeNodeNotReady", "severity": "critical", "node": "n1"}
+def test_the_alerts_are_what_the_real_rules_fire(tmp_path):
+    """promtool runs kube-prometheus-stack 88.5.3's rules on the input series: each fires exactly as posted below."""
+    tests_file = tmp_path / "tests.yaml"
+    tests_file.write_text(yaml.safe_dump(kps_firing.unit_tests(), sort_keys=False))
+    proc = run(tool("promtool"), "test", "rules", str(tests_file))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="module")
 def run_stack(tmp_path_factory: pytest.TempPathFactory):
     """Alertmanager with the default config (fast group timings, a heartbeat) and the stand-in."""
     work = tmp_path_factory.mktemp("alertmanager")
-    ca, cert, key = harness.make_ca(work, tool("openssl"))
-    stand_in = harness.StandIn(cert, key)
-    thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
-    thread.start()
-    secrets = work / "secrets"
-    (secrets / SECRET).mkdir(parents=True)
-    (secrets / SECRET / "pushover-user-key").write_bytes(USER_KEY.encode())
-    (secrets / SECRET / "pushover-api-token").write_bytes(API_TOKEN.encode())
-    (secrets / SECRET / "heartbeat-url").write_bytes(f"{stand_in.url}/ping/5c1d".encode())
     config = config_with(alerting={"groupWait": "1s", "groupInterval": "2s", "heartbeat": {}})
     cfg, errors = config_model.load(config)
     assert cfg is not None, errors
     chart_values = yaml.safe_load(KPS_VALUES.read_text())
-    runnable = harness.effective_config(cfg, chart_values, secrets, stand_in.url)
-    config_file = work / "alertmanager.yaml"
-    config_file.write_text(yaml.safe_dump(runnable, sort_keys=False))
-    am = harness.start_alertmanager(tool("alertmanager"), config_file, work, ca, EXTERNAL_URL)
-    try:
+    with harness.running(cfg, chart_values, work, tool("openssl"), tool("alertmanager"), EXTERNAL_URL) as (
+        am,
+        stand_in,
+    ):
         am.post(
             [
-                prometheus_alert(CRASH, "Pod apps/web-0 is crash looping."),
-                prometheus_alert(NODE, "Node n1 is not ready."),
+                *(firing(name) for name in kps_firing.FIRING),
                 prometheus_alert({"alertname": "Watchdog", "severity": "none"}),
                 prometheus_alert({"alertname": "InfoInhibitor", "severity": "none", "namespace": "apps"}),
-                prometheus_alert({"alertname": "CPUThrottlingHigh", "severity": "info", "namespace": "apps"}, "x"),
+                prometheus_alert({"alertname": "CPUThrottlingHigh", "severity": "info", "namespace": "apps"}),
             ]
         )
         am.post([flux_event()])
         got = stand_in.captured
-        assert harness.wait_for(lambda: len(got.pushes) >= 3 and got.webhooks), (
+        assert harness.wait_for(lambda: len(got.pushes) >= len(kps_firing.FIRING) + 1 and got.webhooks), (
             got.pushes,
             got.webhooks,
             (work / "alertmanager.log").read_text()[-4000:],
         )
         yield cfg, am, stand_in, work
-    finally:
-        am.process.terminate()
-        try:
-            am.process.wait(timeout=10)
-        except Exception:
-            am.process.kill()
-        stand_in.shutdown()
-        stand_in.server_close()
 
 
 def phone(push: dict) -> dict:
@@ -143,31 +144,48 @@ def test_each_push_goes_to_the_user_with_the_token_read_from_the_files(run_stack
     assert set(stand_in.captured.hosts) == {"api.pushover.net:443"}
 
 
+@pytest.mark.parametrize("alertname", sorted(OBJECT_LINES))
+def test_a_real_alert_push_names_the_object(run_stack, alertname: str):
+    """The description (not the static summary), without the empty cluster, then the object's own labels."""
+    _, _, stand_in, _ = run_stack
+    (push,) = push_titled(stand_in, f"[cloudlab] {alertname}")
+    description = kps_firing.FIRING[alertname][1]["description"].replace(" on cluster .", ".")
+    assert push["message"] == f"{description}\n{OBJECT_LINES[alertname]}"
+    assert push["url_title"] == f"Silence {alertname}"
+
+
+@pytest.mark.parametrize("alertname", sorted(OBJECT_LINES))
+def test_every_silence_link_fits_and_opens_a_filter_alertmanager_matches_to_the_alert(run_stack, alertname: str):
+    _, am, stand_in, _ = run_stack
+    (push,) = push_titled(stand_in, f"[cloudlab] {alertname}")
+    assert len(push["url"]) <= alerting.PUSHOVER_URL_MAX
+    matchers = harness.silence_matchers(push["url"], EXTERNAL_URL)
+    assert matchers and matchers["alertname"] == alertname
+    # Alertmanager parses each matcher of the filter, and they select exactly this alert.
+    found = harness.get_alerts(am, *(f'{name}="{value}"' for name, value in matchers.items()))
+    assert [a["labels"]["alertname"] for a in found] == [alertname]
+
+
+def test_the_silence_link_of_a_flux_event_names_the_object(run_stack):
+    _, am, stand_in, _ = run_stack
+    (push,) = push_titled(stand_in, "[cloudlab] Kustomization")
+    matchers = harness.silence_matchers(push["url"], EXTERNAL_URL)
+    assert matchers == {
+        "alertname": "FluxKustomizationReconciliationFailed",
+        "namespace": "flux-system",
+        "name": "apps",
+        "kind": "Kustomization",
+    }
+    assert len(harness.get_alerts(am, *(f'{k}="{v}"' for k, v in matchers.items()))) == 1
+
+
 def test_critical_push(run_stack):
     _, _, stand_in, _ = run_stack
-    (push,) = push_titled(stand_in, "[cloudlab] KubeNodeNotReady")
+    (push,) = push_titled(stand_in, "[cloudlab] KubePersistentVolumeFillingUp")
     assert phone(push)["priority"] == "1"
     # Priority 1 carries no retry/expire of ours: Alertmanager sends its own defaults (1m, 1h), which
     # Pushover applies to emergency priority (2) only.
     assert (push["retry"], push["expire"]) == ("60", "3600")
-    assert push["message"] == "Node n1 is not ready.\n node=n1"
-    assert push["url"].startswith(f"{EXTERNAL_URL}/#/silences/new?filter=%7B")
-    assert "node%3D%22n1%22" in push["url"]
-
-
-def test_warning_push_shows_the_pod_and_a_silence_link(run_stack):
-    _, _, stand_in, _ = run_stack
-    (push,) = push_titled(stand_in, "[cloudlab] KubePodCrashLooping")
-    assert phone(push) == {
-        "token": API_TOKEN,
-        "user": USER_KEY,
-        "priority": "0",
-        "title": "[cloudlab] KubePodCrashLooping",
-        "message": "Pod apps/web-0 is crash looping.\n namespace=apps pod=web-0",
-        "url": f"{EXTERNAL_URL}/#/silences/new?filter=%7Bcluster%3D%22cloudlab%22%2C%20namespace%3D%22apps%22%2C%20"
-        "pod%3D%22web-0%22%2C%20severity%3D%22warning%22%2C%20alertname%3D%22KubePodCrashLooping%22%7D",
-        "url_title": "Silence KubePodCrashLooping",
-    }
 
 
 def test_flux_push_shows_the_object_revision_and_message(run_stack):
@@ -195,14 +213,15 @@ def test_watchdog_pings_the_heartbeat_url_read_from_the_secret(run_stack):
 def test_resolved_push_rings_quieter(run_stack):
     cfg, am, stand_in, work = run_stack
     assert isinstance(cfg, Config)
-    resolved = prometheus_alert(CRASH, "Pod apps/web-0 is crash looping.")
+    resolved = firing("KubeDeploymentReplicasMismatch")
     resolved["endsAt"] = stamp(now() - datetime.timedelta(seconds=1))
     am.post([resolved])
-    title = "[cloudlab] KubePodCrashLooping (resolved)"
+    title = "[cloudlab] KubeDeploymentReplicasMismatch (resolved)"
     assert harness.wait_for(lambda: push_titled(stand_in, title)), (work / "alertmanager.log").read_text()[-3000:]
     (push,) = push_titled(stand_in, title)
     assert push["priority"] == "-1"
-    assert push["message"] == "resolved: Pod apps/web-0 is crash looping.\n namespace=apps pod=web-0"
+    assert push["message"].startswith("resolved: Deployment apps/api has not matched")
+    assert push["message"].endswith("\n namespace=apps deployment=api")
 
 
 def test_the_proxy_is_test_only(run_stack):
@@ -235,13 +254,17 @@ def example_markdown(pushes: list[dict]) -> str:
     return "\n".join([*lines, END])
 
 
+README_EXAMPLE = (
+    "KubeDeploymentReplicasMismatch",
+    "KubePodCrashLooping",
+    "NodeFilesystemAlmostOutOfSpace",
+    "Kustomization",
+)
+
+
 def test_readme_shows_what_the_real_alertmanager_sent(run_stack):
     _, _, stand_in, _ = run_stack
-    shown = [
-        *push_titled(stand_in, "[cloudlab] KubeNodeNotReady"),
-        *push_titled(stand_in, "[cloudlab] KubePodCrashLooping"),
-        *push_titled(stand_in, "[cloudlab] Kustomization"),
-    ]
+    shown = [push for name in README_EXAMPLE for push in push_titled(stand_in, f"[cloudlab] {name}")]
     shown = [p for p in shown if "(resolved)" not in p["title"]]
     block = example_markdown(shown)
     text = README.read_text()

@@ -28,9 +28,16 @@ def receiver(conf: dict, name: str) -> dict:
     return found
 
 
-def test_inhibit_rules_are_the_chart_defaults_written_out():
+def test_inhibit_rules_are_the_chart_defaults_written_out_then_the_flux_one():
     chart_default = yaml.safe_load(KPS_VALUES.read_text())["alertmanager"]["config"]["inhibit_rules"]
-    assert am()["inhibit_rules"] == chart_default
+    *chart, flux = am()["inhibit_rules"]
+    assert chart == chart_default
+    # a Flux object's own error event holds back the metric alerts about the same object
+    assert flux == {
+        "source_matchers": ["severity = error", 'reportingcontroller =~ ".+"'],
+        "target_matchers": ['alertname =~ "FluxResourceNotReady|FluxResourceStuck"'],
+        "equal": ["kind", "namespace", "name"],
+    }
 
 
 def test_global_and_grouping_from_the_config():
@@ -54,7 +61,8 @@ def test_seed_defaults():
     route = am()["route"]
     assert route["group_by"] == ["alertname", "namespace"]
     assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("30s", "5m", "12h")
-    assert am()["global"] == {"resolve_timeout": "5m"}
+    # Flux events carry no endsAt: resolve_timeout outlasts the time between two events of a failing object
+    assert am()["global"] == {"resolve_timeout": "2h"}
 
 
 def test_routes_in_order_and_default_receiver():
@@ -94,6 +102,22 @@ def test_heartbeat_turns_watchdog_into_a_dead_mans_switch():
             {"url_file": "/etc/alertmanager/secrets/monitoring-secrets/heartbeat-url", "send_resolved": False}
         ],
     }
+
+
+def test_heartbeat_token_key_sends_a_bearer_token_read_from_the_secret():
+    """A Gatus external endpoint takes a push only with its token (Authorization: Bearer)."""
+    conf = am(config_with(alerting={"heartbeat": {"tokenKey": "gatus-token"}}))
+    (webhook,) = receiver(conf, "heartbeat")["webhook_configs"]
+    assert webhook["http_config"] == {
+        "authorization": {
+            "type": "Bearer",
+            "credentials_file": "/etc/alertmanager/secrets/monitoring-secrets/gatus-token",
+        }
+    }
+    # the token's key is mounted with the others (a nested *_file)
+    cfg = load(config_with(alerting={"heartbeat": {"tokenKey": "gatus-token"}}))
+    expected = ["gatus-token", "heartbeat-url", "pushover-api-token", "pushover-user-key"]
+    assert privilege.alertmanager_keys(cfg) == expected
 
 
 def test_heartbeat_url_key_names_the_secret_key_and_mounts_the_secret_without_pushover():
@@ -180,7 +204,8 @@ def test_flux_receiver_sends_no_resolved_notifications():
 
 def test_message_falls_back_to_the_flux_message_and_title_names_the_cluster():
     entry = receiver(am(), "pushover-warning")["pushover_configs"][0]
-    assert "{{ or .Annotations.summary .Annotations.message .Labels.alertname }}" in entry["message"]
+    first = "(or .Annotations.description .Annotations.summary .Annotations.message .Labels.alertname)"
+    assert first in entry["message"]
     assert "{{ .CommonLabels.cluster }}" in entry["title"]
     assert "{{ .CommonLabels.alertname }}" in entry["title"]
 
@@ -220,7 +245,8 @@ def test_links_ttl_and_labels_follow_the_config():
     warning = receiver(conf, "pushover-warning")["pushover_configs"][0]
     assert '"job"' in warning["message"] and '"pod"' not in warning["message"]
     default = receiver(am(), "pushover-warning")["pushover_configs"][0]
-    assert default["url"] == alerting.SILENCE_URL and "ttl" not in default
+    assert default["url"] == alerting.silence_url(load(default_config()).alerting.pushover.labels)
+    assert "ttl" not in default
 
 
 def test_a_ttl_alertmanager_cannot_parse_is_refused():

@@ -34,19 +34,33 @@ def test_release_after_loki():
 def test_one_alloy_block_with_config_and_resources():
     values = release()["spec"]["values"]
     assert set(values) == {"alloy", "controller", "rbac", "serviceMonitor"}
-    assert set(values["alloy"]) == {"configMap", "resources"}
+    assert set(values["alloy"]) == {"configMap", "resources", "storagePath", "mounts"}
     assert "config" not in values["alloy"]  # the seed's key, which the chart ignores
     assert values["alloy"]["resources"] == {
         "requests": {"cpu": "20m", "memory": "128Mi"},
         "limits": {"memory": "256Mi"},
     }
-    assert values["controller"] == {"type": "daemonset"}
+    # one StatefulSet reading every container through the API, its positions on a claim (test_alloy_positions)
+    assert values["controller"] == {
+        "type": "statefulset",
+        "replicas": 1,
+        "volumeClaimTemplates": [
+            {
+                "metadata": {"name": "data"},
+                "spec": {
+                    "storageClassName": "nfs",
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "1Gi"}},
+                },
+            }
+        ],
+    }
 
 
 def test_pipeline_ships_pod_logs_to_loki_with_the_cluster_label():
     text = content(config_with(cluster="edge-1", namespace="obs"))
     assert 'discovery.kubernetes "pods"' in text
-    assert '"spec.nodeName=" + coalesce(sys.env("HOSTNAME"), constants.hostname)' in text
+    assert "spec.nodeName" not in text  # every pod of the cluster: logs come through the API server
     assert 'loki.source.kubernetes "pod_logs"' in text
     assert 'cluster = "edge-1",' in text
     assert 'url = "http://loki.obs.svc:3100/loki/api/v1/push"' in text
@@ -81,7 +95,7 @@ def test_every_component_referenced_is_defined():
 def test_overrides_deep_merge():
     config = config_with(values={"alloy": {"alloy": {"mounts": {"varlog": True}}}})
     values = release(config)["spec"]["values"]["alloy"]
-    assert values["mounts"] == {"varlog": True}
+    assert values["mounts"] == {"varlog": True, "extra": [{"name": "data", "mountPath": "/var/lib/alloy/data"}]}
     assert "content" in values["configMap"]
 
 

@@ -30,15 +30,21 @@ def test_deep_merge_a_map_over_a_scalar_replaces_it():
 
 
 def test_volume_claim_with_and_without_a_storage_class():
-    with_class = load(default_config())
-    assert volume_claim_spec(with_class, "3Gi") == {
+    assert volume_claim_spec("nfs", "3Gi") == {
         "storageClassName": "nfs",
         "accessModes": ["ReadWriteOnce"],
         "resources": {"requests": {"storage": "3Gi"}},
     }
-    config = default_config()
-    del config["spec"]["storageClass"]
-    assert "storageClassName" not in volume_claim_spec(load(config), "3Gi")
+    assert "storageClassName" not in volume_claim_spec(None, "3Gi")
+
+
+def test_a_component_class_replaces_the_stack_class():
+    config = load(config_with(loki={"storageClass": "local-path"}))
+    assert config.storage_class_of(config.loki) == "local-path"
+    assert config.storage_class_of(config.prometheus) == "nfs"
+    no_class = default_config()
+    del no_class["spec"]["storageClass"]
+    assert load(no_class).storage_class_of(load(no_class).prometheus) is None
 
 
 def test_service_url():

@@ -61,6 +61,23 @@ def test_alert_without_duplicates_when_flux_and_stack_share_a_namespace():
     ]
 
 
+def test_event_namespaces_add_each_kind_in_each_namespace_never_a_wildcard():
+    """notification-controller matches a namespace exactly: "*" matches nothing (fluxcd/notification-controller#71)."""
+    config = config_with(flux={"eventSources": ["Kustomization", "HelmRelease"], "eventNamespaces": ["apps", "media"]})
+    sources = find(config, "Alert", "flux-alerts")["spec"]["eventSources"]
+    assert [(s["kind"], s["namespace"]) for s in sources] == [
+        ("Kustomization", "flux-system"),
+        ("HelmRelease", "flux-system"),
+        ("HelmRelease", "monitoring"),
+        ("HelmRepository", "monitoring"),
+        ("Kustomization", "apps"),
+        ("HelmRelease", "apps"),
+        ("Kustomization", "media"),
+        ("HelmRelease", "media"),
+    ]
+    assert all(s["namespace"] != "*" and s["name"] == "*" for s in sources)
+
+
 def test_alert_severity_and_cluster_label():
     alert = find(config_with(cluster="lab", flux={"eventSeverity": "info"}), "Alert", "flux-alerts")
     assert alert["spec"]["eventSeverity"] == "info"

@@ -59,7 +59,7 @@ def test_no_yaml_aliases_in_the_output():
 
 def test_additional_rules_map_is_top_level():
     values = kps_values()
-    assert set(values["additionalPrometheusRulesMap"]) == {"flux-rules", "cert-manager-rules", "log-path-rules"}
+    assert set(values["additionalPrometheusRulesMap"]) == {"flux-rules", "log-path-rules"}
     assert "additionalPrometheusRulesMap" not in values["prometheus"]["prometheusSpec"]
 
 
@@ -74,8 +74,10 @@ def test_flux_rule_reads_gotk_resource_info_not_the_removed_metric():
     assert "gotk_reconcile_condition" not in json.dumps(kps_values())
 
 
-def test_cert_manager_expiry_rule():
-    (rule,) = kps_values()["additionalPrometheusRulesMap"]["cert-manager-rules"]["groups"][0]["rules"]
+def test_cert_manager_expiry_rule_only_when_its_metrics_are_said_to_be_scraped():
+    assert "cert-manager-rules" not in kps_values()["additionalPrometheusRulesMap"]
+    rules_map = kps_values(config_with(alerting={"certManager": True}))["additionalPrometheusRulesMap"]
+    (rule,) = rules_map["cert-manager-rules"]["groups"][0]["rules"]
     assert rule["alert"] == "CertManagerCertExpirySoon"
     assert "certmanager_certificate_expiration_timestamp_seconds" in rule["expr"]
 
@@ -97,11 +99,43 @@ def test_prometheus_spec_from_the_config():
     }
 
 
-def test_prometheus_defaults_are_the_seed_values():
+def test_prometheus_defaults_are_the_seed_values_and_the_measured_memory():
     spec = kps_values()["prometheus"]["prometheusSpec"]
     assert spec["retention"] == "7d"
-    assert spec["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
+    # docs/operations/sizing.md: 380 MiB for 66k series after 8 minutes with the real Prometheus
+    assert spec["resources"] == {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
     assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"] == {"requests": {"storage": "10Gi"}}
+    assert spec["retentionSize"] == "8704MB"  # 85% of 10Gi
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"), [("10Gi", "8704MB"), ("50Gi", "43520MB"), ("500Mi", "425MB"), ("1Ti", "891289MB")]
+)
+def test_retention_size_is_85_percent_of_the_volume(size: str, expected: str):
+    spec = kps_values(config_with(prometheus={"storageSize": size}))["prometheus"]["prometheusSpec"]
+    assert spec["retentionSize"] == expected
+
+
+def test_a_component_storage_class_beats_the_stack_one():
+    config = config_with(prometheus={"storageClass": "local-path"}, loki={"storageClass": "longhorn"})
+    values = kps_values(config)
+    claim = values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == "local-path"
+    alertmanager = values["alertmanager"]["alertmanagerSpec"]["storage"]["volumeClaimTemplate"]["spec"]
+    assert alertmanager["storageClassName"] == "nfs"
+
+
+def test_homelab_noise_default_alerts_are_off_and_can_be_turned_back_on():
+    rules = kps_values()["defaultRules"]
+    assert rules["disabled"] == {
+        "KubeCPUOvercommit": True,
+        "KubeMemoryOvercommit": True,
+        "KubeClientCertificateExpiration": True,
+    }
+    # the only alert of its group: the group's switch, so no group is left with `rules: null`
+    assert rules["rules"]["kubeApiserverSlos"] is False
+    back_on = kps_values(config_with(alerting={"disabledRules": []}))["defaultRules"]
+    assert "disabled" not in back_on and "kubeApiserverSlos" not in back_on["rules"]
 
 
 def test_one_prometheus_block_holds_everything():
@@ -172,14 +206,22 @@ def test_templates_are_plain_alertmanager_templates():
     assert receiver["pushover_configs"][0]["title"].count("{{ .CommonLabels.alertname }}") == 1
 
 
-def test_grafana_admin_from_the_secret_and_persistent_volume():
-    grafana = kps_values(config_with(grafana={"storageSize": "5Gi"}))["grafana"]
+def test_grafana_admin_from_the_secret_and_no_volume_by_default():
+    grafana = kps_values()["grafana"]
     assert grafana["admin"] == {
         "existingSecret": "monitoring-secrets",
         "userKey": "grafana-admin-user",
         "passwordKey": "grafana-admin-password",
     }
+    assert grafana["persistence"] == {"enabled": False}
+    assert "deploymentStrategy" not in grafana and "initChownData" not in grafana
+
+
+def test_grafana_volume_on_request_without_the_root_chown():
+    grafana = kps_values(config_with(grafana={"persistence": True, "storageSize": "5Gi"}))["grafana"]
     assert grafana["persistence"] == {"enabled": True, "storageClassName": "nfs", "size": "5Gi"}
+    # the chart's init container chowns the volume as root, which NFS root_squash refuses
+    assert grafana["initChownData"] == {"enabled": False}
     assert grafana["deploymentStrategy"] == {"type": "Recreate"}
     assert grafana["sidecar"]["datasources"]["enabled"] is True
     assert grafana["resources"] == {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}

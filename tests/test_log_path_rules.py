@@ -76,13 +76,14 @@ CASES = {
             alert(
                 {"namespace": NS, "pod": "alloy-a"},
                 "Alloy alloy-a has unhealthy components",
-                f"1 component(s) of Alloy pod {NS}/alloy-a are not healthy: its node's logs may not be shipped. "
+                f"1 component(s) of Alloy pod {NS}/alloy-a are not healthy: the logs it tails may not be shipped. "
                 "Open the Alloy UI (component graph) or its logs for the error.",
             )
         ],
     ),
     "AlloyLokiEntriesDropped": case(
         [
+            # Dropping lines every minute from minute 11: lost lines that keep coming.
             (
                 m(
                     "loki_write_dropped_entries_total",
@@ -91,9 +92,9 @@ CASES = {
                     tenant="",
                     reason="rate_limited",
                 ),
-                "0x10 50x20",
+                "0x10 10+10x30",
             ),
-            # Dropped long ago, nothing since: quiet.
+            # One burst at minute 11 (a restart re-read, Loki's 400 for lines too far behind): rides it out.
             (
                 m(
                     "loki_write_dropped_entries_total",
@@ -102,17 +103,17 @@ CASES = {
                     tenant="",
                     reason="ingester_error",
                 ),
-                "7x30",
+                "0x10 500x30",
             ),
         ],
         "AlloyLokiEntriesDropped",
-        "9m",
-        "15m",
+        "20m",
+        "27m",
         [
             alert(
                 {"namespace": NS, "pod": "alloy-a", "reason": "rate_limited"},
                 "Alloy alloy-a is dropping log lines (rate_limited)",
-                f"Alloy pod {NS}/alloy-a gave up on log lines in the last 10 minutes (reason rate_limited): they are "
+                f"Alloy pod {NS}/alloy-a has been giving up on log lines for 15m (reason rate_limited): they are "
                 "lost. rate_limited/stream_limited: Loki's limits_config; ingester_error: Loki is failing.",
             )
         ],
@@ -160,17 +161,22 @@ CASES = {
                 m("loki_discarded_samples_total", tenant="fake", reason="greater_than_max_sample_age"),
                 "0+10x30",
             ),
+            # One re-read burst at minute 11 (a restart that lost its positions): under the for:, quiet.
+            (
+                m("loki_discarded_samples_total", tenant="fake", reason="too_far_behind"),
+                "0x10 300x20",
+            ),
         ],
         "LokiDiscardingLogs",
-        "9m",
-        "15m",
+        "20m",
+        "27m",
         [
             alert(
                 {"namespace": NS, "reason": "rate_limited"},
                 "Loki rejects log lines (rate_limited)",
-                "Loki discarded log lines in the last 10 minutes (reason rate_limited): they are lost. rate_limited, "
+                "Loki has been discarding log lines for 15m (reason rate_limited): they are lost. rate_limited, "
                 "per_stream_rate_limit, stream_limit: raise limits_config (spec.values.loki); line_too_long: "
-                "max_line_size.",
+                "max_line_size; too_far_behind: a log re-read from the start (Alloy lost its positions).",
             )
         ],
     ),
@@ -212,6 +218,24 @@ CASES = {
                 m("kubelet_volume_stats_capacity_bytes", persistentvolumeclaim="storage-loki-0"),
                 "10x60",
             ),
+            # The ha profile's write replica claim (SimpleScalable), as full.
+            (
+                m("kubelet_volume_stats_available_bytes", persistentvolumeclaim="data-loki-write-1"),
+                "1x60",
+            ),
+            (
+                m("kubelet_volume_stats_capacity_bytes", persistentvolumeclaim="data-loki-write-1"),
+                "10x60",
+            ),
+            # ... and its backend claim, with room left.
+            (
+                m("kubelet_volume_stats_available_bytes", persistentvolumeclaim="data-loki-backend-0"),
+                "5x60",
+            ),
+            (
+                m("kubelet_volume_stats_capacity_bytes", persistentvolumeclaim="data-loki-backend-0"),
+                "10x60",
+            ),
             # Another claim in the namespace, as full: the generic KubePersistentVolumeFillingUp covers it.
             (
                 m("kubelet_volume_stats_available_bytes", persistentvolumeclaim="prometheus-db-0"),
@@ -227,11 +251,13 @@ CASES = {
         "31m",
         [
             alert(
-                {"namespace": NS, "persistentvolumeclaim": "storage-loki-0"},
-                "Loki's volume storage-loki-0 is almost full",
-                "Only 10% of Loki's volume is free; when it is full Loki stops ingesting. Lower spec.loki.retention "
-                "(now 168h) or raise spec.loki.storageSize.",
+                {"namespace": NS, "persistentvolumeclaim": claim},
+                f"Loki's volume {claim} is almost full",
+                f"Only 10% of Loki's volume {claim} is free; when it is full Loki stops ingesting. Lower "
+                "spec.loki.retention (now 168h) or raise spec.loki.storageSize. (On NFS the kubelet reports the "
+                "whole export, not the claim.)",
             )
+            for claim in ("data-loki-write-1", "storage-loki-0")
         ],
     ),
 }

@@ -119,7 +119,7 @@ def test_incomplete_object_storage_names_the_missing_field(store: dict, field: s
 def test_alloy_clustering_is_refused_with_why_and_what_to_do():
     (message,) = errors(config_with(alloy={"clustering": True}))
     assert message.startswith("spec.alloy.clustering: field 'clustering' is no longer accepted")
-    assert "own node's pod logs" in message and "delete this field" in message
+    assert "read positions" in message and "delete this field" in message
 
 
 def test_kube_prometheus_stack_values_in_ha():
@@ -223,12 +223,14 @@ def test_grafana_and_alloy_reach_loki_where_the_mode_serves_it(loki: dict, url: 
 
 
 @pytest.mark.parametrize("config", [default_config(), ha()], ids=["single-node", "ha"])
-def test_alloy_never_clusters(config: dict):
-    """Each pod discovers only its node's pods: no component opts in, and the chart's clustering stays off."""
-    alloy = release(config, "alloy")["spec"]["values"]["alloy"]
-    assert "clustering" not in alloy
-    assert "clustering" not in alloy["configMap"]["content"]
-    assert 'field = "spec.nodeName=" + ' in alloy["configMap"]["content"]
+def test_alloy_is_one_replica_and_never_clusters(config: dict):
+    """One StatefulSet replica reads every container, its positions on its claim: no component opts in to
+    clustering, the chart's clustering stays off, and no node selector narrows what it discovers."""
+    values = release(config, "alloy")["spec"]["values"]
+    assert values["controller"]["type"] == "statefulset" and values["controller"]["replicas"] == 1
+    assert "clustering" not in values["alloy"]
+    assert "clustering" not in values["alloy"]["configMap"]["content"]
+    assert "spec.nodeName" not in values["alloy"]["configMap"]["content"]
 
 
 def test_single_node_generates_none_of_it():
@@ -320,7 +322,7 @@ def test_ha_without_thanos_replicates_prometheus_and_reads_one_replica_at_a_time
 def test_grafana_in_ha_keeps_nothing_on_a_volume_and_replicates_only_with_a_database():
     alone = release(ha(), "kube-prometheus-stack")["spec"]["values"]["grafana"]
     assert alone["persistence"] == {"enabled": False}
-    assert alone["deploymentStrategy"] == {"type": "RollingUpdate"}
+    assert "deploymentStrategy" not in alone  # the chart's RollingUpdate
     assert "replicas" not in alone and "podDisruptionBudget" not in alone
     shared = release(ha(grafana={"database": DATABASE}), "kube-prometheus-stack")["spec"]["values"]["grafana"]
     assert shared["replicas"] == 2
@@ -332,8 +334,11 @@ def test_grafana_in_ha_keeps_nothing_on_a_volume_and_replicates_only_with_a_data
     assert shared["grafana.ini"]["unified_alerting"] == {
         "ha_peers": "kube-prometheus-stack-grafana-headless.monitoring.svc:9094"
     }
+    # single-node: no volume unless asked for (spec.grafana.persistence), then one, replaced by Recreate
     single = release(default_config(), "kube-prometheus-stack")["spec"]["values"]["grafana"]
-    assert single["persistence"]["enabled"] is True and single["deploymentStrategy"] == {"type": "Recreate"}
+    assert single["persistence"] == {"enabled": False}
+    kept = release(config_with(grafana={"persistence": True}), "kube-prometheus-stack")["spec"]["values"]["grafana"]
+    assert kept["persistence"]["enabled"] is True and kept["deploymentStrategy"] == {"type": "Recreate"}
 
 
 def test_a_bitnami_thanos_pin_fails_with_what_to_write():
@@ -364,3 +369,23 @@ def test_verify_asks_loki_where_the_profile_runs_it():
     assert (Expected(load(ha())).loki.name, Expected(load(ha())).loki.port) == ("loki", 3100)
     scalable = Expected(load(ha(loki={"mode": "SimpleScalable"}))).loki
     assert (scalable.name, scalable.port) == ("loki-gateway", 80)
+
+
+@pytest.mark.parametrize("mode", ["Monolithic", "SimpleScalable"])
+def test_loki_claims_take_their_own_class_in_every_object_storage_mode(mode: str):
+    values = release(ha(loki={"mode": mode, "storageClass": "local-path"}), "loki")["spec"]["values"]
+    targets = ("singleBinary",) if mode == "Monolithic" else ("write", "backend")
+    assert [values[t]["persistence"]["storageClass"] for t in targets] == ["local-path"] * len(targets)
+    plain = release(ha(loki={"mode": mode}), "loki")["spec"]["values"]
+    assert [plain[t]["persistence"]["storageClass"] for t in targets] == ["nfs"] * len(targets)  # spec.storageClass
+
+
+def test_thanos_volumes_take_their_own_class_else_the_stack_class_else_the_cluster_default():
+    own = release(ha(thanos={"storageClass": "local-path"}), "thanos")["spec"]["values"]
+    assert own["storeGateway"]["persistence"]["storageClass"] == "local-path"
+    assert own["compact"]["persistence"]["storageClass"] == "local-path"
+    assert release(ha(), "thanos")["spec"]["values"]["compact"]["persistence"]["storageClass"] == "nfs"
+    bare = ha()
+    del bare["spec"]["storageClass"]
+    # null drops the chart's "standard" for the cluster's default class
+    assert release(bare, "thanos")["spec"]["values"]["storeGateway"]["persistence"]["storageClass"] is None

@@ -289,8 +289,7 @@ def test_the_pods_short_of_restricted_are_the_ones_docs_security_names():
     """docs/security.md says which pods keep the stack namespace from `restricted`."""
     short = {p.source for p in pods("default") if pss.strictest(p.meta, p.spec) != "restricted"}
     assert short == {
-        "alloy: DaemonSet alloy",
-        "kube-prometheus-stack: Deployment kube-prometheus-stack-grafana",
+        "alloy: StatefulSet alloy",
         "kube-prometheus-stack: Pod kube-prometheus-stack-grafana-test",
         "kube-prometheus-stack: DaemonSet kube-prometheus-stack-prometheus-node-exporter",
     }

@@ -99,6 +99,26 @@ def test_a_second_grafana_without_a_database_warns_and_with_one_passes():
     assert ("warning", "spec.grafana.replicas") in one_node  # two Grafanas on one node
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"profile": "ha", "nodes": 3, "objectStorage": STORE},
+        {"grafana": {"replicas": 2, "database": {"urlKey": "grafana-database-url"}}},
+        {"grafana": {"database": {"urlKey": "grafana-database-url"}}},
+    ],
+    ids=["ha", "replicas", "database"],
+)
+def test_a_grafana_volume_where_grafana_runs_stateless_is_refused(spec: dict):
+    grafana = {**spec.get("grafana", {}), "persistence": True}
+    (result,) = check_topology(context(config=config_with(**{**spec, "grafana": grafana})))
+    assert (result.severity.value, result.field) == ("error", "spec.grafana.persistence")
+    assert "delete persistence: true" in result.message and "spec.grafana.database" in result.message
+
+
+def test_a_grafana_volume_on_its_own_passes():
+    assert findings(grafana={"persistence": True}) == []
+
+
 def test_monolithic_replicas_beyond_the_nodes_stay_pending():
     assert findings(nodes=2, objectStorage=STORE, loki={"mode": "Monolithic", "replicas": 3}) == [
         ("error", "spec.loki.replicas")

@@ -33,8 +33,8 @@ def test_single_node_totals_add_up():
     lines = proc.stdout.decode().splitlines()
     assert lines[0].startswith("profile single-node")
     total = next(line for line in lines if line.startswith("total"))
-    # 100m+10m+50m+10m+10m+50m+20m of CPU; 256+32+128+32+32+256+128 Mi of memory
-    assert total.split() == ["total", "7", "250m", "864Mi", "-", "1984Mi"]
+    # 100m+10m+50m+10m+10m+50m+20m of CPU; 512+32+128+32+32+256+128 Mi of memory
+    assert total.split() == ["total", "7", "250m", "1120Mi", "-", "2496Mi"]
 
 
 def test_ha_counts_replicas_and_daemonsets_per_declared_node():
@@ -45,7 +45,8 @@ def test_ha_counts_replicas_and_daemonsets_per_declared_node():
     assert rows["alertmanager"][1] == "3"
     assert rows["grafana"][1] == "2"  # the golden gives Grafana a shared database
     assert rows["loki"][1:4] == ["3", "150m", "768Mi"]
-    assert rows["alloy"][3] == "3"  # "alloy (per node)": 3 nodes
+    assert rows["alloy"][1] == "1"  # one StatefulSet replica reads every container, whatever the nodes
+    assert rows["node-exporter"][3] == "3"  # "node-exporter (per node)": 3 nodes
     assert [rows[c][1] for c in ("thanos-query", "thanos-store-gateway", "thanos-compact")] == ["2", "2", "1"]
     assert "not sized" not in proc.stdout.decode()
 

@@ -8,11 +8,13 @@ Alertmanager runs the generated config. Each broken variant shows its ✗ line a
 from __future__ import annotations
 
 import copy
+import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -62,13 +64,15 @@ class Daemon:
         self._log.close()
 
 
-def start_alertmanager(workdir: Path, am_config: dict, secret_name: str) -> Daemon:
+def start_alertmanager(workdir: Path, am_config: dict, secret_name: str, heartbeat_url: str | None = None) -> Daemon:
     """Alertmanager with the generated config; the Secret's key files where the operator mounts them."""
     workdir.mkdir(parents=True)
     secrets = workdir / "secrets"
     (secrets / secret_name).mkdir(parents=True)
     for key in ("pushover-user-key", "pushover-api-token"):
         (secrets / secret_name / key).write_text("not-a-real-key")
+    if heartbeat_url:
+        (secrets / secret_name / "heartbeat-url").write_text(heartbeat_url)
     text = yaml.safe_dump(am_config).replace(ALERTMANAGER_SECRETS_DIR, str(secrets))
     (workdir / "alertmanager.yaml").write_text(text)
     port = free_port()
@@ -338,7 +342,8 @@ def test_no_logs_in_loki(stack, tmp_path):
     assert result.returncode == 1
     assert line(result.stdout, "✗ Loki logs from monitoring") == (
         "✗ Loki logs from monitoring: no log lines in the last 10 minutes\n"
-        "    → kubectl -n monitoring logs ds/alloy | grep -i error; kubectl -n monitoring logs statefulset/loki"
+        "    → kubectl -n monitoring logs statefulset/alloy | grep -i error; "
+        "kubectl -n monitoring logs statefulset/loki"
     )
 
 
@@ -509,3 +514,108 @@ def test_readme_example_output_is_what_verify_prints(stack, tmp_path):
     for shown in example.group(1).splitlines():
         if shown != "...":
             assert shown in output.splitlines(), f"{shown!r} not in:\n{output}"
+
+
+# --- the heartbeat: pings that got through, read from Prometheus scraping Alertmanager -------------
+
+
+class _Ping(http.server.BaseHTTPRequestHandler):
+    """A healthchecks.io stand-in: every ping answers 200."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"OK")
+
+    def log_message(self, *args):
+        pass
+
+
+def _fire_watchdog(daemon: Daemon) -> None:
+    """Post the always-firing Watchdog, and wait until Alertmanager has tried its first ping."""
+    watchdog = {
+        "labels": {"alertname": "Watchdog", "severity": "none", "cluster": "cloudlab"},
+        "annotations": {},
+        "startsAt": "2026-01-01T00:00:00Z",
+        "endsAt": "2099-01-01T00:00:00Z",
+    }
+    request = urllib.request.Request(
+        f"{daemon.url}/api/v2/alerts", json.dumps([watchdog]).encode(), {"Content-Type": "application/json"}
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # until the first ping was tried
+        with urllib.request.urlopen(f"{daemon.url}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+        if re.search(r'^alertmanager_notification_requests_total\{integration="webhook"\} [1-9]', text, re.MULTILINE):
+            break
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def heartbeat_stack(tmp_path_factory):
+    """A config with a heartbeat; Alertmanagers whose pings get through or fail; Prometheus scraping each."""
+    tool("kubectl")
+    root = tmp_path_factory.mktemp("verify-heartbeat")
+    raw = yaml.safe_load(CONFIG_FILE.read_text())
+    raw["spec"]["alerting"] = {"heartbeat": {}}
+    config_file = root / "observability.yaml"
+    config_file.write_text(yaml.safe_dump(raw))
+    config, errors = config_model.load(raw)
+    assert config is not None, errors
+    values = kps_values(config)
+    ping = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ping)
+    threading.Thread(target=ping.serve_forever, daemon=True).start()
+    closed = f"http://127.0.0.1:{free_port()}/ping"
+    am_config = values["alertmanager"]["config"]
+    good = f"http://127.0.0.1:{ping.server_address[1]}/ping/5c1d"
+    daemons = {
+        "alertmanager": start_alertmanager(root / "am", am_config, config.secret_name, heartbeat_url=good),
+        "alertmanager-failing": start_alertmanager(root / "am-f", am_config, config.secret_name, heartbeat_url=closed),
+    }
+    for name in ("alertmanager", "alertmanager-failing"):
+        target = daemons[name].url.removeprefix("http://")
+        job = {
+            "job_name": "serviceMonitor/monitoring/kube-prometheus-stack-alertmanager/0",
+            "static_configs": [{"targets": [target]}],
+        }
+        daemons[f"prometheus-{name}"] = start_prometheus(root / f"prom-{name}", values, [job])
+    # Prometheus has seen the counters at 0; now the pings (increase() needs the counter to rise under its eyes).
+    for name in ("alertmanager", "alertmanager-failing"):
+        _fire_watchdog(daemons[name])
+    time.sleep(3)
+    yield config, config_file, daemons
+    for daemon in daemons.values():
+        daemon.stop()
+    ping.shutdown()
+
+
+def heartbeat_state(heartbeat_stack, which: str) -> ClusterState:
+    config, _, daemons = heartbeat_stack
+    state = ClusterState(config)
+    state.backends["kube-prometheus-stack-prometheus:9090"] = daemons[f"prometheus-{which}"].url
+    state.backends["kube-prometheus-stack-alertmanager:9093"] = daemons[which].url
+    return state
+
+
+def test_the_heartbeat_fired(heartbeat_stack, tmp_path):
+    _, config_file, _ = heartbeat_stack
+    result = verify(heartbeat_state(heartbeat_stack, "alertmanager"), tmp_path, config_file=config_file)
+    text = line(result.stdout, "✓ Heartbeat")
+    assert re.match(r"✓ Heartbeat: [1-9][0-9]* ping\(s\) got through in the last 15m$", text), text
+
+
+def test_a_heartbeat_whose_pings_fail(heartbeat_stack, tmp_path):
+    _, config_file, _ = heartbeat_stack
+    result = verify(heartbeat_state(heartbeat_stack, "alertmanager-failing"), tmp_path, config_file=config_file)
+    assert result.returncode == 1
+    text = line(result.stdout, "✗ Heartbeat")
+    assert re.match(r"✗ Heartbeat: [1-9][0-9]* of [1-9][0-9]* pings of the last 15m failed\n", text), text
+    assert "Secret monitoring-secrets key heartbeat-url" in text
+
+
+def test_no_heartbeat_configured_no_heartbeat_line(stack, tmp_path):
+    """The default config has none: the render's heartbeat-missing warning says so, verify does not fail on it."""
+    assert "Heartbeat" not in verify(healthy_state(stack), tmp_path).stdout

@@ -3,7 +3,8 @@
 What breaks HA in practice, and that the schema alone cannot see because the profile picks the
 defaults: a Loki single binary with more than one replica (its filesystem store is not shared),
 a replication factor the replicas cannot satisfy, more replicas than nodes to put them on, a
-second Grafana without a shared database, and Loki's SimpleScalable mode, which Loki 4 removes.
+second Grafana without a shared database, a Grafana volume where Grafana runs stateless, and Loki's
+SimpleScalable mode, which Loki 4 removes.
 Loki's pods carry the chart's hard anti-affinity on the node (loki-6.55.0 values.yaml:1147, 1521,
 1668, 1809, 1938): one pod too many stays Pending. The other components keep their replicas on
 separate nodes only while spec.nodes allows it (profile.py): beyond that they share a node.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, rule
-from krm_fn.components import loki_scalable, thanos
+from krm_fn.components import loki_scalable, profile, thanos
 from krm_fn.results import Result, Severity
 
 RULE = "ha-topology"
@@ -80,6 +81,14 @@ def check_topology(ctx: CheckContext) -> Iterator[Result]:
             "users and sessions in its own SQLite file, so a login made on one replica is unknown to the "
             "next and users are logged out as requests move between them; set spec.grafana.database.urlKey "
             "(a MySQL or PostgreSQL database) or spec.grafana.replicas: 1",
+        )
+    if config.grafana.persistence and profile.grafana_stateless(config):
+        yield finding(
+            Severity.ERROR,
+            "spec.grafana.persistence",
+            "Grafana gets no volume in the ha profile, with more than one replica or with spec.grafana.database "
+            "(a ReadWriteOnce volume would tie it to one node, and replicas cannot share one): delete "
+            "persistence: true, and keep what users make in the UI in spec.grafana.database (docs/ha.md)",
         )
     if topology.nodes is None:
         return

@@ -10,13 +10,16 @@ docs/reference/charts.md#5-alertmanager-config):
   exactly the keys these `*_file` paths name); their content is sent as is, so the Secret's values
   must not end in a newline.
 - Flux events (notification-controller) carry `severity` error|info, a `message` annotation
-  and no `endsAt`: they resolve by themselves after resolve_timeout, so their receiver does
-  not send "resolved" notifications.
+  and no `endsAt`: Alertmanager ends each one `resolve_timeout` after it was last posted, so
+  their receiver sends no "resolved" notification, and `resolve_timeout` must outlast the time
+  between two events of a still-failing object (docs/operations/pushover.md), else every event
+  is a new push.
 """
 
 from __future__ import annotations
 
 from krm_fn.charts import ALERTMANAGER_SECRETS_DIR
+from krm_fn.components.prometheus_rules import FLUX_OBJECT_ALERTS
 from krm_fn.config import Config, PushoverLevel
 from krm_fn.plain import plain_copy
 
@@ -38,9 +41,14 @@ TITLE = (
     '{{ if eq .Status "resolved" }} (resolved){{ else if gt (len .Alerts.Firing) 1 }}'
     " ({{ len .Alerts.Firing }} firing){{ end }}"
 )
-# Prometheus rules set `summary`; Flux events only have `message`.
-SUMMARY = "{{ or .Annotations.summary .Annotations.message .Labels.alertname }}"
-
+# What an alert says: kube-prometheus-stack's `description` names the object (its `summary` is
+# static text in 133 of its 143 alerts: "Pod is crash looping."), then `summary`, then a Flux
+# event's `message`. Its descriptions end "on cluster {{ $labels.cluster }}", which Prometheus
+# renders before adding the external label `cluster`: the empty " on cluster ." is dropped.
+DESCRIPTION = (
+    '{{ reReplaceAll " on cluster \\\\.$" "." (or .Annotations.description .Annotations.summary '
+    ".Annotations.message .Labels.alertname) }}"
+)
 # Flux events (notification-controller internal/notifier/alertmanager.go): labels kind, name,
 # namespace, reason, plus the event metadata (`revision`, with the API group prefix removed);
 # annotations `message`, and `summary` when the Alert sets one.
@@ -58,31 +66,96 @@ FLUX_MESSAGE = (
 
 # Links (`url`, `url_title`); .ExternalURL is Alertmanager's externalUrl, GeneratorURL Prometheus's.
 ALERTS_URL = "{{ .ExternalURL }}/#/alerts?receiver={{ .Receiver | urlquery }}"  # Alertmanager's default
-# A new silence pre-filled with the group's common labels (the filter format of Alertmanager's UI).
-SILENCE_URL = (
-    "{{ .ExternalURL }}/#/silences/new?filter=%7B{{ range .CommonLabels.SortedPairs }}"
-    '{{ if ne .Name "alertname" }}{{ .Name }}%3D%22{{ .Value | urlquery }}%22%2C%20{{ end }}{{ end }}'
-    "alertname%3D%22{{ .CommonLabels.alertname | urlquery }}%22%7D"
-)
+# Alertmanager cuts a Pushover `url` at 512 characters (maxURLLenRunes, notify/pushover/pushover.go
+# at v0.28.1), which would leave a silence filter without its closing brace.
+PUSHOVER_URL_MAX = 512
 SOURCE_URL = "{{ with (index .Alerts 0).GeneratorURL }}{{ . }}{{ else }}" + ALERTS_URL + "{{ end }}"
-LINKS = {
-    "silence": (SILENCE_URL, "Silence {{ .CommonLabels.alertname }}"),
-    "source": (
-        SOURCE_URL,
-        "{{ if (index .Alerts 0).GeneratorURL }}Open in Prometheus{{ else }}Open in Alertmanager{{ end }}",
-    ),
-    "alertmanager": (ALERTS_URL, "Open in Alertmanager"),
-}
+
+# Labels that name what the alert is about, in the order a push shows them. Namespaced objects first:
+# their `namespace` is the object's own.
+NAMESPACED_OBJECTS = (
+    "deployment",
+    "statefulset",
+    "daemonset",
+    "job_name",
+    "cronjob",
+    "persistentvolumeclaim",
+    "horizontalpodautoscaler",
+)
+# kube-state-metrics and node-exporter targets carry their own pod, container (equal to the `job`
+# label) and namespace; an alert about a Deployment or a filesystem inherits them. A label of that
+# kind is left out (kube-state-metrics' `instance` is always its own address).
+_SCRAPER = '(and (index {m} "job") (eq (index {m} "container") (index {m} "job")))'
+_NAMESPACED = "(or " + " ".join(f'(index {{m}} "{name}")' for name in NAMESPACED_OBJECTS) + ")"
+_KSM = '(eq (index {m} "job") "kube-state-metrics")'
+_HIDDEN_WHEN = {"pod": "$scraper", "container": "$scraper", "namespace": "(and $scraper (not $namespaced))"}
+
+
+def _object_labels(labels: tuple[str, ...], source: str, emit) -> str:
+    """Go template: for each label of `labels` the alert (or group) has and that names the object,
+    `emit(name)` (a template fragment that sees the value as `.`)."""
+    setup = (
+        f"{{{{ $scraper := {_SCRAPER.format(m=source)} }}}}"
+        f"{{{{ $namespaced := {_NAMESPACED.format(m=source)} }}}}"
+        f"{{{{ $ksm := {_KSM.format(m=source)} }}}}"
+    )
+    hidden = {**_HIDDEN_WHEN, "instance": "$ksm"}
+    parts = []
+    for name in labels:
+        body = emit(name)
+        if name in hidden:
+            body = f"{{{{ if not {hidden[name]} }}}}{body}{{{{ end }}}}"
+        parts.append(f'{{{{ with index {source} "{name}" }}}}{body}{{{{ end }}}}')
+    return setup + "".join(parts)
+
+
+def silence_url(labels: tuple[str, ...]) -> str:
+    """A new silence pre-filled with alertname and the group's object labels, as many as fit
+    Pushover's 512 characters (in label order), as the filter of Alertmanager's UI: {a="b", c="d"}."""
+    limit = PUSHOVER_URL_MAX
+
+    def add(name: str) -> str:
+        return (
+            f'{{{{ $m := printf "%%2C%%20{name}%%3D%%22%s%%22" (urlquery .) }}}}'
+            f'{{{{ if le (len (printf "%s%s%s%%7D" $base $f $m)) {limit} }}}}'
+            '{{ $f = printf "%s%s" $f $m }}{{ end }}'
+        )
+
+    candidates = tuple(dict.fromkeys((*labels, "kind")))  # Flux events name the object by kind/namespace/name
+    return (
+        '{{ $base := printf "%s/#/silences/new?filter=%%7B" .ExternalURL }}'
+        '{{ $f := printf "alertname%%3D%%22%s%%22" (urlquery .CommonLabels.alertname) }}'
+        + _object_labels(candidates, ".CommonLabels", add)
+        + f'{{{{ if le (len (printf "%s%s%%7D" $base $f)) {limit} }}}}{{{{ $base }}}}{{{{ $f }}}}%7D'
+        "{{ else }}{{ .ExternalURL }}/#/silences/new{{ end }}"
+    )
+
+
+def links(labels: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """`spec.alerting.pushover.link` -> (url, url_title) templates."""
+    return {
+        "silence": (silence_url(labels), "Silence {{ .CommonLabels.alertname }}"),
+        "source": (
+            SOURCE_URL,
+            "{{ if (index .Alerts 0).GeneratorURL }}Open in Prometheus{{ else }}Open in Alertmanager{{ end }}",
+        ),
+        "alertmanager": (ALERTS_URL, "Open in Alertmanager"),
+    }
 
 
 def message(labels: tuple[str, ...]) -> str:
-    """One entry per alert: its summary, then the listed labels it has (namespace=... pod=...)."""
-    shown = "".join(f'{{{{ with index .Labels "{name}" }}}} {name}={{{{ . }}}}{{{{ end }}}}' for name in labels)
-    any_shown = " ".join(f'(index .Labels "{name}")' for name in labels)
-    line = f'{{{{ if or {any_shown} }}}}{shown}{{{{ "\\n" }}}}{{{{ end }}}}' if labels else ""
+    """One entry per alert: its description, then the labels of `labels` that name its object
+    (` namespace=apps deployment=web`)."""
+    line = (
+        '{{ $line := "" }}'
+        + _object_labels(labels, ".Labels", lambda name: f'{{{{ $line = printf "%s {name}=%s" $line . }}}}')
+        + '{{ with $line }}{{ . }}{{ "\\n" }}{{ end }}'
+        if labels
+        else ""
+    )
     return (
-        "{{ range .Alerts.Firing }}" + SUMMARY + '{{ "\\n" }}' + line + "{{ end }}"
-        "{{ range .Alerts.Resolved }}resolved: " + SUMMARY + '{{ "\\n" }}' + line + "{{ end }}"
+        "{{ range .Alerts.Firing }}" + DESCRIPTION + '{{ "\\n" }}' + line + "{{ end }}"
+        "{{ range .Alerts.Resolved }}resolved: " + DESCRIPTION + '{{ "\\n" }}' + line + "{{ end }}"
     )
 
 
@@ -109,6 +182,16 @@ INHIBIT_RULES = (
 # Every Flux event has this label (the emitting controller, notification-controller
 # internal/notifier/alertmanager.go); Prometheus alerts do not, even with severity "error".
 FLUX_EVENT = 'reportingcontroller =~ ".+"'
+
+# One push per failing Flux object: while its error event is active in Alertmanager, the metric
+# alerts about the same object (prometheus_rules.FLUX_OBJECT_ALERTS, labelled kind/namespace/name
+# like the event) are inhibited. They still push for what no event covers: a namespace or kind
+# outside the Alert's event sources, or a notification-controller that is down.
+FLUX_INHIBIT_RULE = {
+    "source_matchers": ["severity = error", FLUX_EVENT],
+    "target_matchers": [f'alertname =~ "{"|".join(FLUX_OBJECT_ALERTS)}"'],
+    "equal": ["kind", "namespace", "name"],
+}
 
 
 def _route(receiver: str, *matchers: str, **extra: object) -> dict:
@@ -152,7 +235,7 @@ def _priority(firing: int, resolved: int) -> str:
 def _pushover(config: Config, level: PushoverLevel, flux: bool = False) -> dict:
     pushover = config.alerting.pushover
     secret_dir = f"{ALERTMANAGER_SECRETS_DIR}/{config.secret_name}"
-    url, url_title = LINKS[pushover.link]
+    url, url_title = links(pushover.labels)[pushover.link]
     entry: dict = {
         # Flux events carry no endsAt and resolve by timeout: a "resolved" push would mean nothing.
         "send_resolved": not flux,
@@ -182,8 +265,13 @@ def receivers(config: Config) -> list[dict]:
     if config.alerting.heartbeat is not None:
         # url_file: the URL is a secret, read from the mounted stack Secret (Alertmanager >= 0.28).
         # send_resolved off: a "resolved" Watchdog must never look like a sign of life.
-        url_file = f"{ALERTMANAGER_SECRETS_DIR}/{config.secret_name}/{config.alerting.heartbeat.url_key}"
-        webhook = {"url_file": url_file, "send_resolved": False}
+        heartbeat = config.alerting.heartbeat
+        secret_dir = f"{ALERTMANAGER_SECRETS_DIR}/{config.secret_name}"
+        webhook: dict = {"url_file": f"{secret_dir}/{heartbeat.url_key}", "send_resolved": False}
+        if heartbeat.token_key:
+            # Gatus external endpoints take the push only with their token as a bearer token.
+            credentials = f"{secret_dir}/{heartbeat.token_key}"
+            webhook["http_config"] = {"authorization": {"type": "Bearer", "credentials_file": credentials}}
         out.append({"name": HEARTBEAT, "webhook_configs": [webhook]})
     pushover = config.alerting.pushover
     if pushover.enabled:
@@ -198,7 +286,8 @@ def alertmanager_config(config: Config) -> dict:
     alerting = config.alerting
     return {
         "global": {"resolve_timeout": alerting.resolve_timeout},
-        "inhibit_rules": plain_copy(list(INHIBIT_RULES)),  # no shared objects: YAML would alias them
+        # no shared objects: YAML would alias them
+        "inhibit_rules": plain_copy([*INHIBIT_RULES, FLUX_INHIBIT_RULE]),
         "route": {
             "receiver": WARNING if alerting.pushover.enabled else NULL,
             "group_by": list(alerting.group_by),

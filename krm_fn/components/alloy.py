@@ -1,24 +1,42 @@
-"""Alloy as a DaemonSet shipping the container logs of its node to Loki.
+"""Alloy as a StatefulSet shipping every container's log to Loki, its read positions on a volume.
 
 `v:` lines are in third_party/upstream/charts/alloy-1.11.1/values.yaml; docs/reference/charts.md#7-alloy-audit.
 The pipeline goes under `alloy.configMap.content` (with `content` empty the chart ships a demo
 config that sends nothing). The chart passes it through Helm `tpl`, so it must contain no `{{`.
 
-No clustering, in any profile: each pod discovers only its own node's pods (the `spec.nodeName`
-field selector below), so there is no work to share. Alloy's clustering distributes only the
-targets of components that opt in with a `clustering` block (grafana/alloy
-docs/sources/get-started/clustering.md); on `loki.source.kubernetes` it would hand a node's pods to
-peers that never discover them, and their logs would be lost. What one Alloy pod's loss costs: docs/ha.md.
+Why a StatefulSet and not a DaemonSet: `loki.source.kubernetes` reads logs through the API server
+(pods/log), never from the node, so one Alloy can read the whole cluster ("It doesn't require a
+DaemonSet to collect logs", grafana/alloy docs loki.source.kubernetes.md at v1.18.1). It remembers
+how far it read each container in `<storage.path>/loki.source.kubernetes.<label>/positions.yml`
+(internal/component/loki/source/kubernetes/kubernetes.go:82-90, synced every 10 s), and resumes
+from there with `sinceTime` (kubetail/tailer.go:163-191); without the file it reads each container's
+log from the start again, which Loki refuses as `too_far_behind` and Alloy drops: pages after every
+restart. The chart's default `storagePath` is in the container's own filesystem. A StatefulSet
+gives each replica a PersistentVolumeClaim under Pod Security `baseline`, which a DaemonSet could
+only match with a hostPath volume (refused by `baseline`).
+
+One replica, in every profile, and no clustering. Clustered replicas would share the containers
+(the `clustering` block of `loki.source.kubernetes`), but a container moves to another replica
+whenever the membership changes (each pod of a rolling update, a drain) and its reading position
+does not move with it: Alloy deletes the position of a target it no longer owns
+(kubetail/kubetail.go:85-101 at v1.18.1), so the new owner and, later, the old one read that log
+from the start again. The positions on the claim are what make a restart safe; what one Alloy's
+node loss costs instead: docs/ha.md.
 """
 
 from __future__ import annotations
 
 from krm_fn.components import profile
-from krm_fn.components.common import deep_merge, helm_release, service_url
+from krm_fn.components.common import deep_merge, helm_release, service_url, volume_claim_spec
 from krm_fn.config import Config
 
 CHART = "alloy"
 LOKI_PUSH_PATH = "/loki/api/v1/push"
+# The image's own data directory (grafana/alloy Dockerfile at v1.18.1: /var/lib/alloy/data), on the claim.
+DATA_VOLUME = "data"
+STORAGE_PATH = "/var/lib/alloy/data"
+# One Alloy reads every container of the cluster (see above for why not more).
+REPLICAS = 1
 
 # Exactly what the pipeline's components need (alloy_rbac.COMPONENTS; tests/test_components_alloy.py
 # derives it from the pipeline). The chart's default rules (v:175-229) also grant get/list/watch on
@@ -56,17 +74,13 @@ def _rule(source: str, target: str) -> str:
 
 
 def pipeline(config: Config) -> str:
-    """The Alloy configuration: pods on this node -> labels -> Loki, with the cluster label."""
+    """The Alloy configuration: every pod's containers -> labels -> Loki, with the cluster label."""
     push_url = service_url(profile.loki_service(config), config.namespace, LOKI_PUSH_PATH)
     rules = "\n".join(_rule(source, target) for source, target in _RELABEL)
     return (
-        "// Pods on this node. The chart sets HOSTNAME to the node name (spec.nodeName).\n"
+        "// Every pod of the cluster: the logs are read through the API server, from any node.\n"
         'discovery.kubernetes "pods" {\n'
         '  role = "pod"\n'
-        "  selectors {\n"
-        '    role  = "pod"\n'
-        '    field = "spec.nodeName=" + coalesce(sys.env("HOSTNAME"), constants.hostname)\n'
-        "  }\n"
         "}\n"
         "\n"
         "// Pod metadata -> log labels.\n"
@@ -83,7 +97,7 @@ def pipeline(config: Config) -> str:
         "  }\n"
         "}\n"
         "\n"
-        "// Container logs through the Kubernetes API.\n"
+        "// Container logs through the Kubernetes API; positions under --storage.path (the volume).\n"
         'loki.source.kubernetes "pod_logs" {\n'
         "  targets    = discovery.relabel.pod_logs.output\n"
         "  forward_to = [loki.process.pod_logs.receiver]\n"
@@ -109,13 +123,25 @@ def pipeline(config: Config) -> str:
 
 def values(config: Config) -> dict:
     """The chart values, before the user's spec.values overrides."""
+    alloy = config.alloy
+    assert alloy.storage_size is not None  # the schema gives it a default
+    claim = {
+        "metadata": {"name": DATA_VOLUME},
+        "spec": volume_claim_spec(config.storage_class_of(alloy), alloy.storage_size),
+    }
     return {
         # One `alloy:` block (the seed had two; the second silently replaced the first).
         "alloy": {
             "configMap": {"content": pipeline(config)},  # v:39
-            "resources": config.alloy.resources.to_values(),  # v:137 (a top-level `resources` is ignored)
+            "storagePath": STORAGE_PATH,  # v:62; the chart's /tmp/alloy is lost with the container
+            "mounts": {"extra": [{"name": DATA_VOLUME, "mountPath": STORAGE_PATH}]},  # v:131
+            "resources": alloy.resources.to_values(),  # v:137 (a top-level `resources` is ignored)
         },
-        "controller": {"type": "daemonset"},  # v:282, the default, stated: one collector per node
+        "controller": {
+            "type": "statefulset",  # v:282
+            "replicas": REPLICAS,  # v:285
+            "volumeClaimTemplates": [claim],  # v:483
+        },
         "rbac": {"rules": _copy(RBAC_RULES), "clusterRules": _copy(RBAC_CLUSTER_RULES)},  # v:175, v:214
         # Prometheus scrapes each Alloy pod's /metrics (port http-metrics); the log-path alerts read them.
         "serviceMonitor": {"enabled": True},  # v:525

@@ -68,11 +68,11 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
-def volume_claim_spec(config: Config, size: str) -> dict:
+def volume_claim_spec(storage_class: str | None, size: str) -> dict:
     """A ReadWriteOnce PersistentVolumeClaim spec; no storageClassName means the cluster's default class."""
     spec: dict = {}
-    if config.storage_class:
-        spec["storageClassName"] = config.storage_class
+    if storage_class:
+        spec["storageClassName"] = storage_class
     spec["accessModes"] = ["ReadWriteOnce"]
     spec["resources"] = {"requests": {"storage": size}}
     return spec

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from krm_fn.components import flux_operator, grafana_operator
+from krm_fn.components import flux_metrics_data, flux_operator, grafana_operator
 from krm_fn.components.common import metadata
 from krm_fn.components.loki import DATASOURCE_UID as LOKI_UID
 from krm_fn.config import Config
@@ -27,17 +27,21 @@ LOKI = {"type": "loki", "uid": LOKI_UID}
 
 # gotk_resource_info (kube-state-metrics customResourceState, see flux_metrics) has no message:
 # the table shows kind, object, readiness and revision; `flux get` shows the message.
+# Kinds without a Ready condition (Alert and Provider of notification v1beta3) carry no `ready`
+# label: `ready!="True"` would count every one of them as not ready.
+NO_READY_KINDS = tuple(kind for _, _, kind, labels in flux_metrics_data.RESOURCES if "ready" not in dict(labels))
+_WITH_READY = f'customresource_kind!~"{"|".join(NO_READY_KINDS)}"'
 FLUX_BY_KIND_AND_READY = "count by (customresource_kind, ready) (gotk_resource_info)"
 FLUX_NOT_READY_COUNT = (
     "count(max by (customresource_kind, exported_namespace, name) "
-    '(gotk_resource_info{ready!="True", suspended!="true"})) or vector(0)'
+    f'(gotk_resource_info{{ready!="True", suspended!="true", {_WITH_READY}}})) or vector(0)'
 )
 FLUX_SUSPENDED_COUNT = (
     'count(max by (customresource_kind, exported_namespace, name) (gotk_resource_info{suspended="true"})) or vector(0)'
 )
 FLUX_NOT_READY_TABLE = (
     "max by (customresource_kind, exported_namespace, name, ready, suspended, revision) "
-    '(gotk_resource_info{ready!="True"})'
+    f'(gotk_resource_info{{ready!="True", {_WITH_READY}}})'
 )
 FLUX_SUSPENDED_TABLE = (
     'max by (customresource_kind, exported_namespace, name, revision) (gotk_resource_info{suspended="true"})'
@@ -45,9 +49,11 @@ FLUX_SUSPENDED_TABLE = (
 FLUX_DURATION_P95 = (
     "histogram_quantile(0.95, sum by (kind, le) (rate(gotk_reconcile_duration_seconds_bucket[$__rate_interval])))"
 )
+# The controllers' own metric names the object's namespace `namespace`; Prometheus' target label of the
+# same name (the controller's namespace, flux-system) wins, and the object's becomes `exported_namespace`.
 FLUX_SLOWEST = (
-    "topk(10, sum by (kind, namespace, name) (rate(gotk_reconcile_duration_seconds_sum[$__rate_interval]))"
-    " / sum by (kind, namespace, name) (rate(gotk_reconcile_duration_seconds_count[$__rate_interval])))"
+    "topk(10, sum by (kind, exported_namespace, name) (rate(gotk_reconcile_duration_seconds_sum[$__rate_interval]))"
+    " / sum by (kind, exported_namespace, name) (rate(gotk_reconcile_duration_seconds_count[$__rate_interval])))"
 )
 
 LOG_SELECTOR = '{namespace=~"$namespace", pod=~"$pod", container=~"$container"}'
@@ -166,7 +172,7 @@ def flux_dashboard() -> dict:
             "Slowest reconciles (mean duration)",
             "timeseries",
             (12, 22, 12, 8),
-            [_prom(FLUX_SLOWEST, legend="{{kind}} {{namespace}}/{{name}}")],
+            [_prom(FLUX_SLOWEST, legend="{{kind}} {{exported_namespace}}/{{name}}")],
             fieldConfig={"defaults": {"unit": "s"}, "overrides": []},
         ),
     ]

@@ -42,13 +42,16 @@ def provider(config: Config) -> dict:
 
 
 def event_sources(config: Config) -> list[dict]:
-    """Each configured kind in the Flux namespace, plus the stack's HelmReleases/HelmRepositories.
+    """Each configured kind in the Flux namespace and in spec.flux.eventNamespaces, plus the stack's
+    HelmReleases/HelmRepositories.
 
     An event source without `namespace` means the Alert's own namespace (notification-controller
     docs/spec/v1beta3/alerts.md, "Event sources"), so the namespace is always written out.
     """
     wanted = [(kind, config.flux.namespace) for kind in config.flux.event_sources]
     wanted += [(kind, config.namespace) for kind in STACK_KINDS]
+    # notification-controller matches the namespace exactly (no wildcard, fluxcd/notification-controller#71).
+    wanted += [(kind, namespace) for namespace in config.flux.event_namespaces for kind in config.flux.event_sources]
     unique = list(dict.fromkeys(wanted))  # one entry per (kind, namespace), first occurrence first
     return [{"kind": kind, "name": "*", "namespace": namespace} for kind, namespace in unique]
 

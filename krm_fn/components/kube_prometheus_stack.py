@@ -20,6 +20,7 @@ from krm_fn.components import (
 from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
 from krm_fn.components.secret import GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY
 from krm_fn.config import Config
+from krm_fn.summary import quantity
 
 CHART = "kube-prometheus-stack"
 
@@ -33,14 +34,29 @@ SELECTOR_NIL_USES_HELM_VALUES = (
     "scrapeConfigSelectorNilUsesHelmValues",
 )
 
+# Size-based retention, as a share of Prometheus' volume: "at most 80-85% of your allocated Prometheus
+# disk space", the rest for the WAL and compactions (prometheus docs/storage.md, Operational aspects).
+RETENTION_SIZE_SHARE = 0.85
+
+
+def retention_size(storage_size: str) -> str:
+    """RETENTION_SIZE_SHARE of the volume, in whole MiB (Prometheus' "MB" is 2^20 bytes)."""
+    return f"{int(quantity(storage_size) * RETENTION_SIZE_SHARE) // 2**20}MB"
+
 
 def _prometheus(config: Config) -> dict:
+    prometheus = config.prometheus
+    assert prometheus.storage_size is not None  # the schema gives it a default
     spec: dict = {
-        "retention": config.prometheus.retention,  # v:4361
+        "retention": prometheus.retention,  # v:4361
+        # Without it Prometheus fills its volume when the series grow, then crash-loops on "no space left".
+        "retentionSize": retention_size(prometheus.storage_size),  # v:4365
         "externalLabels": {"cluster": config.cluster},  # v:4186; also labels every alert
-        "resources": config.prometheus.resources.to_values(),  # v:4459
+        "resources": prometheus.resources.to_values(),  # v:4459
         "storageSpec": {  # v:4466
-            "volumeClaimTemplate": {"spec": volume_claim_spec(config, config.prometheus.storage_size)},
+            "volumeClaimTemplate": {
+                "spec": volume_claim_spec(config.storage_class_of(prometheus), prometheus.storage_size)
+            },
         },
     }
     spec.update({key: False for key in SELECTOR_NIL_USES_HELM_VALUES})
@@ -59,10 +75,38 @@ def _alertmanager(config: Config) -> dict:
     # The Secret keys the receivers read are mounted by privilege.kube_prometheus_stack, not the whole Secret.
     spec["resources"] = config.alertmanager.resources.to_values()  # v:1095
     spec["storage"] = {  # v:1056
-        "volumeClaimTemplate": {"spec": volume_claim_spec(config, config.alertmanager.storage_size)},
+        "volumeClaimTemplate": {
+            "spec": volume_claim_spec(config.storage_class_of(config.alertmanager), config.alertmanager.storage_size)
+        },
     }
     # tplConfig (v:599) stays at its default, false: the config holds plain Alertmanager templates.
     return {"alertmanagerSpec": spec, "config": alerting.alertmanager_config(config)}
+
+
+def _grafana_persistence(config: Config) -> dict:
+    """No volume by default: datasources, dashboards and the admin login are all provisioned.
+
+    spec.grafana.persistence asks for one; never where Grafana is stateless (profile.grafana_stateless,
+    the ha-topology rule refuses the combination): in ha a node loss must not strand it on a
+    ReadWriteOnce volume, and replicas cannot share one.
+    """
+    grafana = config.grafana
+    if profile.grafana_stateless(config) or not grafana.persistence:
+        return {"persistence": {"enabled": False}}  # grafana values.yaml:424
+    persistence: dict = {"enabled": True}  # grafana values.yaml:424-432
+    storage_class = config.storage_class_of(grafana)
+    if storage_class:
+        persistence["storageClassName"] = storage_class
+    persistence["size"] = grafana.storage_size
+    return {
+        "persistence": persistence,
+        # The chart's init container runs `chown -R 472:472` as root on the volume, which NFS with
+        # root_squash (the exportfs default) refuses: Init:CrashLoopBackOff. Grafana runs as 472 with
+        # fsGroup 472 (grafana values.yaml:149-153), which is what a volume needs.
+        "initChownData": {"enabled": False},  # grafana values.yaml:460
+        # A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+        "deploymentStrategy": {"type": "Recreate"},  # grafana values.yaml:77
+    }
 
 
 def _grafana(config: Config) -> dict:
@@ -74,27 +118,11 @@ def _grafana(config: Config) -> dict:
             "userKey": GRAFANA_ADMIN_USER_KEY,
             "passwordKey": GRAFANA_ADMIN_PASSWORD_KEY,
         },
+        **_grafana_persistence(config),
+        "resources": config.grafana.resources.to_values(),  # grafana values.yaml:362
+        # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
+        "sidecar": {"datasources": {"enabled": True}},  # v:1462
     }
-    if profile.grafana_stateless(config):
-        # Dashboards and datasources come from Git (the sidecars), the rest from spec.grafana.database:
-        # nothing to keep on a volume, so a node loss does not strand Grafana on it (docs/ha.md).
-        out["persistence"] = {"enabled": False}
-        out["deploymentStrategy"] = {"type": "RollingUpdate"}  # grafana values.yaml:77
-    else:
-        persistence: dict = {"enabled": True}  # grafana values.yaml:424-432
-        if config.storage_class:
-            persistence["storageClassName"] = config.storage_class
-        persistence["size"] = config.grafana.storage_size
-        out["persistence"] = persistence
-        # A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
-        out["deploymentStrategy"] = {"type": "Recreate"}  # grafana values.yaml:77
-    out.update(
-        {
-            "resources": config.grafana.resources.to_values(),  # grafana values.yaml:362
-            # Picks up the loki-datasource ConfigMap (label grafana_datasource: "1", same namespace).
-            "sidecar": {"datasources": {"enabled": True}},  # v:1462
-        }
-    )
     if config.dashboards.enabled:
         # Our dashboard ConfigMaps name their folder in this annotation (grafana values.yaml:1126-1128, 1200).
         out["sidecar"]["dashboards"] = {
@@ -151,6 +179,25 @@ def control_plane(config: Config) -> dict:
     return out
 
 
+# Alerts that are a whole rule group of the chart: disabled by name they would leave the group with
+# `rules: null` (kube-prometheus-stack templates/prometheus/rules-1.14/kube-apiserver-slos.yaml), so
+# the group's own switch turns them off (v:174-201).
+WHOLE_GROUPS = {"KubeAPIErrorBudgetBurn": "kubeApiserverSlos"}
+
+
+def default_rules(config: Config) -> dict:
+    """The chart's default alerts turned off by name (docs/operations/alerts.md): `defaultRules.disabled` (v:312)."""
+    names = config.alerting.disabled_rules
+    out: dict = {}
+    groups = {WHOLE_GROUPS[name]: False for name in names if name in WHOLE_GROUPS}
+    if groups:
+        out["rules"] = groups
+    by_name = [name for name in names if name not in WHOLE_GROUPS]
+    if by_name:
+        out["disabled"] = dict.fromkeys(by_name, True)
+    return out
+
+
 def _kube_state_metrics(config: Config) -> dict:
     # kube-state-metrics-7.2.2 values.yaml:479
     out: dict = {"resources": config.kube_state_metrics.resources.to_values()}
@@ -162,7 +209,7 @@ def _kube_state_metrics(config: Config) -> dict:
 
 def values(config: Config) -> dict:
     """The chart values, before the user's spec.values overrides."""
-    return {
+    out = {
         "additionalPrometheusRulesMap": prometheus_rules.rules_map(config),  # v:328, top level
         "prometheus": _prometheus(config),
         "alertmanager": _alertmanager(config),
@@ -173,6 +220,8 @@ def values(config: Config) -> dict:
         "kube-state-metrics": _kube_state_metrics(config),
         **control_plane(config),
     }
+    out["defaultRules"] = deep_merge(out["defaultRules"], default_rules(config))
+    return out
 
 
 def resources(config: Config) -> list[dict]:

@@ -115,9 +115,10 @@ def credentials_env(config: Config) -> list[dict]:
 
 
 def persistence(config: Config, retain: bool) -> dict:
-    """A volume claim of spec.loki.storageSize (storageClass, not storageClassName: v:1560)."""
+    """A volume claim of spec.loki.storageSize on Loki's class (storageClass, not storageClassName: v:1560)."""
     out: dict = {"whenDeleted": "Retain", "whenScaled": "Retain"} if retain else {}
     out["size"] = config.loki.storage_size  # v:1554
-    if config.storage_class:
-        out["storageClass"] = config.storage_class
+    storage_class = config.storage_class_of(config.loki)
+    if storage_class:
+        out["storageClass"] = storage_class
     return out

@@ -68,13 +68,20 @@ def alertmanager_keys(config: Config) -> list[str]:
     """The keys of the stack Secret Alertmanager's receivers read (their `*_file` paths)."""
     prefix = f"{ALERTMANAGER_SECRETS_DIR}/{config.secret_name}/"
     keys = set()
-    for receiver in alerting.receivers(config):
-        for kind, configs in receiver.items():
-            if kind.endswith("_configs"):
-                for entry in configs:
-                    for field, value in entry.items():
-                        if field.endswith("_file") and isinstance(value, str) and value.startswith(prefix):
-                            keys.add(value[len(prefix) :])
+
+    def walk(node: object) -> None:
+        # nested too: the heartbeat's http_config.authorization.credentials_file
+        if isinstance(node, dict):
+            for field, value in node.items():
+                if field.endswith("_file") and isinstance(value, str) and value.startswith(prefix):
+                    keys.add(value[len(prefix) :])
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(alerting.receivers(config))
     return sorted(keys)
 
 

@@ -65,8 +65,9 @@ def thanos_version(config: Config) -> str:
 
 
 def grafana_stateless(config: Config) -> bool:
-    """Grafana without a volume: in ha (a node loss must not strand it on a ReadWriteOnce volume), with a
-    shared database, or with more than one replica (one volume cannot be mounted on two nodes)."""
+    """Grafana that never gets a volume, whatever spec.grafana.persistence says (ha-topology refuses it):
+    in ha (a node loss must not strand it on a ReadWriteOnce volume), with a shared database, or with
+    more than one replica (one volume cannot be mounted on two nodes)."""
     return config.topology.ha or config.grafana_database is not None or config.topology.grafana_replicas > 1
 
 

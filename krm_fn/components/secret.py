@@ -31,6 +31,8 @@ def required_keys(config: Config) -> dict[str, str]:
         keys[PUSHOVER_API_TOKEN] = "Alertmanager's Pushover token_file"
     if config.alerting.heartbeat is not None:
         keys[config.alerting.heartbeat.url_key] = "Alertmanager's heartbeat webhook url_file"
+        if config.alerting.heartbeat.token_key:
+            keys[config.alerting.heartbeat.token_key] = "Alertmanager's heartbeat bearer token (credentials_file)"
     htpasswd = basic_auth_key(config)
     if htpasswd:
         keys[htpasswd] = f"the {config.access_implementation} basic auth of the exposed UIs (htpasswd lines)"

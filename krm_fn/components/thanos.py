@@ -42,7 +42,7 @@ def sidecar_endpoint(config: Config) -> str:
 
 def _persistence(config: Config) -> dict:
     # The chart's default class is "standard" (v:202): null drops it, for the cluster's default class.
-    return {"enabled": True, "size": config.thanos.storage_size, "storageClass": config.storage_class or None}
+    return {"enabled": True, "size": config.thanos.storage_size, "storageClass": config.storage_class_of(config.thanos)}
 
 
 def _spread(config: Config, replicas: int, component: str) -> dict:

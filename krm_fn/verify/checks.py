@@ -175,6 +175,59 @@ def prometheus_rules(kube: Kube, expected: Expected) -> list[Check]:
     ]
 
 
+HEARTBEAT_WINDOW = "15m"
+
+
+def _prometheus_value(kube: Kube, expected: Expected, expr: str) -> float:
+    """One instant query through the API server's service proxy; 0 when the result is empty."""
+    svc = expected.prometheus
+    answer = kube.get(service_proxy(expected.namespace, svc.name, svc.port, "/api/v1/query", f"query={quote(expr)}"))
+    result = (answer.get("data") or {}).get("result", []) if isinstance(answer, dict) else []
+    try:
+        return sum(float(sample["value"][1]) for sample in result)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return 0.0
+
+
+def heartbeat(kube: Kube, expected: Expected) -> list[Check]:
+    """The dead-man's switch fired: Alertmanager's webhook (the heartbeat receiver) sent pings that got through.
+
+    Alertmanager counts each HTTP request per integration (alertmanager_notification_requests_total and
+    _failed_total{integration="webhook"}; 0.28 has no receiver label), and the stack has one webhook
+    receiver, the heartbeat. Read from Prometheus, which scrapes Alertmanager (the chart's ServiceMonitor).
+    """
+    if expected.config.alerting.heartbeat is None:
+        return []  # the heartbeat-missing rule says so at render time
+    name = "Heartbeat"
+    ns = expected.namespace
+    key = expected.config.alerting.heartbeat.url_key
+    advice = (
+        f"kubectl -n {ns} logs statefulset/alertmanager-{expected.alertmanager.name} | grep -i webhook; "
+        f"check the URL in Secret {expected.config.secret_name} key {key} (docs/operations/heartbeat.md)"
+    )
+    window = HEARTBEAT_WINDOW
+    requests = 'alertmanager_notification_requests{}_total{{integration="webhook"}}'
+    try:
+        sent = _prometheus_value(kube, expected, f"sum(increase({requests.format('')}[{window}]))")
+        failed = _prometheus_value(kube, expected, f"sum(increase({requests.format('_failed')}[{window}]))")
+    except KubeError as err:
+        return _failed_call(name, err, advice)
+    if sent < 0.5:
+        return [
+            Check(
+                name,
+                False,
+                f"no ping in the last {window}: is Watchdog firing, and routed to the heartbeat receiver?",
+                f"kubectl -n {ns} port-forward svc/{expected.alertmanager.name} {expected.alertmanager.port}, "
+                f"then open http://localhost:{expected.alertmanager.port}/#/alerts?filter=%7Balertname%3D%22Watchdog%22%7D",
+            )
+        ]
+    # A request is counted when it starts and as failed when it ends: one may be in flight.
+    if failed >= sent - failed:
+        return [Check(name, False, f"{round(failed)} of {round(sent)} pings of the last {window} failed", advice)]
+    return [Check(name, True, f"{round(sent - failed)} ping(s) got through in the last {window}")]
+
+
 def alertmanager_config(kube: Kube, expected: Expected) -> list[Check]:
     """Alertmanager runs the generated receivers, and the Secret with the Pushover key files is mounted."""
     svc = expected.alertmanager
@@ -301,7 +354,7 @@ def loki_logs(kube: Kube, expected: Expected) -> list[Check]:
     svc = expected.loki
     ns = expected.namespace
     name = f"Loki logs from {ns}"
-    advice = f"kubectl -n {ns} logs ds/alloy | grep -i error; kubectl -n {ns} logs statefulset/loki"
+    advice = f"kubectl -n {ns} logs statefulset/alloy | grep -i error; kubectl -n {ns} logs statefulset/loki"
     query = quote(f'sum(count_over_time({{namespace="{ns}"}}[10m]))')
     try:
         answer = kube.get(service_proxy(ns, svc.name, svc.port, "/loki/api/v1/query", f"query={query}"))
@@ -324,7 +377,7 @@ def alloy_components(kube: Kube, expected: Expected) -> list[Check]:
     svc = expected.alloy
     ns = expected.namespace
     name = "Alloy components"
-    advice = f"kubectl -n {ns} port-forward ds/alloy {svc.port}, then open http://localhost:{svc.port}"
+    advice = f"kubectl -n {ns} port-forward statefulset/alloy {svc.port}, then open http://localhost:{svc.port}"
     try:
         answer = kube.get(service_proxy(ns, svc.name, svc.port, "/api/v0/web/components"))
     except KubeError as err:
@@ -479,6 +532,7 @@ ALL: tuple[Callable[[Kube, Expected], list[Check]], ...] = (
     prometheus_targets,
     prometheus_rules,
     alertmanager_config,
+    heartbeat,
     grafana,
     loki_logs,
     alloy_components,
