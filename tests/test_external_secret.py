@@ -68,6 +68,39 @@ def test_the_keys_follow_what_the_stack_reads():
     assert keys == ["heartbeat-url", "grafana-admin-user", "grafana-admin-password"]
 
 
+def test_a_heartbeat_bearer_token_is_an_entry_and_a_file_alertmanager_mounts():
+    """Gatus' token (spec.alerting.heartbeat.tokenKey): External Secrets writes it into the Secret, and
+    Alertmanager's key volume mounts it where the webhook's credentials_file points."""
+    config = es_config(remoteKey="o11y", keys={"gatus-token": {"key": "gatus", "property": "token"}})
+    config["spec"]["alerting"] = {"heartbeat": {"tokenKey": "gatus-token"}}
+    generated = components.generate(load(config))
+    (obj,) = [o for o in generated if o["kind"] == "ExternalSecret"]
+    data = {d["secretKey"]: d["remoteRef"] for d in obj["spec"]["data"]}
+    assert data["gatus-token"] == {"key": "gatus", "property": "token"}
+    assert data["heartbeat-url"] == {"key": "o11y", "property": "heartbeat-url"}
+    (kps,) = [o for o in generated if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"]
+    alertmanager = kps["spec"]["values"]["alertmanager"]
+    (volume,) = alertmanager["alertmanagerSpec"]["volumes"]
+    assert volume["secret"]["secretName"] == obj["spec"]["target"]["name"]
+    mounted = [item["key"] for item in volume["secret"]["items"]]
+    assert mounted == ["gatus-token", "heartbeat-url", "pushover-api-token", "pushover-user-key"]
+    assert set(mounted) <= set(data)
+    (mount,) = alertmanager["alertmanagerSpec"]["volumeMounts"]
+    (heartbeat,) = [r for r in alertmanager["config"]["receivers"] if r["name"] == "heartbeat"]
+    (webhook,) = heartbeat["webhook_configs"]
+    assert webhook["http_config"]["authorization"]["credentials_file"] == f"{mount['mountPath']}/gatus-token"
+    assert findings(config) == []
+
+
+def test_an_unmapped_heartbeat_token_is_an_error_naming_it():
+    keys = {k: {"key": "item", "property": k} for k in required_keys(load(es_config(remoteKey="x")))}
+    config = es_config(keys={**keys, "heartbeat-url": {"key": "gatus", "property": "url"}})
+    config["spec"]["alerting"] = {"heartbeat": {"tokenKey": "gatus-token"}}
+    results = [r for r in rule_run(check_external_secret, config=config) if r.is_error]
+    assert [r.field for r in results] == ["spec.secret.externalSecret.keys"]
+    assert "key 'gatus-token' (Alertmanager's heartbeat bearer token" in results[0].message
+
+
 def test_the_external_secret_validates_against_external_secrets_v2_9_crd():
     obj = external_secret(es_config(remoteKey="observability", refreshInterval="15m"))
     assert validation.schema_for(obj["apiVersion"], obj["kind"], "1.32") is not None

@@ -29,7 +29,7 @@ def modes(draw) -> dict:
         external: dict = {"storeRef": {"kind": kind, "name": "store"}}
         if draw(st.booleans()):
             external["remoteKey"] = "item"
-        stack_keys = ["pushover-user-key", "pushover-api-token", "grafana-admin-user", "heartbeat-url"]
+        stack_keys = ["pushover-user-key", "pushover-api-token", "grafana-admin-user", "heartbeat-url", "gatus-token"]
         mapped = draw(st.lists(st.sampled_from(stack_keys), unique=True))
         external["keys"] = {}
         for key in mapped:
@@ -44,7 +44,7 @@ def modes(draw) -> dict:
     spec["flux"] = {"distribution": draw(st.sampled_from(["auto", "upstream", "flux-operator"]))}
     alerting: dict = {}
     if draw(st.booleans()):
-        alerting["heartbeat"] = {}
+        alerting["heartbeat"] = {"tokenKey": "gatus-token"} if draw(st.booleans()) else {}
     if draw(st.booleans()):
         alerting["pushover"] = {"enabled": False}
     silences = []
@@ -79,6 +79,8 @@ def test_every_combination_renders_valid_objects_the_charts_know(spec: dict):
     for volume in values["alertmanager"]["alertmanagerSpec"].get("volumes", []):
         assert volume["secret"]["secretName"] == loaded.secret_name
         assert {item["key"] for item in volume["secret"]["items"]} <= set(required_keys(loaded))
+        if loaded.alerting.heartbeat is not None and loaded.alerting.heartbeat.token_key:
+            assert loaded.alerting.heartbeat.token_key in {item["key"] for item in volume["secret"]["items"]}
     if loaded.grafana_operator is not None:  # the chart's Grafana is off: no sidecar Role, no values for it
         assert not [o for o in generated if o["kind"] in ("Role", "RoleBinding")]
         assert values["grafana"]["enabled"] is False and "rbac" not in values["grafana"]
