@@ -335,7 +335,7 @@ FLUX_DESCRIPTION = (
 
 def flux_alert(kind: str, ns: str, name: str) -> dict:
     return {
-        # kind/namespace/name like the object's own Flux event, which inhibits this alert (alerting.FLUX_INHIBIT_RULE)
+        # kind/namespace/name like the object's own Flux event, which inhibits this alert (alerting.flux_inhibit_rule)
         "exp_labels": {"severity": "warning", "kind": kind, "namespace": ns, "name": name},
         "exp_annotations": {
             "summary": f"Flux {kind} {ns}/{name} is not ready",

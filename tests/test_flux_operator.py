@@ -28,9 +28,19 @@ def generated(config: dict) -> list[dict]:
     return components.generate(load(config))
 
 
-def resource(kind: str, name: str, ready: str, reason: str, suspended: str = "False", revision: str = "r1") -> str:
+def resource(
+    kind: str,
+    name: str,
+    ready: str,
+    reason: str,
+    suspended: str = "False",
+    revision: str = "r1",
+    ns: str = "flux-system",
+) -> str:
+    """One flux_resource_info series as Prometheus scrapes the operator (in flux-system): the object's namespace
+    in `exported_namespace`, the target's in `namespace`."""
     return (
-        f'flux_resource_info{{uid="u-{name}", kind="{kind}", name="{name}", exported_namespace="flux-system", '
+        f'flux_resource_info{{uid="u-{name}", kind="{kind}", name="{name}", exported_namespace="{ns}", '
         f'ready="{ready}", reason="{reason}", suspended="{suspended}", revision="{revision}", url="", ref="", '
         f'source_name="", path="", job="flux-operator", namespace="flux-system"}}'
     )
@@ -51,8 +61,9 @@ def check(tmp_path, series: list[dict], alerts: list[dict], config: dict | None 
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def kustomization_labels(name: str = "apps") -> dict:
-    return {"severity": "warning", "kind": "Kustomization", "exported_namespace": "flux-system", "name": name}
+def kustomization_labels(name: str = "apps", ns: str = "flux-system") -> dict:
+    """Labelled kind/namespace/name like the object's Flux event (alerting.flux_inhibit_rule matches them)."""
+    return {"severity": "warning", "kind": "Kustomization", "namespace": ns, "name": name}
 
 
 # --- alerts (promtool test rules) -------------------------------------------------------------------
@@ -82,6 +93,19 @@ def test_not_ready_fires_after_10m_with_the_reason_in_the_push(tmp_path):
             },
         ],
     )
+
+
+def test_an_object_outside_flux_system_is_labelled_with_its_own_namespace(tmp_path):
+    """The scrape target's `namespace` (flux-system) gives way to the object's (exported_namespace), as in its event."""
+    series = [{"series": resource("HelmRelease", "web", "False", "InstallFailed", ns="apps"), "values": "1x20"}]
+    labels = {"severity": "warning", "kind": "HelmRelease", "namespace": "apps", "name": "web"}
+    annotations = {
+        "summary": "Flux HelmRelease apps/web is not ready: InstallFailed",
+        "description": "HelmRelease apps/web has reported Ready=False (InstallFailed) for more than 10m. Run: flux "
+        "events --for HelmRelease/web -n apps",
+    }
+    alert = {"exp_labels": labels, "exp_annotations": annotations}
+    check(tmp_path, series, [{"eval_time": "11m", "alertname": "FluxResourceNotReady", "exp_alerts": [alert]}])
 
 
 def test_a_new_reason_or_revision_does_not_restart_the_wait_and_the_push_says_the_latest(tmp_path):
@@ -120,7 +144,7 @@ def test_stuck_fires_for_unknown_after_unknown_for_but_never_for_kinds_without_a
         {"series": resource("Alert", "flux-alerts", "Unknown", ""), "values": "1x90"},
         {"series": resource("Provider", "alertmanager", "Unknown", ""), "values": "1x90"},
     ]
-    labels = {"severity": "warning", "kind": "HelmRelease", "exported_namespace": "flux-system", "name": "big"}
+    labels = {"severity": "warning", "kind": "HelmRelease", "namespace": "flux-system", "name": "big"}
     check(
         tmp_path,
         series,
@@ -172,7 +196,7 @@ def test_instance_absent_fires_when_the_operator_is_not_scraped(tmp_path):
 
 def test_instance_not_ready_fires_with_the_reason(tmp_path):
     series = [{"series": instance("False", "HealthCheckFailed"), "values": "1x30"}]
-    labels = {"severity": "critical", "exported_namespace": "flux-system", "name": "flux"}
+    labels = {"severity": "critical", "kind": "FluxInstance", "namespace": "flux-system", "name": "flux"}
     summary = "FluxInstance flux-system/flux is not ready: HealthCheckFailed"
     description = (
         "FluxInstance flux-system/flux has not been Ready (HealthCheckFailed) for 15m: the Flux controllers may be "

@@ -19,7 +19,7 @@ docs/reference/charts.md#5-alertmanager-config):
 from __future__ import annotations
 
 from krm_fn.charts import ALERTMANAGER_SECRETS_DIR
-from krm_fn.components.prometheus_rules import FLUX_OBJECT_ALERTS
+from krm_fn.components.prometheus_rules import flux_object_alerts
 from krm_fn.config import Config, PushoverLevel
 from krm_fn.plain import plain_copy
 
@@ -183,15 +183,18 @@ INHIBIT_RULES = (
 # internal/notifier/alertmanager.go); Prometheus alerts do not, even with severity "error".
 FLUX_EVENT = 'reportingcontroller =~ ".+"'
 
-# One push per failing Flux object: while its error event is active in Alertmanager, the metric
-# alerts about the same object (prometheus_rules.FLUX_OBJECT_ALERTS, labelled kind/namespace/name
-# like the event) are inhibited. They still push for what no event covers: a namespace or kind
-# outside the Alert's event sources, or a notification-controller that is down.
-FLUX_INHIBIT_RULE = {
-    "source_matchers": ["severity = error", FLUX_EVENT],
-    "target_matchers": [f'alertname =~ "{"|".join(FLUX_OBJECT_ALERTS)}"'],
-    "equal": ["kind", "namespace", "name"],
-}
+
+def flux_inhibit_rule(config: Config) -> dict:
+    """One push per failing Flux object: while its error event is active in Alertmanager, the metric
+    alerts about the same object (prometheus_rules.flux_object_alerts, labelled kind/namespace/name
+    like the event in both Flux distributions) are inhibited. They still push for what no event
+    covers: a namespace or kind outside the Alert's event sources, or a notification-controller that
+    is down."""
+    return {
+        "source_matchers": ["severity = error", FLUX_EVENT],
+        "target_matchers": [f'alertname =~ "{"|".join(flux_object_alerts(config))}"'],
+        "equal": ["kind", "namespace", "name"],
+    }
 
 
 def _route(receiver: str, *matchers: str, **extra: object) -> dict:
@@ -287,7 +290,7 @@ def alertmanager_config(config: Config) -> dict:
     return {
         "global": {"resolve_timeout": alerting.resolve_timeout},
         # no shared objects: YAML would alias them
-        "inhibit_rules": plain_copy([*INHIBIT_RULES, FLUX_INHIBIT_RULE]),
+        "inhibit_rules": plain_copy([*INHIBIT_RULES, flux_inhibit_rule(config)]),
         "route": {
             "receiver": WARNING if alerting.pushover.enabled else NULL,
             "group_by": list(alerting.group_by),

@@ -11,6 +11,8 @@ internal/reporter/metrics.go; docs/guides/instance/instance-monitoring.md). So i
 - its two Grafana dashboards replace ours (config/monitoring/dashboards/, vendored in
   third_party/upstream/flux-operator/);
 - kube-state-metrics gets no customResourceState for Flux (kube_prometheus_stack reads `enabled`).
+The alerts are labelled kind/namespace/name (the object's, from `exported_namespace`), as Flux's
+events and the upstream mode's alerts are.
 Labels and values: suspended is "True"/"False" (capitalised, unlike kube-state-metrics' spec.suspend);
 ready "Unknown" and reason "" when the object has no Ready condition (Alerts and Providers of
 notification.toolkit.fluxcd.io/v1beta3 have no status at all). The operator's own report counts an
@@ -29,6 +31,11 @@ from krm_fn.components.common import metadata
 from krm_fn.config import Config
 
 OPERATOR = "flux-operator"
+# The alerts about one Flux object, labelled kind/namespace/name like its events: while the object's
+# Flux event is active, alerting.flux_inhibit_rule holds them back (one push per failing object).
+# FluxInstance events reach notification-controller too (the operator's --events-addr,
+# docs/guides/instance/instance-monitoring.md).
+OBJECT_ALERTS = ("FluxResourceNotReady", "FluxResourceStuck", "FluxInstanceNotReady")
 NOT_READY_FOR = "10m"
 INSTANCE_FOR = "15m"
 # Kinds without a Ready condition: always ready="Unknown" in flux_resource_info.
@@ -52,18 +59,20 @@ def enabled(config: Config) -> bool:
     return config.flux.distribution == OPERATOR
 
 
+def _objects(metric: str, selector: str) -> str:
+    """One series per Flux object, labelled kind/namespace/name as its Flux events are, so the Flux inhibit
+    rule (alerting.flux_inhibit_rule) holds the alert back while the object's event is active. The
+    operator puts the object's namespace in `exported_namespace`; `namespace` is the scrape target's."""
+    relabelled = f'label_replace({metric}{{{selector}}}, "namespace", "$1", "exported_namespace", "(.+)")'
+    return f"max by (kind, namespace, name) ({relabelled}) == 1"
+
+
 def not_ready_expr() -> str:
-    return (
-        "max by (kind, exported_namespace, name) "
-        '(flux_resource_info{ready="False", suspended="False", reason!="DependencyNotReady"}) == 1'
-    )
+    return _objects("flux_resource_info", 'ready="False", suspended="False", reason!="DependencyNotReady"')
 
 
 def unknown_expr() -> str:
-    return (
-        "max by (kind, exported_namespace, name) "
-        f'(flux_resource_info{{ready="Unknown", suspended="False", kind!~"{NO_READY_CONDITION}"}}) == 1'
-    )
+    return _objects("flux_resource_info", f'ready="Unknown", suspended="False", kind!~"{NO_READY_CONDITION}"')
 
 
 def instance_absent_expr(config: Config) -> str:
@@ -71,17 +80,19 @@ def instance_absent_expr(config: Config) -> str:
 
 
 def instance_not_ready_expr(config: Config) -> str:
-    return (
-        f'max by (exported_namespace, name) (flux_instance_info{{exported_namespace="{config.flux.namespace}", '
-        'ready!="True", suspended="False"}) == 1'
-    )
+    selector = f'exported_namespace="{config.flux.namespace}", ready!="True", suspended="False"'
+    return _objects("flux_instance_info", selector)
 
 
-def _reason(metric: str, labels: tuple[str, ...], ready: str) -> str:
+# The series of the alert's object: metric label -> the alert label holding its value.
+_OBJECT = {"kind": "kind", "exported_namespace": "namespace", "name": "name"}
+
+
+def _reason(metric: str, ready: str) -> str:
     """A template reading the object's current Ready reason (the alert's labels leave it out): the
     series of the alert's object whose `ready` matches `ready` (a PromQL matcher such as `!="True"`)."""
-    matchers = ", ".join(f"{label}=%q" for label in labels)
-    values = " ".join(f"$labels.{label}" for label in labels)
+    matchers = ", ".join(f"{label}=%q" for label in _OBJECT)
+    values = " ".join(f"$labels.{label}" for label in _OBJECT.values())
     escaped = ready.replace('"', '\\"')  # inside the Go template's string literal
     query = f'printf "{metric}{{{matchers}, ready{escaped}}}" {values} | query'
     return f'{{{{ with {query} }}}}{{{{ . | first | label "reason" }}}}{{{{ end }}}}'
@@ -89,11 +100,10 @@ def _reason(metric: str, labels: tuple[str, ...], ready: str) -> str:
 
 def rules(config: Config) -> dict:
     """The `flux-rules` group for Flux Operator's metrics (same alert names as the upstream mode's)."""
-    what = "{{ $labels.kind }} {{ $labels.exported_namespace }}/{{ $labels.name }}"
-    resource = ("kind", "exported_namespace", "name")
-    reason = _reason("flux_resource_info", resource, '="False"')
-    instance_reason = _reason("flux_instance_info", ("exported_namespace", "name"), '!="True"')
-    instance = "FluxInstance {{ $labels.exported_namespace }}/{{ $labels.name }}"
+    what = "{{ $labels.kind }} {{ $labels.namespace }}/{{ $labels.name }}"
+    reason = _reason("flux_resource_info", '="False"')
+    instance_reason = _reason("flux_instance_info", '!="True"')
+    instance = "FluxInstance {{ $labels.namespace }}/{{ $labels.name }}"
     return {
         "groups": [
             {
@@ -108,7 +118,7 @@ def rules(config: Config) -> dict:
                             "summary": f"Flux {what} is not ready: {reason}",
                             "description": (
                                 f"{what} has reported Ready=False ({reason}) for more than {NOT_READY_FOR}. Run: flux "
-                                "events --for {{ $labels.kind }}/{{ $labels.name }} -n {{ $labels.exported_namespace }}"
+                                "events --for {{ $labels.kind }}/{{ $labels.name }} -n {{ $labels.namespace }}"
                             ),
                         },
                     },
@@ -150,7 +160,7 @@ def rules(config: Config) -> dict:
                             "description": (
                                 f"{instance} has not been Ready ({instance_reason}) for {INSTANCE_FOR}: the Flux "
                                 "controllers may be missing or failing to upgrade. Run: kubectl -n "
-                                "{{ $labels.exported_namespace }} events --for fluxinstance/{{ $labels.name }}"
+                                "{{ $labels.namespace }} events --for fluxinstance/{{ $labels.name }}"
                             ),
                         },
                     },

@@ -12,9 +12,14 @@ from krm_fn.config import Config
 
 FLUX_NOT_READY_FOR = "10m"
 CERT_EXPIRY_WINDOW_SECONDS = 7 * 24 * 3600
-# The metric alerts about one Flux object; alerting.FLUX_INHIBIT_RULE holds them back while the
+# The metric alerts about one Flux object; alerting.flux_inhibit_rule holds them back while the
 # object's own Flux event is active, so one failure pushes once.
 FLUX_OBJECT_ALERTS = ("FluxResourceNotReady", "FluxResourceStuck")
+
+
+def flux_object_alerts(config: Config) -> tuple[str, ...]:
+    """The alerts about one Flux object in this config's Flux monitoring (ours, or the Flux Operator's)."""
+    return flux_operator.OBJECT_ALERTS if flux_operator.enabled(config) else FLUX_OBJECT_ALERTS
 
 
 def _flux_objects(selector: str) -> str:
