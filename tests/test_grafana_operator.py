@@ -121,11 +121,12 @@ def test_the_ha_profile_points_the_prometheus_datasource_at_thanos_query(loki: d
 
 
 def test_the_charts_grafana_settings_do_not_apply_to_the_instance():
-    """spec.grafana.replicas and .database size the chart's Grafana, which is off: no values for it, no
-    database key to read, no ha-topology finding about it, no Grafana Deployment for verify to wait for,
-    and no Role for the chart Grafana's sidecars (least privilege: krm_fn/components/privilege.py)."""
+    """spec.grafana.replicas, .database and .persistence size the chart's Grafana, which is off: no values
+    for it, no database key to read, no ha-topology finding about it (persistence in ha is an error only for
+    the chart's Grafana), no Grafana Deployment for verify to wait for, and no Role for the chart Grafana's
+    sidecars (least privilege: krm_fn/components/privilege.py)."""
     config = ha_operator_config(nodes=1)
-    config["spec"]["grafana"].update(replicas=3, database={"urlKey": "grafana-database-url"})
+    config["spec"]["grafana"].update(replicas=3, database={"urlKey": "grafana-database-url"}, persistence=True)
     loaded = load(config)
     objects = components.generate(loaded)
     grafana = kps_values(objects)["grafana"]

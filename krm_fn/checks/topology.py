@@ -71,7 +71,8 @@ def check_topology(ctx: CheckContext) -> Iterator[Result]:
             f"Loki SimpleScalable is {loki_scalable.REMOVAL}: move to spec.loki.mode: Monolithic, which keeps "
             "the same bucket (docs/ha.md, From SimpleScalable to Monolithic)",
         )
-    # In grafana-operator mode the chart's Grafana is off: spec.grafana.replicas and .database do not apply.
+    # In grafana-operator mode the chart's Grafana is off: spec.grafana.replicas, .database and
+    # .persistence do not apply.
     chart_grafana = config.grafana_operator is None
     if chart_grafana and topology.grafana_replicas > 1 and config.grafana_database is None:
         yield finding(
@@ -82,7 +83,7 @@ def check_topology(ctx: CheckContext) -> Iterator[Result]:
             "next and users are logged out as requests move between them; set spec.grafana.database.urlKey "
             "(a MySQL or PostgreSQL database) or spec.grafana.replicas: 1",
         )
-    if config.grafana.persistence and profile.grafana_stateless(config):
+    if chart_grafana and config.grafana.persistence and profile.grafana_stateless(config):
         yield finding(
             Severity.ERROR,
             "spec.grafana.persistence",
