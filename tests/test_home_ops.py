@@ -68,6 +68,16 @@ def test_what_was_rendered_validates_against_the_operators_crds(repo: Path):
             assert list(validation.validate(obj, "1.32")) == [], f"{obj['kind']} {obj['metadata']['name']}"
     assert len([o for o in rendered if o["kind"] == "Silence"]) == 2
     assert "Secret" not in kinds  # External Secrets makes it
+    # The Gatus heartbeat's bearer token: an entry of the ExternalSecret, a file Alertmanager mounts.
+    (external,) = [o for o in rendered if o["kind"] == "ExternalSecret"]
+    entries = {d["secretKey"]: d["remoteRef"] for d in external["spec"]["data"]}
+    assert entries["heartbeat-token"] == {"key": "gatus", "property": "heartbeat-token"}
+    (kps,) = [o for o in rendered if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "kube-prometheus-stack"]
+    (volume,) = kps["spec"]["values"]["alertmanager"]["alertmanagerSpec"]["volumes"]
+    assert volume["secret"]["secretName"] == external["spec"]["target"]["name"]
+    mounted = sorted(i["key"] for i in volume["secret"]["items"])
+    assert mounted == ["heartbeat-token", "heartbeat-url", "pushover-api-token", "pushover-user-key"]
+    assert set(mounted) <= set(entries)
 
 
 @pytest.mark.parametrize(
