@@ -8,6 +8,7 @@ renders of every golden (tests/rendered/) and the function's own objects (tests/
 - The Prometheus, Alertmanager and Alloy routes do not pass their lifecycle endpoints.
 - Every pod meets the Pod Security level of its namespace (tests/pod_security.py), and the stack
   namespace is not `privileged`.
+- Thanos (the ha profile) has no API access and sees one key of the stack Secret.
 Each check is a function over objects, so the tests below also show it failing on a bad object.
 """
 
@@ -19,7 +20,7 @@ import pytest
 
 from krm_fn.charts import UI_SERVICES
 from krm_fn.checks.privilege import reads_secrets
-from krm_fn.components import privilege, routes
+from krm_fn.components import privilege, profile, routes
 from krm_fn.components.namespace import ENFORCE_LABEL
 from tests import pod_security as pss
 from tests.helm_render import CASES, find, golden, of_kind, rendered
@@ -283,6 +284,46 @@ def test_a_pod_that_breaks_its_namespace_level_is_reported():
     stray = Pod("x", "elsewhere", {}, {"containers": [{"name": "c"}]})
     (problem,) = pod_security_problems([stray], levels("default"))
     assert problem == "x in elsewhere: the stack does not create this namespace"
+
+
+# --- Thanos (the ha profile) ----------------------------------------------------------------------
+
+
+def thanos_secret_files(pod: Pod) -> dict[str, set[str | None]]:
+    """Container -> the subPaths it mounts of Secret volumes (None: the whole Secret)."""
+    secret_volumes = {v["name"] for v in pod.spec.get("volumes", []) if "secret" in v}
+    return {
+        c["name"]: {m.get("subPath") for m in c.get("volumeMounts", []) if m["name"] in secret_volumes}
+        for c in pod.spec.get("initContainers", []) + pod.spec["containers"]
+    }
+
+
+def test_thanos_has_no_kubernetes_api_access_and_sees_only_its_bucket_configuration():
+    """docs/security.md's Thanos row, on the ha render of stevehipwell's thanos 1.24.1: no Role,
+    ClusterRole or binding, no ServiceAccount token; Query reads no Secret, the Store Gateway and the
+    Compactor see one key of the stack Secret, the bucket configuration; every pod meets restricted."""
+    objects = rendered("ha", "thanos")
+    assert not of_kind(objects, "Role", "ClusterRole", *BINDINGS)
+    accounts = of_kind(objects, "ServiceAccount")
+    assert sorted(a["metadata"]["name"] for a in accounts) == ["thanos-compact", "thanos-query", "thanos-store-gateway"]
+    assert all(a.get("automountServiceAccountToken") is False for a in accounts)
+    found = {p.source: p for p in pods("ha") if p.source.startswith("thanos:")}
+    assert sorted(found) == [
+        "thanos: Deployment thanos-query",
+        "thanos: StatefulSet thanos-compact",
+        "thanos: StatefulSet thanos-store-gateway",
+    ]
+    for source, pod in found.items():
+        assert pss.strictest(pod.meta, pod.spec) == "restricted", source
+        assert not pod.spec.get("automountServiceAccountToken"), source
+        files = set().union(*thanos_secret_files(pod).values())
+        assert files == (set() if "query" in source else {profile.THANOS_OBJSTORE_KEY}), source
+    # Control: a container that mounts the whole stack Secret is seen.
+    store = found["thanos: StatefulSet thanos-store-gateway"]
+    (container,) = store.spec["containers"]
+    volume = next(v["name"] for v in store.spec["volumes"] if "secret" in v)
+    container["volumeMounts"].append({"name": volume, "mountPath": "/secrets"})
+    assert thanos_secret_files(store)[container["name"]] == {profile.THANOS_OBJSTORE_KEY, None}
 
 
 def test_the_pods_short_of_restricted_are_the_ones_docs_security_names():
