@@ -20,17 +20,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from krm_fn import yaml as yamlio
-from krm_fn.yaml import load, read
+from krm_fn.yaml import read
 from krm_fn.yaml.errors import YamlError
+from tests.helpers import pyyaml_load_one
 from tests.tools import tool
 
 
-def pyyaml_reads(text: str) -> object:
-    """What load.load_one gives through PyYAML (its path when read.py is unsure)."""
-    docs = load.load_documents(text)
-    if len(docs) > 1:
-        raise YamlError("several documents")
-    return docs[0].data if docs else None
+pyyaml_reads = pyyaml_load_one
 
 
 def same(a: object, b: object) -> bool:
