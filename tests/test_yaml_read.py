@@ -25,7 +25,6 @@ from krm_fn.yaml.errors import YamlError
 from tests.helpers import pyyaml_load_one
 from tests.tools import tool
 
-
 pyyaml_reads = pyyaml_load_one
 
 
