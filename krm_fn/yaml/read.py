@@ -135,19 +135,35 @@ def _escape(match: re.Match) -> str:
     return chr(value)
 
 
-# Escapes that Python's unicode_escape codec decodes as YAML does (not \0, \e, \N, \_, \L, \P,
-# `\ `, \/, or \u escapes of surrogates), on one line: the common case, decoded in C.
-_PYTHON_LIKE = re.compile(
-    r'(?:[^\\\n]++|\\(?:[abtnvfr"\\]|x[0-9A-Fa-f]{2}|u(?![dD][89a-fA-F])[0-9A-Fa-f]{4}|U000[1-9A-Fa-f][0-9A-Fa-f]{4}|U0010[0-9A-Fa-f]{4}))*+'
-)
+# The escapes kyaml writes in files held in ConfigMaps; a double-quoted scalar with no other ones
+# is decoded with str.replace, ~20x faster than a callback per escape (issue 25).
+_COMMON_ESCAPES = (('\\"', '"'), ("\\n", "\n"), ("\\t", "\t"), ("\\r", "\r"), ("\\/", "/"))
+
+
+def _common_escapes(raw: str) -> str | None:
+    """`raw` (one line) with its escapes decoded, or None when it has another kind."""
+    parts = raw.split("\\\\")  # escaped backslashes, paired from the left as a reader pairs them
+    for index, part in enumerate(parts):
+        if "\\" in part:
+            left = part.count("\\")
+            for escape, char in _COMMON_ESCAPES:
+                if escape in part:
+                    left -= part.count(escape)
+                    part = part.replace(escape, char)
+            if left:
+                return None
+            parts[index] = part
+    return "\\".join(parts)
 
 
 def _double(raw: str) -> str:
     """The value of a double-quoted scalar's text between its quotes."""
     if "\\" not in raw and "\n" not in raw:
         return raw
-    if _PYTHON_LIKE.fullmatch(raw):  # kyaml's escapes: ~20x faster than a callback per escape
-        return raw.encode("raw_unicode_escape").decode("unicode_escape")
+    if "\n" not in raw:
+        value = _common_escapes(raw)
+        if value is not None:
+            return value
     return _DQ_PART.sub(_escape, raw)
 
 
