@@ -64,6 +64,8 @@ _DQ_TEXT = re.compile(r'"((?:[^"\\]++|\\[\s\S])*+)"')
 _DQ_PART = re.compile(
     r"\\\n(?:[ ]*\n)*[ ]*|[ ]*\n(?:[ ]*\n)*[ ]*|\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)"
 )
+# The escapes of a double-quoted scalar: YAML 1.2.2 section 5.7
+# (https://yaml.org/spec/1.2.2/#57-escaped-characters), the set libyaml reads (`\/` included).
 _ESCAPES = {
     "0": "\0",
     "a": "\a",
@@ -117,6 +119,7 @@ def _plain(text: str) -> object:
 
 
 def _escape(match: re.Match) -> str:
+    """What a match of _DQ_PART stands for: a folded line break, an escaped one, or an escape."""
     whole = match.group()
     if whole[0] != "\\":  # a line break and the spaces around it: one break is a space, more are n-1 breaks
         breaks = whole.count("\n")
@@ -168,7 +171,9 @@ def _double(raw: str) -> str:
 
 
 def _single(raw: str) -> str:
-    """The value of a single-quoted scalar's text between its quotes (`''` is a quote, lines folded)."""
+    """The value of a single-quoted scalar's text between its quotes (`''` is a quote, lines folded:
+    spaces around a line break go, one break is a space, n breaks are n-1 line feeds; YAML 1.2.2
+    section 6.5, https://yaml.org/spec/1.2.2/#65-line-folding, as libyaml's scanner folds)."""
     if "\n" in raw:
         pieces = raw.split("\n")
         out = [pieces[0].rstrip(" ")]
@@ -400,7 +405,9 @@ class _Reader:
         return (_single if single else _double)(raw), i + raw.count("\n"), end - text.rfind("\n", 0, end) - 1
 
     def block_scalar(self, i: int, start: int, parent: int) -> tuple[str, int]:
-        """A literal or folded block scalar whose header is at `start` of line `i` (libyaml's reading)."""
+        """A literal or folded block scalar whose header is at `start` of line `i`, read as libyaml's
+        scanner reads it (src/scanner.c, yaml_parser_scan_block_scalar and _breaks): indentation
+        from the first content line or a longer empty line before it, folding, chomping."""
         header = _BLOCK_HEADER.match(self.lines[i], start)
         if header is None or parent < 0:
             raise Unsure
