@@ -259,12 +259,68 @@ def _commented(docs: list[str]) -> list[str]:
     return out
 
 
+def files_config_map(i: int) -> str:
+    """A ConfigMap holding an app's files, in the quoting kpt sends them in (issue 25): a config file
+    as a single-quoted scalar over several lines (as YAML dumpers write multi-line strings; kpt
+    folds it with blank lines and puts the closing quote at column 0), a script and a dashboard as
+    double-quoted scalars with escapes (as kyaml writes a generated file holding a tab or trailing
+    spaces), and an ini file as a literal block. The name carries a generator's hash suffix."""
+    suffix = hashlib.sha256(f"files{i}".encode()).hexdigest()[:10]
+    script = (
+        r'"#!/bin/sh\nset -eu\n# start the app\t(with its config)\n'
+        r'exec /app --config /etc/app/config.yaml \"$@\"  \n"'
+    )
+    dashboard = (
+        r'"{\n  \"title\": \"app-' + str(i) + r"\",\n  \"panels\": [\n    {\"type\": \"graph\", \"targets\": "
+        r"[{\"expr\": \"rate(http_requests_total{app=\\\"app-" + str(i) + r'\\\"}[5m])\"}]}\n  ]\n}\n"'
+    )
+    return f"""\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-{i}-files-{suffix}
+  namespace: apps
+  labels:
+    app.kubernetes.io/name: app-{i}
+data:
+  config.yaml: 'listen: 0.0.0.0:8080
+
+    level: info   # kept: a comment only to the app
+
+    format: json
+
+    retries: 3
+
+    upstream: "http://app-{i + 1}.apps.svc:80"
+
+    '
+  run.sh: {script}
+  dashboard.json: {dashboard}
+  settings.ini: |
+    [server]
+    port = 8080
+    ; comment
+"""
+
+
+def _files(docs: list[str]) -> list[str]:
+    """ConfigMaps holding files (files_config_map) in place of the plain ones; the rest as written."""
+    out = []
+    for doc in docs:
+        if "kind: ConfigMap" in doc:
+            i = int(doc.split("name: app-", 1)[1].split("-", 1)[0])
+            doc = files_config_map(i)
+        out.append(doc)
+    return out
+
+
 STYLES = {
     "block": None,  # the objects above as written: literal blocks, compact lists
     "pyyaml": _pyyaml,
     "kubectl": _kubectl,
     "helm": _helm,
     "commented": _commented,
+    "files": _files,
 }
 
 

@@ -67,6 +67,17 @@ def resource_list(items: list[dict], function_config: dict | None = None) -> byt
     return yaml.safe_dump(doc, sort_keys=False).encode()
 
 
+def pyyaml_load_one(text: str) -> object:
+    """What `yamlio.load_one` gives through PyYAML alone (its path when krm_fn/yaml/read.py is
+    unsure): the reference for tests of what reads YAML without PyYAML."""
+    from krm_fn.yaml import load
+
+    docs = load.load_documents(text)
+    if len(docs) > 1:
+        raise yamlio.YamlError("expected one YAML document, found several", docs[1].line)
+    return docs[0].data if docs else None
+
+
 def run_krm(items: list[dict], function_config: dict | None = None) -> tuple[dict, protocol.Outcome]:
     """Run the function in-process on a ResourceList; (parsed output, outcome)."""
     outcome = protocol.run_krm(resource_list(items, function_config))

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from krm_fn import yaml as yamlio
 from krm_fn.yaml import split as splitter
-from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM
+from tests.helpers import DEFAULT_CONFIG_FILE, FUNCTION, UPSTREAM, pyyaml_load_one
 
 RL_HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 TRICKY = [
@@ -140,7 +140,7 @@ def checked_items(split: yamlio.SplitResourceList) -> list[object]:
 def assert_faithful(text: str) -> yamlio.SplitResourceList | None:
     """The fast split (if taken) and the node split agree with a plain strict parse of the whole."""
     try:
-        full = yamlio.load_one(text)
+        full = pyyaml_load_one(text)
     except yamlio.YamlError:
         with pytest.raises(yamlio.YamlError):
             checked_items(yamlio.split_resource_list(text))
@@ -261,7 +261,7 @@ def kpt_quoted_lists(draw) -> str:
 def test_multi_line_quoted_scalars_keep_the_fast_path(text: str):
     """The fast split holds on what kpt and editors write, and agrees with a strict whole parse."""
     try:
-        yamlio.load_one(text)
+        pyyaml_load_one(text)
     except yamlio.YamlError:
         assert_faithful(text)  # agrees on the error
         return
@@ -491,10 +491,11 @@ def test_the_function_changes_no_byte_of_the_items_it_passes(tmp_path: Path):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("style", ["block", "pyyaml", "kubectl", "helm", "commented"])
+@pytest.mark.parametrize("style", ["block", "pyyaml", "kubectl", "helm", "commented", "files"])
 def test_every_benchmark_authoring_style_takes_the_fast_path_under_kpt(style: str, tmp_path: Path):
     """The ResourceList kpt makes of each bench/ style (PyYAML's multi-line single quotes with
-    the closing quote at column 0, kubectl, Helm, comments) is split on the fast path, exactly."""
+    the closing quote at column 0, kubectl, Helm, comments, ConfigMaps holding files) is split on
+    the fast path, exactly."""
     import sys
 
     from tests.tools import tool
@@ -507,5 +508,5 @@ def test_every_benchmark_authoring_style_takes_the_fast_path_under_kpt(style: st
     assert proc.returncode == 0, proc.stderr
     fast = splitter._split_resource_list_fast(proc.stdout)
     assert fast is not None
-    assert checked_items(fast) == yamlio.load_one(proc.stdout)["items"]
+    assert checked_items(fast) == pyyaml_load_one(proc.stdout)["items"]
     assert_exact_slices(proc.stdout, fast)

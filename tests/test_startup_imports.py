@@ -15,9 +15,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import yaml
 
 from tests.helpers import REPO, UPSTREAM, default_config, resource_list
+from tests.tools import tool
 
 # Modules a warm run of the 20-resource kind must not load, with what each is for (docs/startup.md).
 NOT_ON_THE_WARM_PATH = {
@@ -39,6 +41,9 @@ NOT_ON_THE_WARM_PATH = {
     "warnings": "pulled by importlib",
     "copy": "krm_fn.plain.plain_copy copies plain data",
     "weakref": "pulled by copy",
+    "yaml": "krm_fn/yaml/read.py reads and direct.py writes what a normal run meets",
+    "yaml.loader": "PyYAML's loader classes come with `import yaml`",
+    "yaml.composer": "PyYAML's loader classes come with `import yaml`",
 }
 
 SCRIPT = textwrap.dedent(
@@ -84,7 +89,7 @@ def test_a_warm_krm_run_imports_nothing_it_does_not_need(tmp_path):
             "data": {"VERSION": "1.10"},
         },
     ]
-    stdin = resource_list(items, config)
+    stdin = resource_list(items, json.loads(json.dumps(config)))  # no YAML anchor tying the two together
     cold, cold_out = _run(stdin, tmp_path)
     warm, warm_out = _run(stdin, tmp_path)
 
@@ -95,6 +100,35 @@ def test_a_warm_krm_run_imports_nothing_it_does_not_need(tmp_path):
     assert "jsonschema" not in cold["modules"] and "referencing" not in cold["modules"]
     loaded = {name: why for name, why in NOT_ON_THE_WARM_PATH.items() if name in warm["modules"]}
     assert not loaded, f"a warm run imports modules it does not need: {loaded}"
+
+
+@pytest.mark.e2e
+def test_a_warm_run_of_configmaps_holding_files_imports_no_yaml_loader(tmp_path):
+    """Issue 25: kpt sends files in ConfigMaps as single-quoted scalars over several lines and as
+    double-quoted ones with escapes; with SOPS Secrets, the config and the stack Secret, a warm
+    20-resource run reads them all without PyYAML (bench/packages.py, the `files` style)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import packages
+
+    pkg = packages.build(tmp_path / "pkg", 20, 4, style="files")
+    capture = tmp_path / "resource-list.yaml"
+    tee = tmp_path / "tee.sh"
+    tee.write_text(f"#!/bin/sh\nexec tee {capture}\n")
+    tee.chmod(0o755)
+    proc = subprocess.run(
+        [tool("kpt"), "fn", "eval", str(pkg), "--exec", str(tee), "--fn-config", str(pkg / "obs.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    stdin = capture.read_bytes()
+    assert b"\n'\n" in stdin and b'\\"' in stdin  # kpt's closing quote at column 0, kyaml's escapes
+    _run(stdin, tmp_path)  # cold: fills the validation cache
+    warm, _ = _run(stdin, tmp_path)
+    loaded = {name: why for name, why in NOT_ON_THE_WARM_PATH.items() if name in warm["modules"]}
+    assert not loaded, f"a warm run of ConfigMaps holding files imports modules it does not need: {loaded}"
 
 
 POINTER = "start-up budget: docs/startup.md"

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from krm_fn.yaml import direct
 from krm_fn.yaml.load import Node, _py, _Unusual
-from krm_fn.yaml.resolve import _MAYBE_NOT_STR, BOOL, INT, MAP, NULL, SEQ, STR
+from krm_fn.yaml.resolve import _MAYBE_NOT_STR, BOOL, INT, MAP, NULL, SEQ, STR, plain_is_str
 
 _DUMPERS: SimpleNamespace | None = None
 
@@ -97,7 +97,8 @@ def _dumpers() -> SimpleNamespace:
     resolver = UnambiguousResolver()
 
     def plain_is_str(text: str) -> bool:
-        """What the emitter asks the resolver: does this text, written plain, read as a string?"""
+        """What the emitter asks the resolver: does this text, written plain, read as a string?
+        (resolve.plain_is_str answers the same without PyYAML; tests hold the two together.)"""
         return resolver.resolve(ScalarNode, text, (True, False)) == STR
 
     _DUMPERS = SimpleNamespace(
@@ -106,7 +107,6 @@ def _dumpers() -> SimpleNamespace:
         generated_node=generated_node,
         FaithfulDumper=FaithfulDumper,
         plain_is_str=plain_is_str,
-        memo={},  # one-line strings already written (krm_fn/yaml/direct.py)
     )
     return _DUMPERS
 
@@ -126,9 +126,13 @@ def dump_sequence_entry(obj: object) -> str:
     return _dump(obj, as_entry=True)
 
 
+_MEMO: dict[str, str] = {}  # one-line strings already written (krm_fn/yaml/direct.py)
+
+
 def _dump(obj: object, as_entry: bool) -> str:
-    py = _dumpers()
-    text = direct.emit(obj, py.plain_is_str, as_entry, py.memo) if type(obj) is dict else None
+    # Written directly, PyYAML is not even imported (issue 25: ~10 ms of a warm run); it writes
+    # only what direct.py does not prove.
+    text = direct.emit(obj, plain_is_str, as_entry, _MEMO) if type(obj) is dict else None
     if text is None:
         text = _dump_generated([obj] if as_entry else obj)
     return text

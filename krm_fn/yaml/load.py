@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from krm_fn.yaml import read
 from krm_fn.yaml.errors import YamlError, _yaml_error
 from krm_fn.yaml.resolve import _GO_IMPLICIT, _MAYBE_NOT_STR, _SCALARS, MAP, MERGE, SEQ, STR, _go_float, _go_int
 
@@ -347,6 +348,10 @@ def load_documents(text: str, keep_nodes: bool = False) -> list[Document]:
 
 def load_one(text: str) -> object:
     """The single document of `text` (None when empty)."""
+    try:
+        return read.read(text)  # without PyYAML when read.py is sure (issue 25)
+    except read.Unsure:
+        pass
     docs = load_documents(text)
     if len(docs) > 1:
         raise YamlError("expected one YAML document, found several", docs[1].line)

@@ -53,3 +53,38 @@ def _go_float(text: str) -> float:
 
 
 _SCALARS = {INT: _go_int, FLOAT: _go_float, BOOL: lambda v: v.lower() == "true", NULL: lambda v: None}
+
+
+# What YAML 1.1 readers that use PyYAML's resolver take for something other than a string, written
+# as a one-line plain scalar: booleans (the words, no y/n), null (and the empty scalar), the merge
+# and value keys, the three characters of the `yaml` tag, integers in bases 2, 8, 10 (with
+# base-60 parts), 16, floats (a dot required; base-60 parts; infinities, NaN) and timestamps.
+# Facts from PyYAML's resolver.py (Resolver.add_implicit_resolver, PyYAML 6.0) and
+# yaml.org/type/{bool,null,merge,value,int,float,timestamp}.html; held to PyYAML's own reading by
+# tests/test_yaml_resolve.py.
+_YAML11_NOT_STR = re.compile(
+    r"(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    r"|~|null|Null|NULL||<<|=|!|&|\*"
+    r"|[-+]?(?:0b[01_]+|0[0-7_]+|0|[1-9][0-9_]*(?::[0-5]?[0-9])*|0x[0-9a-fA-F_]+)"
+    r"|[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"
+    r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)"
+)
+# First characters of what YAML 1.1 or go-yaml v3 may read as a non-string ("" is not a string either).
+_MAYBE_NOT_STR_ANYWHERE = frozenset("yYnNtTfFoO~<=!&*-+.0123456789") | _MAYBE_NOT_STR
+
+
+def plain_is_str(text: str) -> bool:
+    """Do YAML 1.1 (PyYAML) and go-yaml v3 both read one-line `text`, written plain, as a string?
+
+    What emit.py's resolver answers for the emitter, without PyYAML: generated strings that one
+    of them would read otherwise are quoted.
+    """
+    if text and text[0] not in _MAYBE_NOT_STR_ANYWHERE:
+        return True
+    if _YAML11_NOT_STR.fullmatch(text):
+        return False
+    return text[0] not in _MAYBE_NOT_STR or not any(pattern.match(text) for _, pattern in _GO_IMPLICIT)

@@ -1,7 +1,7 @@
 """Text scanning for the split: where a line may not be what it looks like, and what is not structure.
 
 See krm_fn/yaml/split.py for how the split uses these: flagged offsets make an item parsed
-alone; comment, block scalar, multi-line quoted and flow spans are text where no line start
+alone; comments, block scalar contents, multi-line quoted and flow spans are text where no line start
 or indicator means anything.
 """
 
@@ -24,8 +24,8 @@ _BLOCK_HEADER = r"(?:[1-9][+-]?|[+-][1-9]?)?"
 # line to the next ones, unless it is one of the one-line closed forms; or a tab. Each
 # branch starts with a literal so that `re` scans for the first characters quickly.
 _SUSPICIOUS = re.compile(
-    rf"""'(?<=[\n ]')(?!(?:[^'\n]|'')*'{_END})"""
-    rf"""|"(?<=[\n ]")(?!(?:[^"\\\n]|\\[^\n])*"{_END})"""
+    rf"""'(?<=[\n ]')(?!(?:[^'\n]++|'')*+'{_END})"""
+    rf"""|"(?<=[\n ]")(?!(?:[^"\\\n]++|\\[^\n])*+"{_END})"""
     rf"""|\|(?<=[\n ]\|)(?!{_BLOCK_HEADER}{_END})"""
     rf"""|>(?<=[\n ]>)(?!{_BLOCK_HEADER}{_END})"""
     rf"""|\[(?<=[\n ]\[)(?!\]{_END})"""
@@ -37,19 +37,26 @@ _OPENERS = "'\"|>[{&*!?%@`"
 # A block scalar header at the start of a token, alone on its line (maybe with a comment).
 _HEADER_END = rf"{_BLOCK_HEADER}[ ]*(?:[ ]\#[^\n]*)?(?=\n)"
 _BLOCK_SCALAR = re.compile(rf"\|(?<=[\n ]\|){_HEADER_END}|>(?<=[\n ]>){_HEADER_END}")
-_COMMENT = re.compile(r"\#(?<=[\n ]\#)[^\n]*")
 _DEEPER_LINES: dict[int, re.Pattern[str]] = {}
 
 
-def _opaque_spans(text: str) -> list[tuple[int, int]]:
-    """Comments and block scalar contents: text where no indicator means anything.
+def _in_comment(text: str, at: int) -> bool:
+    """Is `at` in a comment: after a `#` on its line that starts the line or follows a space? (As
+    the whole text's comments were found before: a look at one line instead of a pass over 2 MB.)"""
+    start = text.rfind("\n", 0, at) + 1
+    before = text[start:at]
+    return (start > 0 and before[:1] == "#") or " #" in before
 
-    A flag found there would only cost a parse, but dropping it is safe: a comment ends
+
+def _block_scalar_spans(text: str) -> list[tuple[int, int]]:
+    """Block scalar contents: text where no indicator means anything, as in a comment.
+
+    A flag found in either would only cost a parse, but dropping it is safe: a comment ends
     its line, and a block scalar's content is the lines indented deeper than its parent.
     Were either really inside a quoted scalar or a flow collection, the line opening that
     would be flagged itself.
     """
-    spans = [(m.start(), m.end()) for m in _COMMENT.finditer(text)] if "#" in text else []
+    spans: list[tuple[int, int]] = []
     if "|" in text or ">" in text:
         for match in _BLOCK_SCALAR.finditer(text):
             line_start = text.rfind("\n", 0, match.start()) + 1
@@ -80,7 +87,9 @@ def _suspicious_offsets(text: str) -> list[int]:
     if text[:1] in _OPENERS and text:
         offsets.insert(0, 0)
     if offsets:
-        spans = _opaque_spans(text)
+        offsets = [o for o in offsets if not _in_comment(text, o)]
+    if offsets:  # block scalars are found on the whole text: only when a flag is left (issue 25)
+        spans = _block_scalar_spans(text)
         if spans:
             offsets = [o for o in offsets if not _inside(spans, o)]
     if text.isascii():
@@ -99,7 +108,10 @@ def _inside(spans: list[tuple[int, int]], offset: int) -> bool:
 
 def _lf_only(text: str) -> str | None:
     """`text` itself, or with CRLF line breaks made LF when that is its only other break; None to bail."""
-    if not _OTHER_BREAKS.search(text):
+    if text.isascii():  # the other breaks are not ASCII: one C search (~5 ms on 2 MB, issue 25)
+        if "\r" not in text:
+            return text
+    elif not _OTHER_BREAKS.search(text):
         return text
     if "\r\n" in text:
         lf = text.replace("\r\n", "\n")
