@@ -3,11 +3,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv which python3 2>/dev/null || command -v python3)
 
-.PHONY: install dev test unit lint format tools docker-up docker-down golden rendered chart-cache gen charts bench bench-check render clean
+.PHONY: install dev test unit lint format docs docs-serve tools docker-up docker-down golden rendered chart-cache gen charts bench bench-check render clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -e . --config-settings editable_mode=compat
+	touch $@
+
+$(VENV)/.installed-docs: $(VENV)/.installed
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[docs]' --config-settings editable_mode=compat
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
@@ -26,6 +30,13 @@ test: dev  ## every test, end-to-end ones included
 
 unit: $(VENV)/.installed-test  ## the fast tests only
 	$(PY) -m pytest -m "not e2e and not docker"
+
+docs: $(VENV)/.installed-test  ## build the documentation site into site/ (strict: a broken link or a missing page fails)
+	$(PY) scripts/gen_docs.py --check
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+docs-serve: $(VENV)/.installed-docs  ## the site on http://127.0.0.1:8000, rebuilt on every change
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
