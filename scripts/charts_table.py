@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Print the README's supported-versions table from the release data (what the publishers' indexes list).
+"""Print the supported-versions table (docs/reference/chart-versions.md) from the release data.
 
     scripts/charts_table.py            # print the block
-    scripts/charts_table.py --write    # replace it in README.md (make charts runs this)
+    scripts/charts_table.py --write    # replace it in docs/reference/chart-versions.md (make charts runs this)
 
 Each row comes from third_party/upstream/charts/releases/<chart>.yaml, which scripts/update-charts.py
 writes from the published indexes: the releases are the published ones (created dates from the
@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 from scripts.chart_sources import version_key  # noqa: E402
 from scripts.gen_chart_paths import CHARTS, RELEASES_DIR  # noqa: E402
 
-README = REPO / "README.md"
+PAGE = REPO / "docs" / "reference" / "chart-versions.md"
 START, END = "<!-- charts:start -->", "<!-- charts:end -->"
 
 
@@ -62,8 +62,8 @@ def table() -> str:
 def main() -> int:
     block = f"{START}\n{table()}\n{END}"
     if "--write" in sys.argv:
-        text = README.read_text()
-        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S))
+        text = PAGE.read_text()
+        PAGE.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S))
     else:
         print(block)
     return 0

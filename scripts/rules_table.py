@@ -1,31 +1,29 @@
 #!/usr/bin/env python3
-"""Print the README's rule table from the rule registry.
+"""After adding or changing a rule: write what follows from the rule registry.
 
-`--write` updates README.md in place, and the rule ids `spec.checks.rules` accepts in the
-ObservabilityConfig JSON Schema (krm_fn/schema/observabilityconfig.json): run it after adding a rule.
+    scripts/rules_table.py --write
+
+- the rule ids `spec.checks.rules` accepts in the ObservabilityConfig JSON Schema
+  (krm_fn/schema/observabilityconfig.json), one property per configurable rule, in the registry's order;
+- the generated documentation pages (scripts/gen_docs.py: the rule reference and the config reference).
+
+Without `--write` it prints the rule ids the schema would list.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-import krm_fn.checks  # noqa: F401 - registers the check rules after the pipeline's own
-from krm_fn.rules import RULES
+import krm_fn.checks  # noqa: E402, F401 - registers the check rules after the pipeline's own
+from krm_fn.rules import RULES  # noqa: E402
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-SCHEMA = Path(__file__).resolve().parent.parent / "krm_fn" / "schema" / "observabilityconfig.json"
-START, END = "<!-- rules:start -->", "<!-- rules:end -->"
-
-
-def table() -> str:
-    rows = ["| rule | what it catches | severity | `spec.checks.rules` |", "| --- | --- | --- | --- |"]
-    rows += [f"| `{r.id}` | {r.summary} | {r.severity.value} | {'yes' if r.configurable else 'no'} |" for r in RULES]
-    return "\n".join(rows)
+SCHEMA = ROOT / "krm_fn" / "schema" / "observabilityconfig.json"
 
 
 def write_schema() -> None:
@@ -37,14 +35,11 @@ def write_schema() -> None:
 
 
 def main() -> int:
-    block = f"{START}\n{table()}\n{END}"
-    if "--write" in sys.argv:
-        text = README.read_text()
-        README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S))
-        write_schema()
-    else:
-        print(block)
-    return 0
+    if "--write" not in sys.argv:
+        print("\n".join(r.id for r in RULES if r.configurable))
+        return 0
+    write_schema()
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_docs.py")], check=False).returncode
 
 
 if __name__ == "__main__":

@@ -232,11 +232,11 @@ def test_the_proxy_is_test_only(run_stack):
     assert "proxy_url" not in text and "http_config" not in text and "127.0.0.1" not in text
 
 
-# --- the README's example, as the real Alertmanager sent it -----------------------------------
+# --- the example in docs/operations/pushover.md, as the real Alertmanager sent it ------------------
 
-README = REPO / "README.md"
+PAGE = REPO / "docs" / "operations" / "pushover.md"
 START, END = "<!-- push-example:start -->", "<!-- push-example:end -->"
-# scripts/push_example.sh sets this to rewrite the README block instead of comparing it.
+# scripts/push_example.sh sets this to rewrite the block instead of comparing it.
 WRITE = os.environ.get("WRITE_PUSH_EXAMPLE") == "1"
 
 
@@ -254,7 +254,7 @@ def example_markdown(pushes: list[dict]) -> str:
     return "\n".join([*lines, END])
 
 
-README_EXAMPLE = (
+SHOWN_EXAMPLE = (
     "KubeDeploymentReplicasMismatch",
     "KubePodCrashLooping",
     "NodeFilesystemAlmostOutOfSpace",
@@ -262,16 +262,16 @@ README_EXAMPLE = (
 )
 
 
-def test_readme_shows_what_the_real_alertmanager_sent(run_stack):
+def test_the_docs_show_what_the_real_alertmanager_sent(run_stack):
     _, _, stand_in, _ = run_stack
-    shown = [push for name in README_EXAMPLE for push in push_titled(stand_in, f"[cloudlab] {name}")]
+    shown = [push for name in SHOWN_EXAMPLE for push in push_titled(stand_in, f"[cloudlab] {name}")]
     shown = [p for p in shown if "(resolved)" not in p["title"]]
     block = example_markdown(shown)
-    text = README.read_text()
+    text = PAGE.read_text()
     before, _, rest = text.partition(START)
     _, _, after = rest.partition(END)
-    assert rest, f"README.md has no {START} block"
+    assert rest, f"{PAGE.name} has no {START} block"
     if WRITE:
-        README.write_text(before + block + after)
+        PAGE.write_text(before + block + after)
         return
-    assert block in text, "the README's push example is stale: run scripts/push_example.sh"
+    assert block in text, "the push example of docs/operations/pushover.md is stale: run scripts/push_example.sh"

@@ -47,7 +47,9 @@ EXAMPLES = REPO / "examples"
 UPDATE = os.environ.get("UPDATE_EXAMPLES") == "1"
 EXPECTED = ".expected"
 DOCS = REPO / "README.md"
-GUIDES = sorted((REPO / "docs" / "guides").glob("*.md"))
+# The pages whose `sh` blocks run here, as written; docs/operations/ pages run theirs against the
+# stand-ins they need (tests/test_docs_operations.py, tests/test_verify.py).
+GUIDES = sorted([*(REPO / "docs").glob("*.md"), *(REPO / "docs" / "guides").glob("*.md")])
 TIMING = re.compile(r"^(\[(?:PASS|FAIL)\] .*) in [0-9.]+m?s$", re.MULTILINE)  # kpt's step timings
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
@@ -280,12 +282,14 @@ def test_github_actions_check_command_works_as_written(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-# --- README.md: every sh block, run as written ----------------------------------------
+# --- README.md and docs/: every sh block, run as written ------------------------------------
 
 
-def doc_blocks() -> list[str]:
-    """The sh blocks of README.md, then of each page of docs/guides/."""
-    return [block for page in (DOCS, *GUIDES) for block in SH_BLOCK.findall(page.read_text())]
+def doc_blocks() -> list[tuple[str, str]]:
+    """(page, block) of each sh block of README.md, then of each page of docs/."""
+    return [
+        (str(page.relative_to(REPO)), block) for page in (DOCS, *GUIDES) for block in SH_BLOCK.findall(page.read_text())
+    ]
 
 
 def as_script(block: str) -> str:
@@ -299,10 +303,10 @@ def as_script(block: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("index", range(len(doc_blocks())))
+@pytest.mark.parametrize("index", range(len(doc_blocks())), ids=[f"{p}#{i}" for i, (p, _) in enumerate(doc_blocks())])
 def test_docs_commands_run_as_written(index: int, tmp_path: Path) -> None:
-    """Each sh block of README.md and docs/guides/, from the root of a scratch copy of the repository's examples."""
-    block = doc_blocks()[index]
+    """Each sh block of README.md and docs/, from the root of a scratch copy of the repository's examples."""
+    page, block = doc_blocks()[index]
     if any(marker in block for marker in ("example.com/observability-fn", "kustomize-container", "kpt-render-image")):
         docker_ready()
     repo = tmp_path / "repo"
@@ -333,4 +337,4 @@ def test_docs_commands_run_as_written(index: int, tmp_path: Path) -> None:
         timeout=600,
         check=False,
     )
-    assert proc.returncode == 0, f"README.md block {index}:\n{block}\n--- stderr:\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, f"{page}, block {index}:\n{block}\n--- stderr:\n{proc.stderr[-4000:]}"
