@@ -48,10 +48,11 @@ def test_releases_after_the_fork_come_from_grafana_community():
 
 
 def test_deployment_mode_is_never_deprecated_for_the_release():
-    # From 17.0.0 the chart calls it Monolithic and SingleBinary is a deprecated alias.
+    # From 12.0.0 the chart calls it Monolithic and SingleBinary is a deprecated alias.
     assert loki(at("6.55.0"))["spec"]["values"]["deploymentMode"] == "SingleBinary"
-    assert loki(at("16.1.1"))["spec"]["values"]["deploymentMode"] == "SingleBinary"
-    assert loki(at("17.0.0"))["spec"]["values"]["deploymentMode"] == "Monolithic"
+    assert loki(at("11.7.0"))["spec"]["values"]["deploymentMode"] == "SingleBinary"
+    assert loki(at("12.0.0"))["spec"]["values"]["deploymentMode"] == "Monolithic"
+    assert loki(at("16.1.1"))["spec"]["values"]["deploymentMode"] == "Monolithic"
     assert loki()["spec"]["values"]["deploymentMode"] == "Monolithic"  # the default: the newest
 
 

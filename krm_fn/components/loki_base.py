@@ -13,8 +13,9 @@ from krm_fn.config import Config
 
 CHART = "loki"
 # From this release the chart calls the single-binary mode `Monolithic` and `SingleBinary` is a
-# deprecated alias (grafana-community/helm-charts tag loki-17.0.0, charts/loki/values.yaml `deploymentMode`).
-MONOLITHIC_SINCE = "17.0.0"
+# deprecated alias (grafana-community/helm-charts tag loki-12.0.0, commit ddfed21a "Set `deploymentMode`
+# to `Monolithic` (#258)", charts/loki/values.yaml `deploymentMode`; 11.7.0 knows only SingleBinary).
+MONOLITHIC_SINCE = "12.0.0"
 
 # Required by the chart (render fails without a schema); the 24h index period is what retention needs.
 SCHEMA = {
