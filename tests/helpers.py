@@ -238,6 +238,37 @@ def promtool_test(
     return run_tool(tool("promtool"), "test", "rules", str(tests_file))
 
 
+def series(metric: str, namespace: str = "monitoring", **labels: str) -> str:
+    """A series selector for promtool input, e.g. series("up", pod="x") -> up{namespace="monitoring", pod="x"}."""
+    inner = ", ".join(f'{k}="{v}"' for k, v in {"namespace": namespace, **labels}.items())
+    return f"{metric}{{{inner}}}"
+
+
+def alert_case(input_series: list[tuple[str, str]], alertname: str, quiet_at: str, fires_at: str, alerts: list) -> dict:
+    """A promtool unit test: `alertname` quiet at `quiet_at`, firing exactly `alerts` at `fires_at`."""
+    return {
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": s, "values": v} for s, v in input_series],
+                "alert_rule_test": [
+                    {"eval_time": quiet_at, "alertname": alertname, "exp_alerts": []},
+                    {"eval_time": fires_at, "alertname": alertname, "exp_alerts": alerts},
+                ],
+            }
+        ],
+    }
+
+
+def expected_alert(labels: dict, summary: str, description: str, severity: str = "warning") -> dict:
+    """One alert promtool must see, with its labels and annotations."""
+    return {
+        "exp_labels": {"severity": severity, **labels},
+        "exp_annotations": {"summary": summary, "description": description},
+    }
+
+
 # --- comparing what the consumers produce --------------------------------------------------------
 
 

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import alert_case as case
+from tests.helpers import expected_alert as alert
 from tests.helpers import promtool_test, rule_groups
 from tests.helpers import run_tool as run
+from tests.helpers import series as m
 from tests.tools import tool
 
 pytestmark = pytest.mark.e2e
@@ -21,35 +24,6 @@ pytestmark = pytest.mark.e2e
 KEY = "log-path-rules"
 NS = "monitoring"
 LOKI_JOB = f"{NS}/loki"
-
-
-def m(metric: str, **labels: str) -> str:
-    """A series in the stack namespace, e.g. m("up", pod="x") -> up{namespace="monitoring", pod="x"}."""
-    inner = ", ".join(f'{k}="{v}"' for k, v in {"namespace": NS, **labels}.items())
-    return f"{metric}{{{inner}}}"
-
-
-def case(input_series: list[tuple[str, str]], alertname: str, quiet_at: str, fires_at: str, alerts: list) -> dict:
-    return {
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": s, "values": v} for s, v in input_series],
-                "alert_rule_test": [
-                    {"eval_time": quiet_at, "alertname": alertname, "exp_alerts": []},
-                    {"eval_time": fires_at, "alertname": alertname, "exp_alerts": alerts},
-                ],
-            }
-        ],
-    }
-
-
-def alert(labels: dict, summary: str, description: str) -> dict:
-    return {
-        "exp_labels": {"severity": "warning", **labels},
-        "exp_annotations": {"summary": summary, "description": description},
-    }
 
 
 CASES = {

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import alert_case as case
 from tests.helpers import config_with, promtool_test, rule_groups
+from tests.helpers import expected_alert as alert
+from tests.helpers import series as s
 
 pytestmark = pytest.mark.e2e
 
@@ -21,34 +24,6 @@ STORE = {"endpoint": "minio.storage.svc:9000", "buckets": {"lokiChunks": "loki-c
 CONFIG = config_with(profile="ha", objectStorage=STORE)
 QUERY, STORE_GW, COMPACT = "thanos-query", "thanos-store-gateway", "thanos-compact"
 SIDECAR = "kube-prometheus-stack-thanos-discovery"
-
-
-def s(metric: str, **labels: str) -> str:
-    inner = ", ".join(f'{k}="{v}"' for k, v in {"namespace": NS, **labels}.items())
-    return f"{metric}{{{inner}}}"
-
-
-def case(series: list[tuple[str, str]], alertname: str, quiet_at: str, fires_at: str, alerts: list) -> dict:
-    return {
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": name, "values": values} for name, values in series],
-                "alert_rule_test": [
-                    {"eval_time": quiet_at, "alertname": alertname, "exp_alerts": []},
-                    {"eval_time": fires_at, "alertname": alertname, "exp_alerts": alerts},
-                ],
-            }
-        ],
-    }
-
-
-def alert(labels: dict, summary: str, description: str) -> dict:
-    return {
-        "exp_labels": {"severity": "warning", **labels},
-        "exp_annotations": {"summary": summary, "description": description},
-    }
 
 
 def connections(pod: str, store_type: str, external: str, value: str) -> tuple[str, str]:
