@@ -5,7 +5,9 @@ Reads third_party/upstream/charts/releases/<chart>.yaml (every release, written 
 scripts/update-charts.py) with the vendored values.yaml each release points at (a member of
 third_party/upstream/charts/values.tar.xz, scripts/values_store.py) (and, under each
 subchart's key, the values of the subchart version its Chart.yaml pins), plus
-krm_fn/charts/freeform.yaml, and writes one compact file per chart, krm_fn/charts/data/<chart>.json:
+krm_fn/charts/freeform.yaml and the paths the templates read with no default
+(third_party/upstream/charts/template-reads.yaml, scripts/template_reads.py), and writes one
+compact file per chart, krm_fn/charts/data/<chart>.json:
 the releases, oldest first, each with its publisher and appVersion, the tags in range never
 published (the `chart-version` check names them), and every known values path with the ranges of
 releases that have it (`0` a value: a scalar or a list, accepted whole; `1` a free-form map,
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import sys
 from functools import cache
 from pathlib import Path
@@ -35,6 +38,7 @@ from scripts.generated import sync  # noqa: E402
 
 CHARTS_DIR = REPO / "third_party" / "upstream" / "charts"
 FREEFORM_FILE = REPO / "krm_fn" / "charts" / "freeform.yaml"
+TEMPLATE_READS_FILE = CHARTS_DIR / "template-reads.yaml"
 DATA_DIR = REPO / "krm_fn" / "charts" / "data"
 RELEASES_DIR = CHARTS_DIR / "releases"
 CHARTS = ("kube-prometheus-stack", "loki", "alloy", "thanos")
@@ -224,6 +228,46 @@ def apply_freeform(name: str, version: str, root: dict, freeform: dict) -> dict[
     return moved
 
 
+def load_template_reads() -> dict:
+    """chart -> dotted path -> release ranges (scripts/template_reads.py)."""
+    return yaml.safe_load(TEMPLATE_READS_FILE.read_text()) or {}
+
+
+def apply_template_reads(name: str, release: dict, root: dict, reads: dict) -> None:
+    """Add, as free-form, the paths the release's templates (and its subcharts', under their keys)
+    read but no values.yaml shows: the chart takes them, so `helm-values` must too."""
+    targets = [(name, release["version"], [])]
+    targets += [(d["name"], d["version"], [d["key"]]) for d in release.get("dependencies", []) if d.get("repository")]
+    for chart, version, prefix in targets:
+        order = [r["version"] for r in releases(chart)]
+        if version not in order:
+            continue
+        at = order.index(version)
+        paths = [
+            prefix + split_dotted(dotted_path)
+            for dotted_path, spans in (reads.get(chart) or {}).items()
+            if any(order.index(first) <= at <= order.index(last) for first, last in spans)
+        ]
+        for path in sorted(paths, key=len):  # a shorter path first: what it makes free takes the longer ones
+            add_free(root, path)
+
+
+def split_dotted(text: str) -> list[str]:
+    """`a.[b.c].d` -> ['a', 'b.c', 'd'] (the inverse of `dotted`)."""
+    return [part.strip("[]") for part in re.findall(r"\[[^\]]*\]|[^.]+", text)]
+
+
+def add_free(root: dict, path: list[str]) -> None:
+    """Make `path` a free-form leaf unless the tree already decides it (a key, a free map, a scalar)."""
+    node: Node = root
+    for key in path[:-1]:
+        if not isinstance(node, dict):
+            return  # below a free-form map (takes it already) or a scalar default (cannot be a map)
+        node = node.setdefault(key, {})
+    if isinstance(node, dict) and path[-1] not in node:
+        node[path[-1]] = FREE
+
+
 def leaves(node: Node, prefix: tuple[str, ...] = ()):
     """(path, kind) of every leaf: a value (0) or a free-form map (1); a map is implied by its leaves."""
     if isinstance(node, dict):
@@ -244,8 +288,10 @@ def ranges(indexes: list[int]) -> list[list[int]]:
     return out
 
 
-def build(name: str, freeform: dict) -> dict:
+def build(name: str, freeform: dict, template_reads: dict | None = None) -> dict:
     """The data document of one chart: every release, every path with the releases that have it."""
+    if template_reads is None:
+        template_reads = load_template_reads()
     subcharts = {
         dep_name: {r["version"]: r["values"] for r in releases(dep_name)}
         for dep_name in {d["name"] for r in releases(name) for d in r.get("dependencies", [])}
@@ -261,6 +307,7 @@ def build(name: str, freeform: dict) -> dict:
         assert isinstance(root, dict)
         for source, target in apply_freeform(name, release["version"], root, freeform).items():
             moved_found.setdefault((source, target), []).append(index)
+        apply_template_reads(name, release, root, template_reads)
         for leaf in leaves(root):
             if leaf not in found:
                 found[leaf] = []
@@ -283,7 +330,8 @@ def render(doc: dict) -> str:
 
 def outputs() -> dict[Path, str]:
     freeform = yaml.safe_load(FREEFORM_FILE.read_text())
-    docs = {name: build(name, freeform) for name in CHARTS}
+    template_reads = load_template_reads()
+    docs = {name: build(name, freeform, template_reads) for name in CHARTS}
     out = {DATA_DIR / f"{name}.json": render(doc) for name, doc in docs.items()}
     # The releases alone, which every run reads (krm_fn/charts/paths.py _releases: start-up budget).
     out[DATA_DIR.parent / "releases.json"] = render({name: doc["releases"] for name, doc in docs.items()})

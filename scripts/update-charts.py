@@ -21,7 +21,8 @@ seed's pin on is kept, with the tag it was built from, and it writes:
 A source whose first release is not published is an error naming where it would have to be
 published; the files are still written, and the exit code is 1. The same is done for the subcharts
 kube-prometheus-stack pins, over the versions it pins. Then `make gen` (this script runs
-gen_chart_paths.py last) derives krm_fn/charts/data/;
+gen_chart_paths.py last) derives krm_fn/charts/data/, with the values paths each release's
+templates read that its values.yaml does not show (scripts/template_reads.py, run here too);
 tests check that the derived data matches what is committed.
 
 The repositories come from the library's `fetch` (or any clone): prometheus-community/helm-charts,
@@ -42,7 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from krm_fn import yaml as yamlio  # noqa: E402
-from scripts import published, values_store  # noqa: E402
+from scripts import published, template_reads, values_store  # noqa: E402
 from scripts.chart_sources import (  # noqa: E402
     PUBLISHERS,
     SOURCES,
@@ -241,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                 named.setdefault(release["publisher"], {}).setdefault(name, set()).add(release["version"])
         print(f"{name} (subchart): {len(releases)} of {len(versions)} pinned versions tagged")
     values_store.write(store)
+    template_reads.main(["--mirrors", str(mirrors)])  # the paths each release's templates read (gen_chart_paths)
     for publisher, charts in sorted(named.items()):
         if indexes[publisher].source.startswith(PUBLISHERS[publisher]["mirror"].replace("+", "/")):
             published.write_excerpt(indexes[publisher], charts)  # the committed excerpt stays as written

@@ -3,7 +3,9 @@
 A chart silently ignores a values key it does not read (none of the pinned charts ships a
 values schema that would reject it), which is how `alertmanager.secrets` or
 `nodeExporter.resources` reach a cluster and do nothing. The known paths come from each chart
-version's values.yaml (krm_fn/charts/paths.py). Checked: the config's `spec.values` overrides
+version's values.yaml, plus the keys its templates read with no default there (a key shown only in
+a comment, like `alertmanagerSpec.configSecret`: third_party/upstream/charts/template-reads.yaml), in
+krm_fn/charts/paths.py. Checked: the config's `spec.values` overrides
 (reported on the config), the generated HelmReleases' values (reported on the HelmRelease: a bug
 in observability-fn unless the path came from the overrides), and the user's own HelmReleases of
 a chart version the package knows.
