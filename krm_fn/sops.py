@@ -7,7 +7,8 @@
 * `reference_kind`: is a value a reference to a secret kept elsewhere (1Password, Vault,
   argocd-vault-plugin, vals, a Flux substitution placeholder) rather than a secret?
 
-The rules that use them are in krm_fn/checks/secrets.py. Problems name fields, never values.
+The rules that use them are in krm_fn/checks/secrets.py (reading values: secret_values.py). Problems
+name fields, never values.
 """
 
 from __future__ import annotations

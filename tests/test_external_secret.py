@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from krm_fn import components, validation
-from krm_fn.checks import secrets
+from krm_fn.checks import secrets, stack_secret
 from krm_fn.checks.external_secret import check_external_secret, seconds
 from krm_fn.components.secret import required_keys
 from tests.helpers import REPO, config_with, context, load, protected_config, rule_run
@@ -227,7 +227,7 @@ metadata: {name: monitoring-secrets, namespace: monitoring}
 stringData: {pushover-user-key: plain}
 """
     config = es_config(remoteKey="o")
-    for check in (secrets.secret_present, secrets.secret_required_keys, secrets.secret_encrypted):
+    for check in (stack_secret.secret_present, stack_secret.secret_required_keys, secrets.secret_encrypted):
         assert rule_run(check, {"s.yaml": plaintext}, config) == []
         assert rule_run(check, {}, config) == []
     assert rule_run(secrets.secret_plaintext, {"s.yaml": plaintext}, config) == []

@@ -14,7 +14,7 @@ from krm_fn.checks.grafana_operator import check_grafana_operator, service_of
 from krm_fn.checks.route_backend import check_backends
 from krm_fn.checks.topology import check_topology
 from krm_fn.components.secret import required_keys
-from krm_fn.verify import checks as verify_checks
+from krm_fn.verify import logs as verify_logs
 from krm_fn.verify.kube import KubeError
 from krm_fn.verify.stack import Expected
 from tests.helpers import context, items_from, load, protected_config, rule_run, user_route
@@ -279,6 +279,6 @@ def test_verify_reads_the_instance_health_and_the_grafana_datasources(items: lis
             "/apis/grafana.integreatly.org/v1beta1/namespaces/monitoring/grafanadatasources": {"items": items},
         }
     )
-    health, sources = verify_checks.grafana(kube, expected)  # type: ignore[arg-type]
+    health, sources = verify_logs.grafana(kube, expected)  # type: ignore[arg-type]
     assert health.ok
     assert sources.ok is ok

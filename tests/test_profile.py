@@ -13,9 +13,9 @@ import yaml
 
 from krm_fn import components
 from krm_fn import config as config_model
-from krm_fn.checks.secrets import required_keys
 from krm_fn.checks.values import check_values
 from krm_fn.components import profile
+from krm_fn.components.secret import required_keys
 from tests.helpers import config_with, context, default_config
 
 STORE = {"endpoint": "minio.storage.svc:9000", "buckets": {"lokiChunks": "loki-chunks", "lokiRuler": "loki-ruler"}}

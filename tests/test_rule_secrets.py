@@ -21,7 +21,7 @@ from krm_fn import config as config_model
 from krm_fn import lint, report
 from krm_fn import sops as sops_format
 from krm_fn import yaml as yamlio
-from krm_fn.checks import RULES, CheckContext, run_rules
+from krm_fn.checks import RULES, CheckContext, run_rules, secret_values, stack_secret
 from krm_fn.checks import secrets as rules
 from krm_fn.files import read_items
 from krm_fn.items import Item
@@ -29,7 +29,7 @@ from krm_fn.results import Result, Severity
 from tests.helpers import config_with, default_config, run_krm
 from tests.sops_fixtures import DECRYPT_RC, NAMESPACE, SECRET_NAME, Sops, make_sops, secret_text, upstream_values
 
-SECRET_RULES = (rules.PRESENT, rules.ENCRYPTED, rules.METADATA, rules.REQUIRED_KEYS, rules.PLAINTEXT)
+SECRET_RULES = (stack_secret.PRESENT, rules.ENCRYPTED, rules.METADATA, stack_secret.REQUIRED_KEYS, rules.PLAINTEXT)
 GRAFANA_ONLY = {"grafana-admin-user": "admin", "grafana-admin-password": "S3cure-Passw0rd!"}
 
 
@@ -87,10 +87,10 @@ def test_real_sops_agrees_with_the_upstream_readme(sops: Sops, files: dict[str, 
 def test_rules_are_registered_with_their_severities() -> None:
     registered = {r.id: r.severity for r in RULES if r.id in SECRET_RULES}
     assert registered == {
-        rules.PRESENT: Severity.ERROR,
+        stack_secret.PRESENT: Severity.ERROR,
         rules.ENCRYPTED: Severity.ERROR,
         rules.METADATA: Severity.ERROR,
-        rules.REQUIRED_KEYS: Severity.ERROR,
+        stack_secret.REQUIRED_KEYS: Severity.ERROR,
         rules.PLAINTEXT: Severity.ERROR,
     }
 
@@ -104,7 +104,7 @@ def test_good_secret_passes_every_rule(files: dict[str, Path]) -> None:
 
 def test_missing_stack_secret_is_an_error(sops: Sops, tmp_path: Path) -> None:
     other = sops.encrypt_text(secret_text({"token": "abc"}, name="unrelated"), tmp_path / "other.enc.yaml")
-    results = only(check([other]), rules.PRESENT)
+    results = only(check([other]), stack_secret.PRESENT)
     assert [(r.severity, r.field) for r in results] == [(Severity.ERROR, "spec.secret.name")]
     assert f"Secret {NAMESPACE}/{SECRET_NAME} is not in the pipeline" in results[0].message
     assert results[0].resource is not None and results[0].resource.kind == "ObservabilityConfig"
@@ -112,7 +112,7 @@ def test_missing_stack_secret_is_an_error(sops: Sops, tmp_path: Path) -> None:
 
 def test_stack_secret_in_another_namespace_is_named_in_the_error(sops: Sops, tmp_path: Path) -> None:
     moved = sops.encrypt_text(secret_text(upstream_values(), namespace="flux-system"), tmp_path / "moved.enc.yaml")
-    results = only(check([moved]), rules.PRESENT)
+    results = only(check([moved]), stack_secret.PRESENT)
     assert len(results) == 1 and results[0].is_error
     assert "a Secret of that name is in namespace flux-system" in results[0].message
 
@@ -120,7 +120,7 @@ def test_stack_secret_in_another_namespace_is_named_in_the_error(sops: Sops, tmp
 def test_consumer_that_shows_only_the_config_gets_one_info(files: dict[str, Path]) -> None:
     """kustomize `generators:` pass the config alone: the Secret cannot be checked, and that is said once."""
     results = check([], sees_pipeline=False)
-    assert [(r.rule, r.severity) for r in results] == [(rules.PRESENT, Severity.INFO)]
+    assert [(r.rule, r.severity) for r in results] == [(stack_secret.PRESENT, Severity.INFO)]
     assert "transformers:" in results[0].message
     assert check([], sees_pipeline=True) != results  # the same input seen as a pipeline is an error
 
@@ -128,14 +128,14 @@ def test_consumer_that_shows_only_the_config_gets_one_info(files: dict[str, Path
 def test_secret_without_namespace_is_taken_with_a_warning(sops: Sops, tmp_path: Path) -> None:
     bare = sops.encrypt_text(secret_text(upstream_values(), namespace=None), tmp_path / "bare.enc.yaml")
     results = check([bare])
-    assert [(r.rule, r.severity, r.field) for r in results] == [(rules.PRESENT, Severity.WARNING, "metadata")]
+    assert [(r.rule, r.severity, r.field) for r in results] == [(stack_secret.PRESENT, Severity.WARNING, "metadata")]
     assert f"namespace: {NAMESPACE}" in results[0].message
 
 
 def test_secret_name_comes_from_the_config(sops: Sops, files: dict[str, Path], tmp_path: Path) -> None:
     renamed = sops.encrypt_text(secret_text(upstream_values(), name="creds"), tmp_path / "creds.enc.yaml")
     assert check([renamed, files["good"]], config_with(secret={"name": "creds"})) == []
-    assert only(check([files["good"]], config_with(secret={"name": "creds"})), rules.PRESENT)
+    assert only(check([files["good"]], config_with(secret={"name": "creds"})), stack_secret.PRESENT)
 
 
 def test_no_config_means_no_stack_secret_rules(files: dict[str, Path]) -> None:
@@ -147,7 +147,7 @@ def test_no_config_means_no_stack_secret_rules(files: dict[str, Path]) -> None:
 
 def test_removed_key_is_an_error_naming_it(files: dict[str, Path]) -> None:
     results = check([files["tampered-removed-key"]])
-    assert [(r.rule, r.field) for r in results] == [(rules.REQUIRED_KEYS, "stringData.grafana-admin-user")]
+    assert [(r.rule, r.field) for r in results] == [(stack_secret.REQUIRED_KEYS, "stringData.grafana-admin-user")]
     assert "'grafana-admin-user' is missing" in results[0].message
     assert "must not end in a newline" in results[0].message  # the help the keyless check cannot give otherwise
 
@@ -157,7 +157,7 @@ def test_the_seed_secret_lacks_grafana_admin_user_though_sops_accepts_it(sops: S
     seed = {k: v for k, v in upstream_values().items() if k != "grafana-admin-user"}
     path = sops.encrypt_text(secret_text(seed), tmp_path / "seed.enc.yaml")
     assert sops.decrypt(path).returncode == 0
-    assert [(r.rule, r.field) for r in check([path])] == [(rules.REQUIRED_KEYS, "stringData.grafana-admin-user")]
+    assert [(r.rule, r.field) for r in check([path])] == [(stack_secret.REQUIRED_KEYS, "stringData.grafana-admin-user")]
 
 
 def test_pushover_keys_are_required_only_while_pushover_is_on(sops: Sops, tmp_path: Path) -> None:
@@ -165,7 +165,7 @@ def test_pushover_keys_are_required_only_while_pushover_is_on(sops: Sops, tmp_pa
     pushover_off = config_with(alerting={"pushover": {"enabled": False}})
     assert check([path], pushover_off) == []
     results = check([path])
-    assert sorted(r.field for r in results if r.rule == rules.REQUIRED_KEYS) == [
+    assert sorted(r.field for r in results if r.rule == stack_secret.REQUIRED_KEYS) == [
         "stringData.pushover-api-token",
         "stringData.pushover-user-key",
     ]
@@ -175,7 +175,7 @@ def test_heartbeat_key_is_required_only_while_the_heartbeat_is_on(sops: Sops, tm
     path = sops.encrypt_text(secret_text(upstream_values()), tmp_path / "no-heartbeat.enc.yaml")
     assert check([path]) == []
     results = check([path], config_with(alerting={"heartbeat": {"urlKey": "hc-url"}}))
-    assert [(r.rule, r.field) for r in results] == [(rules.REQUIRED_KEYS, "stringData.hc-url")]
+    assert [(r.rule, r.field) for r in results] == [(stack_secret.REQUIRED_KEYS, "stringData.hc-url")]
     assert "heartbeat webhook url_file" in results[0].message
     with_key = sops.encrypt_text(secret_text({**upstream_values(), "hc-url": "x"}), tmp_path / "hb.enc.yaml")
     assert check([with_key], config_with(alerting={"heartbeat": {"urlKey": "hc-url"}})) == []
@@ -190,7 +190,7 @@ def test_basic_auth_needs_the_htpasswd_key_its_implementation_reads(
     path = sops.encrypt_text(secret_text(upstream_values()), tmp_path / "no-htpasswd.enc.yaml")
     config = config_with(access={"implementation": implementation, "all": {"basicAuth": True}})
     results = check([path], config)
-    assert [(r.rule, r.field) for r in results] == [(rules.REQUIRED_KEYS, field)]
+    assert [(r.rule, r.field) for r in results] == [(stack_secret.REQUIRED_KEYS, field)]
     assert "htpasswd" in results[0].message
     assert check([path], config_with(access={"all": {"allowNetworks": ["10.0.0.0/8"]}})) == []
 
@@ -208,7 +208,7 @@ def test_empty_required_value_is_an_error(sops: Sops, tmp_path: Path) -> None:
     path = sops.encrypt_text(secret_text(values), tmp_path / "empty.enc.yaml")
     assert sops.decrypt(path).returncode == 0
     results = check([path])
-    assert [(r.rule, r.field) for r in results] == [(rules.REQUIRED_KEYS, "stringData.pushover-api-token")]
+    assert [(r.rule, r.field) for r in results] == [(stack_secret.REQUIRED_KEYS, "stringData.pushover-api-token")]
     assert "is empty" in results[0].message
 
 
@@ -270,7 +270,7 @@ def test_object_encrypted_whole_is_an_error(sops: Sops, tmp_path: Path) -> None:
     results = check([path])
     assert sorted((r.rule, r.severity) for r in results) == [
         (rules.ENCRYPTED, Severity.ERROR),
-        (rules.PRESENT, Severity.ERROR),
+        (stack_secret.PRESENT, Severity.ERROR),
     ]
     whole = only(results, rules.ENCRYPTED)[0]
     assert "kind and metadata encrypted" in whole.message and whole.resource is None
@@ -632,7 +632,7 @@ def test_secret_with_no_values_is_not_plaintext(tmp_path: Path) -> None:
 def test_secret_generator_output_is_out_of_scope(tmp_path: Path) -> None:
     """kustomize secretGenerator Secrets reach a transformer in clear, marked by kustomize; they are skipped."""
     generated = copy.deepcopy(yaml.safe_load(APP_SECRET))
-    generated["metadata"]["annotations"] = {rules.GENERATOR_ANNOTATION: "unspecified"}
+    generated["metadata"]["annotations"] = {secret_values.GENERATOR_ANNOTATION: "unspecified"}
     path = write(tmp_path / "generated.yaml", yaml.safe_dump(generated, sort_keys=False))
     assert check([path], no_config=True) == []
     assert only(check([write(tmp_path / "plain.yaml", APP_SECRET)], no_config=True), rules.PLAINTEXT)
@@ -641,17 +641,20 @@ def test_secret_generator_output_is_out_of_scope(tmp_path: Path) -> None:
 def test_stack_secret_from_a_generator_is_checked_for_keys_and_name_suffix(tmp_path: Path) -> None:
     """kustomize appends -<hash> to a generated Secret's name; the HelmReleases keep reading the plain name."""
     generated = yaml.safe_load(secret_text(GRAFANA_ONLY))
-    generated["metadata"]["annotations"] = {rules.GENERATOR_ANNOTATION: "unspecified", rules.HASH_ANNOTATION: "enabled"}
+    generated["metadata"]["annotations"] = {
+        secret_values.GENERATOR_ANNOTATION: "unspecified",
+        stack_secret.HASH_ANNOTATION: "enabled",
+    }
     results = check([write(tmp_path / "generated.yaml", yaml.safe_dump(generated, sort_keys=False))])
     assert sorted((r.rule, r.severity, r.field) for r in results) == [
-        (rules.REQUIRED_KEYS, Severity.ERROR, "stringData.pushover-api-token"),
-        (rules.REQUIRED_KEYS, Severity.ERROR, "stringData.pushover-user-key"),
-        (rules.PRESENT, Severity.WARNING, "metadata.name"),
+        (stack_secret.REQUIRED_KEYS, Severity.ERROR, "stringData.pushover-api-token"),
+        (stack_secret.REQUIRED_KEYS, Severity.ERROR, "stringData.pushover-user-key"),
+        (stack_secret.PRESENT, Severity.WARNING, "metadata.name"),
     ]
-    assert "disableNameSuffixHash: true" in only(results, rules.PRESENT)[0].message
-    del generated["metadata"]["annotations"][rules.HASH_ANNOTATION]
+    assert "disableNameSuffixHash: true" in only(results, stack_secret.PRESENT)[0].message
+    del generated["metadata"]["annotations"][stack_secret.HASH_ANNOTATION]
     fixed = check([write(tmp_path / "fixed.yaml", yaml.safe_dump(generated, sort_keys=False))])
-    assert {r.rule for r in fixed} == {rules.REQUIRED_KEYS}
+    assert {r.rule for r in fixed} == {stack_secret.REQUIRED_KEYS}
 
 
 def test_secret_referenced_only_by_name_is_out_of_scope(files: dict[str, Path], tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ What the function can see, and checks:
     request per key to the provider (external-secrets v2.9.0
     pkg/controllers/externalsecret/externalsecret_controller_secret.go:132, GetSecret per data entry);
   * no Secret of the stack Secret's name is committed as well (External Secrets owns it).
-The SOPS rules (krm_fn/checks/secrets.py) leave the stack Secret alone in this mode: one info
-line says so. What it cannot see: whether the store holds the keys (only External Secrets can
-ask it; `kubectl -n <ns> get externalsecret <name>` shows SecretSyncedError then).
+The SOPS rules (krm_fn/checks/secrets.py, stack_secret.py) leave the stack Secret alone in this
+mode: one info line says so. What it cannot see: whether the store holds the keys (only External
+Secrets can ask it; `kubectl -n <ns> get externalsecret <name>` shows SecretSyncedError then).
 """
 
 from __future__ import annotations

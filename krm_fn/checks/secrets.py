@@ -2,7 +2,7 @@
 
 What the rules can see without the age (or KMS, PGP...) key, and so check:
   * the stack Secret (`spec.secret.name` in `spec.namespace`) is in the pipeline and holds the
-    keys the stack reads;
+    keys the stack reads (those two rules: krm_fn/checks/stack_secret.py);
   * every value under `data` and `stringData` of a Secret with a `sops` block is a well-formed
     `ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]` (iv 32 bytes, tag 16 bytes), so a value
     left in plaintext by a narrow `encrypted_regex` or pasted in by hand is caught, even though
@@ -23,297 +23,35 @@ Secret made so is still checked for its keys, and for the name suffix kustomize 
 Secrets referenced only by name (say by `valuesFrom`) but not in the pipeline.
 
 Messages name keys (`stringData.pushover-user-key`), never values. What a SOPS file looks like
-(ENC values, the metadata block, references to secrets kept elsewhere) is in krm_fn/sops.py.
+(ENC values, the metadata block, references to secrets kept elsewhere) is in krm_fn/sops.py; how
+the rules read a Secret's values and tell which hold no credential, in krm_fn/checks/secret_values.py.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, dotted, result, rule
-from krm_fn.components.secret import required_keys
-from krm_fn.config import Config
+from krm_fn.checks.secret_values import (
+    _CREDENTIAL_PARAM,
+    _encrypt,
+    _file,
+    _generated_by_kustomize,
+    _holds_nothing,
+    _is_plaintext,
+    _reference,
+    _selector_reason,
+    _sops_block,
+    _values,
+)
+from krm_fn.checks.stack_secret import _external, _is_stack_secret
 from krm_fn.items import Item
-from krm_fn.placeholders import has_placeholder, is_placeholder, stand_in
 from krm_fn.results import Result, Severity
-from krm_fn.sops import b64_strict, enc_problem, metadata_problems, reference_kind
+from krm_fn.sops import enc_problem, metadata_problems
 
-PRESENT = "sops-secret-present"
 ENCRYPTED = "sops-encrypted"
 METADATA = "sops-metadata"
-REQUIRED_KEYS = "sops-required-keys"
 PLAINTEXT = "secret-plaintext"
-
-SECTIONS = ("data", "stringData")
-GENERATOR_ANNOTATION = "internal.config.kubernetes.io/generatorBehavior"  # set by kustomize secretGenerator
-HASH_ANNOTATION = "internal.config.kubernetes.io/needsHashSuffix"  # kustomize will append -<hash> to the name
-ENCRYPT_HINT = "sops encrypt --encrypted-regex '^(data|stringData)$' --in-place FILE"
-_SHELL_SAFE_PATH = re.compile(r"[\w./@+-]+")
-NEWLINE_NOTE = (
-    "values must not end in a newline (Pushover answers HTTP 400 to a key file with one), "
-    "so write them as plain scalars, not `|` blocks"
-)
-
-
-# --- reading a Secret ----------------------------------------------------------------------
-
-
-def _sops_block(item: Item) -> object:
-    """The top-level `sops` value (None when absent)."""
-    return item.obj.get("sops")
-
-
-def _file(item: Item | None, position: int | None = None) -> str:
-    """The item's file for a command in a message, when known and safe to paste into a shell.
-
-    Else what stands for it: the object's kind and name (kustomize hands objects over without
-    their files unless the kustomization sets `buildMetadata: [originAnnotations]`), or, when
-    sops encrypted the metadata too, the object's position in the input.
-    """
-    path = item.location().path if item is not None else None
-    if path and _SHELL_SAFE_PATH.fullmatch(path):
-        return path
-    if item is not None and position is None and item.kind and item.name and not item.kind.startswith("ENC["):
-        ref = f"{item.namespace}/{item.name}" if item.namespace else item.name
-        return f"<the file of {item.kind} {ref}>"
-    if position is not None:
-        return f"<the file of item {position} of the input>"
-    return "FILE"
-
-
-def _encrypt(item: Item, position: int | None = None) -> str:
-    return ENCRYPT_HINT.replace("FILE", _file(item, position))
-
-
-def _generated_by_kustomize(item: Item) -> bool:
-    return GENERATOR_ANNOTATION in item.annotations()
-
-
-def _leaves(value: object, path: list[str | int]) -> Iterator[tuple[list[str | int], object]]:
-    """Every scalar below `value`, with its path (Secret values are flat, but be safe)."""
-    if isinstance(value, dict):
-        for key, sub in value.items():
-            yield from _leaves(sub, [*path, str(key)])
-    elif isinstance(value, list):
-        for index, sub in enumerate(value):
-            yield from _leaves(sub, [*path, index])
-    else:
-        yield path, value
-
-
-def _values(item: Item) -> Iterator[tuple[list[str | int], object]]:
-    """Every value under data and stringData."""
-    for section in SECTIONS:
-        value = item.obj.get(section)
-        if value is not None:
-            yield from _leaves(value, [section])
-
-
-def _holds_nothing(value: object) -> bool:
-    """sops leaves empty strings and nulls as they are: they hold no secret."""
-    return value is None or value == ""
-
-
-def _reference(path: list[str | int], value: object) -> str | None:
-    """What a Secret value holds when it is no secret (a reference to one kept elsewhere, a URL
-    without a password, a path), decoding `data` values (base64) first; None when it may be one."""
-    if path[0] == "data" and isinstance(value, str) and not is_placeholder(value.strip()):
-        decoded = b64_strict(value.strip())
-        if decoded is None:
-            return None
-        try:
-            value = decoded.decode()
-        except UnicodeDecodeError:
-            return None
-    return reference_kind(value) or _no_credential(value)
-
-
-_URL = re.compile(r"(?P<scheme>(?:[a-z][a-z0-9+.-]*:)+)//(?P<rest>\S*)", re.I)
-_PATH = re.compile(r"(?:/|\./)(?:[\w.@+-]+/)*[\w.@+-]+")
-_CREDENTIAL_PARAM = re.compile(r"pass|pwd|secret|token|key|auth|sig|credential", re.I)
-_WORD = re.compile(r"[A-Za-z0-9]+")
-
-
-def _placeholder_free(text: str) -> str:
-    return stand_in(text, "")
-
-
-def _token_like(word: str) -> bool:
-    """A run of letters and digits that reads as a key rather than a word, a number or a name."""
-    letters, digits = any(c.isalpha() for c in word), any(c.isdigit() for c in word)
-    return (letters and digits) or len(word) >= 24
-
-
-def _no_credential(value: object) -> str | None:
-    """What a Secret value is when it holds no credential, or None (it may hold one).
-
-    - a URL without a password (`postgresql://${USER}@db/app?sslcert=/certs/tls.crt`,
-      `s3:https://${HOST}/${CLUSTER}/backups`): a password in the user info, a credential-named
-      query parameter with a literal value, or a token-like path segment (a webhook's) is a
-      credential;
-    - a file path (a certificate's);
-    - placeholders with only plain words between them (`${USER}:${PASSWORD}`).
-    """
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text or "\n" in text:
-        return None
-    url = _URL.fullmatch(text)
-    if url is not None:
-        rest = url.group("rest")
-        authority, _, tail = rest.partition("/")
-        path, _, query = tail.partition("?")
-        if "@" in authority:
-            userinfo = authority.rsplit("@", 1)[0]
-            password = userinfo.partition(":")[2]
-            if password and not is_placeholder(password):
-                return None
-        for pair in query.split("&") if query else []:
-            name, _, found = pair.partition("=")
-            literal = _placeholder_free(found)
-            if _CREDENTIAL_PARAM.search(name) and literal and not _PATH.fullmatch(found):
-                return None
-        if any(_token_like(w) for segment in path.split("/") for w in _WORD.findall(_placeholder_free(segment))):
-            return None
-        return "URL without a password"
-    if _PATH.fullmatch(text):
-        return "file path"
-    if has_placeholder(text) and not any(_token_like(w) for w in _WORD.findall(_placeholder_free(text))):
-        return "Flux substitution placeholders joined by plain text"
-    return None
-
-
-def _is_plaintext(problem: str) -> bool:
-    return problem.startswith(("is plaintext", "is a plaintext"))
-
-
-def _selector_reason(sops: dict, path: list[str | int]) -> str | None:
-    """Why the file's sops selector left `path` in clear, when it says so (a hint only)."""
-    keys = [p for p in path if isinstance(p, str)]
-
-    def matches(pattern: str) -> bool:
-        try:
-            return any(re.search(pattern, key) for key in keys)
-        except re.error:
-            return True  # a Go-only pattern: claim nothing
-
-    for option, encrypts in (("encrypted_regex", True), ("unencrypted_regex", False)):
-        pattern = sops.get(option)
-        if isinstance(pattern, str) and pattern and matches(pattern) != encrypts:
-            return f"the file's {option} {'does not match' if encrypts else 'matches'} it"
-    for option, encrypts in (("encrypted_suffix", True), ("unencrypted_suffix", False)):
-        suffix = sops.get(option)
-        if isinstance(suffix, str) and suffix and any(k.endswith(suffix) for k in keys) != encrypts:
-            return f"the file's {option} {'does not match' if encrypts else 'matches'} it"
-    return None
-
-
-# --- the stack Secret ----------------------------------------------------------------------
-
-
-def _is_stack_secret(item: Item, config: Config) -> bool:
-    return item.name == config.secret_name and item.namespace in (config.namespace, None)
-
-
-def _external(config: Config | None) -> bool:
-    """External Secrets makes the stack Secret (spec.secret.externalSecret): the rule `external-secret`
-    checks it, and these rules leave it alone."""
-    return config is not None and config.external_secret is not None
-
-
-def _stack_secrets(ctx: CheckContext) -> list[Item]:
-    if ctx.config is None or _external(ctx.config):
-        return []
-    return [item for item in ctx.user_objects("Secret") if _is_stack_secret(item, ctx.config)]
-
-
-@rule(PRESENT, Severity.ERROR, "the stack's Secret (spec.secret.name in spec.namespace) is in the pipeline")
-def secret_present(ctx: CheckContext) -> Iterator[Result]:
-    """The stack Secret is in the pipeline, under its own name and namespace."""
-    config = ctx.config
-    if config is None or _external(config):
-        return
-    wanted = f"Secret {config.namespace}/{config.secret_name}"
-    if not ctx.sees_pipeline:
-        yield _config_result(
-            PRESENT,
-            Severity.INFO,
-            config,
-            f"{wanted} could not be checked: the function saw only its config (kustomize `generators:`, or "
-            "`render` given the config alone); list it under `transformers:`, or pass the Secret's file to render",
-        )
-        return
-    found = _stack_secrets(ctx)
-    for item in found:
-        if item.annotations().get(HASH_ANNOTATION) == "enabled":
-            yield result(
-                PRESENT,
-                Severity.WARNING,
-                f"comes from a kustomize secretGenerator that will rename it to {config.secret_name}-<hash>, "
-                f"while the HelmReleases read {config.secret_name}: set `options: {{disableNameSuffixHash: true}}` "
-                "on the generator",
-                item,
-                ["metadata", "name"],
-            )
-        if item.namespace is None:
-            yield result(
-                PRESENT,
-                Severity.WARNING,
-                f"has no metadata.namespace but the stack reads it from namespace {config.namespace}: "
-                f"set the namespace through the kustomization (`namespace: {config.namespace}`) or add it "
-                "before encrypting (the sops MAC covers metadata)",
-                item,
-                ["metadata"],
-            )
-    if found:
-        return
-    elsewhere = sorted(
-        item.namespace or "(none)" for item in ctx.user_objects("Secret") if item.name == config.secret_name
-    )
-    hint = f"; a Secret of that name is in namespace {', '.join(elsewhere)}" if elsewhere else ""
-    yield _config_result(
-        PRESENT,
-        Severity.ERROR,
-        config,
-        f"{wanted} is not in the pipeline{hint}: the stack reads its Pushover and Grafana credentials from it; "
-        "add the SOPS-encrypted Secret to the kustomization or kpt package (or set spec.secret.name)",
-    )
-
-
-def _config_result(rule_id: str, severity: Severity, config: Config, message: str) -> Result:
-    return Result(rule_id, severity, message, config.ref, "spec.secret.name", config.location)
-
-
-@rule(REQUIRED_KEYS, Severity.ERROR, "the stack's Secret holds every key the stack reads, none of them empty")
-def secret_required_keys(ctx: CheckContext) -> Iterator[Result]:
-    """The stack Secret holds every key the stack reads, none of them empty."""
-    if ctx.config is None:
-        return
-    wanted = required_keys(ctx.config)
-    for item in _stack_secrets(ctx):
-        sections = {s: item.obj.get(s) for s in SECTIONS if isinstance(item.obj.get(s), dict)}
-        where = "stringData" if "stringData" in sections or "data" not in sections else "data"
-        for key, reader in wanted.items():
-            holders = [s for s, values in sections.items() if key in values]
-            if not holders:
-                yield result(
-                    REQUIRED_KEYS,
-                    Severity.ERROR,
-                    f"key {key!r} is missing ({reader} reads it); "
-                    f"add it with `sops edit {_file(item)}`; {NEWLINE_NOTE}",
-                    item,
-                    [where, key],
-                )
-            elif all(_holds_nothing(sections[s][key]) for s in holders):
-                yield result(
-                    REQUIRED_KEYS,
-                    Severity.ERROR,
-                    f"key {key!r} is empty ({reader} reads it); set it with `sops edit {_file(item)}`; {NEWLINE_NOTE}",
-                    item,
-                    [holders[0], key],
-                )
 
 
 # --- encryption of every Secret ------------------------------------------------------------

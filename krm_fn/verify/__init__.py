@@ -7,12 +7,31 @@ prints one line per check: ✓ or ✗, and on ✗ the command that shows more.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from krm_fn import config as config_model
 from krm_fn.files import read_items
 from krm_fn.protocol import Outcome, stderr_lines
-from krm_fn.verify import checks
+from krm_fn.verify import logs, metrics, objects, report
 from krm_fn.verify.kube import Kube
+from krm_fn.verify.report import Check
 from krm_fn.verify.stack import Expected
+
+# The checks run once the cluster is reachable, in the report's order; `run` adds the routes and the test alert.
+ALL: tuple[Callable[[Kube, Expected], list[Check]], ...] = (
+    objects.flux_kustomizations,
+    objects.sources,
+    objects.helm_releases,
+    metrics.prometheus_targets,
+    metrics.prometheus_rules,
+    metrics.alertmanager_config,
+    metrics.heartbeat,
+    logs.grafana,
+    logs.loki_logs,
+    logs.alloy_components,
+    objects.replicas,
+    metrics.thanos_stores,
+)
 
 
 def run(
@@ -29,16 +48,16 @@ def run(
         return Outcome("", problems, 1)
     expected = Expected(config)
     kube = Kube(kubectl, context)
-    found = checks.reachable(kube)
+    found = objects.reachable(kube)
     if all(c.ok for c in found):
-        for check in checks.ALL:
+        for check in ALL:
             found.extend(check(kube, expected))
-        found.extend(checks.routes(kube, expected, dns=dns))
+        found.extend(objects.routes(kube, expected, dns=dns))
         if send_test_alert:
-            found.append(checks.send_test_alert(kube, expected))
+            found.append(metrics.send_test_alert(kube, expected))
     failed = sum(not c.ok for c in found)
     if output_format == "json":
-        return Outcome(checks.to_json(found), "", 1 if failed else 0)
+        return Outcome(report.to_json(found), "", 1 if failed else 0)
     lines = []
     for c in found:
         lines.append(f"{'✓' if c.ok else '✗'} {c.name}: {c.detail}")
