@@ -239,17 +239,29 @@ def apply_template_reads(name: str, release: dict, root: dict, reads: dict) -> N
     targets = [(name, release["version"], [])]
     targets += [(d["name"], d["version"], [d["key"]]) for d in release.get("dependencies", []) if d.get("repository")]
     for chart, version, prefix in targets:
-        order = [r["version"] for r in releases(chart)]
+        spans = read_spans(chart, reads)
+        order = release_order(chart)
         if version not in order:
             continue
-        at = order.index(version)
-        paths = [
-            prefix + split_dotted(dotted_path)
-            for dotted_path, spans in (reads.get(chart) or {}).items()
-            if any(order.index(first) <= at <= order.index(last) for first, last in spans)
-        ]
+        at = order[version]
+        paths = [prefix + path for path, ranges in spans if any(first <= at <= last for first, last in ranges)]
         for path in sorted(paths, key=len):  # a shorter path first: what it makes free takes the longer ones
             add_free(root, path)
+
+
+@cache
+def release_order(chart: str) -> dict[str, int]:
+    """version -> its place in the chart's release list."""
+    return {r["version"]: i for i, r in enumerate(releases(chart))}
+
+
+def read_spans(chart: str, reads: dict) -> list[tuple[list[str], list[tuple[int, int]]]]:
+    """The chart's template reads as (path, [(first, last) release indexes])."""
+    order = release_order(chart)
+    return [
+        (split_dotted(dotted_path), [(order[first], order[last]) for first, last in spans])
+        for dotted_path, spans in (reads.get(chart) or {}).items()
+    ]
 
 
 def split_dotted(text: str) -> list[str]:
