@@ -32,7 +32,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scripts.gen_chart_paths import FREE, RELEASES_DIR, releases, values_tree  # noqa: E402
+from scripts.gen_chart_paths import FREE, RELEASES_DIR, dotted, ranges, releases, values_tree  # noqa: E402
 
 OUTPUT = REPO / "third_party" / "upstream" / "charts" / "template-reads.yaml"
 # kube-prometheus-stack's subcharts first, then the charts the function generates.
@@ -111,23 +111,12 @@ def chart_reads(chart: str, mirrors: Path) -> dict[str, list[list[str]]]:
             paths |= references(text)
         for path in sorted(paths):
             if missing(tree, path):
-                seen.setdefault(_dotted(path), []).append(index)
+                seen.setdefault(dotted(list(path)), []).append(index)
     versions = [r["version"] for r in chart_releases]
-    return {path: _ranges(indexes, versions) for path, indexes in sorted(seen.items())}
-
-
-def _dotted(path: tuple[str, ...]) -> str:
-    return ".".join(f"[{key}]" if "." in key else key for key in path)
-
-
-def _ranges(indexes: list[int], versions: list[str]) -> list[list[str]]:
-    out: list[list[int]] = []
-    for i in indexes:
-        if out and out[-1][1] == i - 1:
-            out[-1][1] = i
-        else:
-            out.append([i, i])
-    return [[versions[first], versions[last]] for first, last in out]
+    return {
+        path: [[versions[first], versions[last]] for first, last in ranges(indexes)]
+        for path, indexes in sorted(seen.items())
+    }
 
 
 def render(mirrors: Path) -> str:
