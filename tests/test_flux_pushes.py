@@ -4,8 +4,9 @@ notification-controller posts an event without `endsAt` (internal/notifier/alert
 time a failing object is reconciled again: Alertmanager ends it `resolve_timeout` after the last
 post. With the resolve_timeout shorter than the time between two events (the 5m default against a
 Kustomization's 10m retry), each event is a new alert and a new push; with our default (2h, longer
-than any usual interval) the incident pushes once. Scaled here: events every 3 s, resolve_timeout
-1 s (the old ratio) against 20 s (ours). And the metric alert about the same object
+than any usual interval) the incident pushes once. Scaled here: events every 3 s against a
+resolve_timeout of 20 s (ours), and, as the control, a resolve_timeout of 3 s with each event posted
+once Alertmanager has ended the previous one (the old ratio). And the metric alert about the same object
 (FluxResourceNotReady, from gotk_resource_info) is held back while the event is active; under the Flux
 Operator, so are FluxResourceNotReady and FluxInstanceNotReady on its metrics (the last section).
 """
@@ -112,13 +113,26 @@ def test_a_still_failing_object_pushes_once(tmp_path):
     assert [p["title"] for p in pushes] == ["[cloudlab] Kustomization flux-system/apps"]
 
 
+def events_after_each_ended(am: harness.Alertmanager) -> None:
+    """The same events, each posted once Alertmanager has ended the previous one (its resolve_timeout
+    passed) and flushed its group: waiting on Alertmanager, not on the clock, so that a loaded machine
+    cannot make an event join the previous, not yet flushed, alert."""
+    for _ in range(EVENTS):
+        am.post([flux_event()])
+        deadline = time.monotonic() + 60
+        while harness.get_alerts(am, 'name="apps"'):  # resolved alerts are not listed
+            assert time.monotonic() < deadline, "Alertmanager never ended the event"
+            time.sleep(0.2)
+        time.sleep(SPACING_SECONDS)  # group_interval 1 s: the flush clears the notification log
+
+
 def test_with_a_resolve_timeout_shorter_than_the_events_every_event_pushes(tmp_path):
     """Control, the bug as reported: each event arrives after the previous one ended."""
-    pushes = run(tmp_path, "1s", repeated_events)
+    # 3 s: longer than group_wait (1 s), so each event is still firing when its group is first flushed
+    # even on a loaded machine; shorter than the 20 s that holds one incident together.
+    pushes = run(tmp_path, "3s", events_after_each_ended)
     assert {p["title"] for p in pushes} == {"[cloudlab] Kustomization flux-system/apps"}
-    # More than one push for one incident: each event that arrives after the previous one ended pushes
-    # again. Not necessarily one per event: an event that arrives while Alertmanager has not yet flushed
-    # the ended alert out of its group joins it without a push (under load this happens more than once).
+    # More than one push for one incident: each event that arrives after the previous one ended pushes again.
     assert 1 < len(pushes) <= EVENTS
 
 
