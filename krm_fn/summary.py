@@ -10,9 +10,8 @@ The same rows draw the README's Mermaid picture (`diagram`, scripts/scaling_diag
 from __future__ import annotations
 
 from krm_fn.config import Config, Workload
+from krm_fn.quantity import quantity
 from krm_fn.record import Record
-
-_UNITS = {"": 1, "m": 0.001, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
 
 
 class Row(Record):
@@ -21,14 +20,6 @@ class Row(Record):
     per_node: bool
     workload: Workload | None  # None: not sized by the function
     group: str  # metrics | logs | alerting | ui
-
-
-def quantity(text: str) -> float:
-    """A Kubernetes quantity (100m, 256Mi, 1.5Gi, 2) as a number of base units."""
-    for suffix in sorted(_UNITS, key=len, reverse=True):
-        if suffix and text.endswith(suffix):
-            return float(text[: -len(suffix)]) * _UNITS[suffix]
-    return float(text)
 
 
 def rows(config: Config) -> list[Row]:

@@ -109,7 +109,16 @@ def test_prometheus_defaults_are_the_seed_values_and_the_measured_memory():
 
 
 @pytest.mark.parametrize(
-    ("size", "expected"), [("10Gi", "8704MB"), ("50Gi", "43520MB"), ("500Mi", "425MB"), ("1Ti", "891289MB")]
+    ("size", "expected"),
+    # Decimal suffixes too: the schema accepts them (1T crashed render before there was one quantity parser).
+    [
+        ("10Gi", "8704MB"),
+        ("50Gi", "43520MB"),
+        ("500Mi", "425MB"),
+        ("1Ti", "891289MB"),
+        ("1T", "810623MB"),
+        ("20G", "16212MB"),
+    ],
 )
 def test_retention_size_is_85_percent_of_the_volume(size: str, expected: str):
     spec = kps_values(config_with(prometheus={"storageSize": size}))["prometheus"]["prometheusSpec"]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, rule
 from krm_fn.config import Config, Workload
+from krm_fn.quantity import quantity
 from krm_fn.results import Result, Severity
 
 RULE = "resources"
@@ -25,29 +26,6 @@ MEMORY_MINIMUMS = {
         "Grafana 12.4's documented minimum (grafana.com/docs/grafana/v12.4/setup-grafana/installation)",
     ),
 }
-
-_SUFFIX = {
-    "": 1,
-    "m": 1e-3,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "P": 1e15,
-    "E": 1e18,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "Pi": 2**50,
-    "Ei": 2**60,
-}
-
-
-def quantity(text: str) -> float:
-    """A Kubernetes quantity as a number (the schema already limits its form to digits and a suffix)."""
-    number = text.rstrip("kmMGTPEi")
-    return float(number) * _SUFFIX[text[len(number) :]]
 
 
 def _workloads(config: Config) -> dict[str, Workload]:

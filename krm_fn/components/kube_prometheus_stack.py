@@ -20,7 +20,7 @@ from krm_fn.components import (
 from krm_fn.components.common import deep_merge, helm_release, volume_claim_spec
 from krm_fn.components.secret import GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY
 from krm_fn.config import Config
-from krm_fn.summary import quantity
+from krm_fn.quantity import quantity
 
 CHART = "kube-prometheus-stack"
 
