@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, rule
+from krm_fn.checks.base import CheckContext, on_config, rule
 from krm_fn.components import thanos
 from krm_fn.results import Result, Severity
 
@@ -59,13 +59,12 @@ def check_access(ctx: CheckContext) -> Iterator[Result]:
         field = POLICY_OF.get(ui.name, ui.name)
         url = f"{config.gateway.scheme}://{ui.hostname}" if config.gateway else ui.hostname
         shared = " (Thanos Query takes the Prometheus UI's policy)" if field != ui.name else ""
-        yield Result(
+        yield on_config(
             RULE,
             Severity.WARNING,
             f"{ui.name} is exposed at {url} with no access control: anyone who reaches the Gateway can "
             f"{EXPOSURE[ui.name]}; set spec.ui.{field}.access or spec.access.all (allowNetworks, basicAuth "
             f"or forwardAuth){shared}, or spec.ui.{field}.enabled: false",
-            config.ref,
+            config,
             f"spec.ui.{field}",
-            config.location,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, dig, dotted, has_path, result, rule
+from krm_fn.checks.base import CheckContext, dig, dotted, has_path, on_config, result, rule
 from krm_fn.checks.values import chart_of
 from krm_fn.components import alloy_rbac
 from krm_fn.items import Item
@@ -41,7 +41,7 @@ def _report(ctx: CheckContext, item: Item, severity: Severity, message: str, pat
     """On the config for the generated Alloy (the pipeline or rules came from spec.values), else on the HelmRelease."""
     config = ctx.config
     if item.generated and config is not None:
-        return Result(RULE, severity, message, config.ref, dotted(["spec", "values", CHART, *path]), config.location)
+        return on_config(RULE, severity, message, config, dotted(["spec", "values", CHART, *path]))
     return result(RULE, severity, message, item, ["spec", "values", *path])
 
 

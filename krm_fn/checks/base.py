@@ -79,6 +79,11 @@ def result(
     return Result(rule_id, severity, message, ref, dotted(field_path) if field_path else None, location)
 
 
+def on_config(rule_id: str, severity: Severity, message: str, config: Config, field: str | None) -> Result:
+    """A Result about a field of the ObservabilityConfig (dotted, e.g. `spec.secret.name`), located in its file."""
+    return Result(rule_id, severity, message, config.ref, field, config.location)
+
+
 def dotted(path: list[str | int]) -> str:
     """kpt's field path syntax: a.b[0].c, with keys that contain dots quoted as a.[b.c]."""
     out = ""

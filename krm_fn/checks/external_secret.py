@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, result, rule
+from krm_fn.checks.base import CheckContext, on_config, result, rule
 from krm_fn.components.secret import required_keys
 from krm_fn.config import Config, ExternalSecret
 from krm_fn.gateway.model import close_match
@@ -44,7 +44,7 @@ def _field(name: str) -> str:
 
 
 def _on_config(config: Config, severity: Severity, message: str, field: str) -> Result:
-    return Result(RULE, severity, message, config.ref, field, config.location)
+    return on_config(RULE, severity, message, config, field)
 
 
 @rule(

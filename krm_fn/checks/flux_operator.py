@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, dig, result, rule
+from krm_fn.checks.base import CheckContext, dig, on_config, result, rule
 from krm_fn.checks.existing import chart_of, oci_repository_urls
 from krm_fn.checks.schemas import FLUX_OPERATOR_GROUP
 from krm_fn.components import flux_operator
@@ -38,15 +38,14 @@ def check_flux_operator(ctx: CheckContext) -> Iterator[Result]:
     if config.flux.distribution == "auto":
         found = next((i for i in ctx.pipeline if (i.api_version or "").startswith(FLUX_OPERATOR_GROUP + "/")), None)
         if found is not None:
-            yield Result(
+            yield on_config(
                 RULE,
                 Severity.INFO,
                 f"the pipeline runs Flux Operator ({found.kind} {found.name}); set spec.flux.distribution: "
                 "flux-operator to alert on its flux_resource_info (with the Ready reason) and flux_instance_info, "
                 "scrape it and use its dashboards (docs/guides/flux-operator.md)",
-                config.ref,
+                config,
                 "spec.flux.distribution",
-                config.location,
             )
         return
     if not flux_operator.enabled(config):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, dig, result, rule
+from krm_fn.checks.base import CheckContext, dig, on_config, result, rule
 from krm_fn.config import Config
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
@@ -66,15 +66,14 @@ def check_grafana_operator(ctx: CheckContext) -> Iterator[Result]:
     severity = Severity.ERROR if ctx.check_all_kinds else Severity.WARNING
     if not matching:
         seen = "; ".join(f"{i.namespace or '(no namespace)'}/{i.name}: {_show(_labels(i))}" for i in instances)
-        yield Result(
+        yield on_config(
             RULE,
             severity,
             f"no Grafana object in the pipeline has the labels {_show(wanted)} that spec.grafana.operator."
             f"instanceSelector selects ({seen}), so the stack's datasources and dashboards would be imported into "
             "no instance: add the labels to your Grafana, or select its labels",
-            config.ref,
+            config,
             "spec.grafana.operator.instanceSelector.matchLabels",
-            config.location,
         )
         return
     yield from _service(config, matching, severity)
@@ -115,13 +114,12 @@ def _service(config: Config, matching: list[Item], severity: Severity) -> Iterat
             f"{config.namespace} and sends there: run the instance in {config.namespace}, or set "
             "spec.ui.grafana.enabled: false and route to it yourself"
         )
-    yield Result(
+    yield on_config(
         RULE,
         severity,
         f"{problem}; else the Gateway answers 500 on https://{_host(config)}",
-        config.ref,
+        config,
         "spec.grafana.operator.service",
-        config.location,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, rule
+from krm_fn.checks.base import CheckContext, on_config, rule
 from krm_fn.results import Result, Severity
 
 RULE = "heartbeat-missing"
@@ -22,14 +22,13 @@ def check_heartbeat(ctx: CheckContext) -> Iterator[Result]:
     config = ctx.config
     if config is None or not config.alerting.pushover.enabled or config.alerting.heartbeat is not None:
         return
-    yield Result(
+    yield on_config(
         RULE,
         Severity.WARNING,
         "no heartbeat: if Prometheus or Alertmanager stops (an OOM loop, a dead node) or Pushover refuses the "
         "key, no push says so and the phone stays as quiet as when all is well; set spec.alerting.heartbeat: {} "
         "and put a healthchecks.io ping URL or a Gatus external endpoint URL in the Secret key heartbeat-url "
         f"(two minutes: {DOCS})",
-        config.ref,
+        config,
         "spec.alerting.heartbeat",
-        config.location,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, result, rule
+from krm_fn.checks.base import CheckContext, on_config, result, rule
 from krm_fn.config import Config
 from krm_fn.gateway.chart_hosts import rendered_hosts
 from krm_fn.gateway.hostnames import describe, show, within
@@ -84,4 +84,4 @@ def _generated(config: Config, routes: list[Item]) -> Iterator[Result]:
 
 
 def _on_config(config: Config, field: str, message: str) -> Result:
-    return Result(RULE, Severity.ERROR, message, config.ref, field, config.location)
+    return on_config(RULE, Severity.ERROR, message, config, field)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, dig, dotted, has_path, rule
+from krm_fn.checks.base import CheckContext, dig, dotted, has_path, on_config, rule
 from krm_fn.components import namespace, privilege
 from krm_fn.config import Config
 from krm_fn.results import Result, Severity
@@ -215,4 +215,4 @@ def check_privilege(ctx: CheckContext) -> Iterator[Result]:
     if config is None:
         return
     for severity, path, message in findings(config):
-        yield Result(RULE, severity, message, config.ref, dotted(["spec", "values", *path]), config.location)
+        yield on_config(RULE, severity, message, config, dotted(["spec", "values", *path]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, rule
+from krm_fn.checks.base import CheckContext, on_config, rule
 from krm_fn.results import Result, Severity
 
 RULE = "pushover-emergency"
@@ -36,22 +36,20 @@ def check_pushover(ctx: CheckContext) -> Iterator[Result]:
     for name, level in (("critical", pushover.critical), ("warning", pushover.warning), ("flux", pushover.flux)):
         field = f"spec.alerting.pushover.{name}"
         if level.retry and seconds(level.retry) < MIN_RETRY_SECONDS:
-            yield Result(
+            yield on_config(
                 RULE,
                 Severity.WARNING,
                 f"retry {level.retry} is below Pushover's minimum of 30s: the API refuses the emergency message; "
                 "set retry: 30s or more",
-                config.ref,
+                config,
                 f"{field}.retry",
-                config.location,
             )
         if level.expire and seconds(level.expire) > MAX_EXPIRE_SECONDS:
-            yield Result(
+            yield on_config(
                 RULE,
                 Severity.WARNING,
                 f"expire {level.expire} is above Pushover's maximum of 3h: the API refuses the emergency message; "
                 "set expire: 3h or less",
-                config.ref,
+                config,
                 f"{field}.expire",
-                config.location,
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, rule
+from krm_fn.checks.base import CheckContext, on_config, rule
 from krm_fn.config import Config, Workload
 from krm_fn.quantity import quantity
 from krm_fn.results import Result, Severity
@@ -49,24 +49,22 @@ def check_resources(ctx: CheckContext) -> Iterator[Result]:
         requests, limits = workload.resources.requests, workload.resources.limits
         for resource in sorted(set(requests) & set(limits)):
             if quantity(requests[resource]) > quantity(limits[resource]):
-                yield Result(
+                yield on_config(
                     RULE,
                     Severity.ERROR,
                     f"{resource} request {requests[resource]} is above its limit {limits[resource]}: "
                     f"Kubernetes refuses the pod; lower spec.{name}.resources.requests.{resource} or raise the limit",
-                    config.ref,
+                    config,
                     f"spec.{name}.resources.requests.{resource}",
-                    config.location,
                 )
         minimum = MEMORY_MINIMUMS.get(name)
         limit = limits.get("memory")
         if minimum and limit and quantity(limit) < quantity(minimum[0]):
-            yield Result(
+            yield on_config(
                 RULE,
                 Severity.WARNING,
                 f"memory limit {limit} is below {minimum[0]}, {minimum[1]}: expect OOM kills; raise it to at least "
                 f"{minimum[0]}",
-                config.ref,
+                config,
                 f"spec.{name}.resources.limits.memory",
-                config.location,
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, result, rule
+from krm_fn.checks.base import CheckContext, on_config, result, rule
 from krm_fn.config import Config
 from krm_fn.gateway.hostnames import intersect
 from krm_fn.gateway.model import (
@@ -204,12 +204,12 @@ def check_attachment(ctx: CheckContext) -> Iterator[Result]:
 
 
 def _report(config: Config | None, findings: list[_Finding]) -> Iterator[Result]:
-    on_config: dict[tuple[Severity, str, str], list[str]] = {}
+    about_config: dict[tuple[Severity, str, str], list[str]] = {}
     for finding in findings:
         if finding.route.generated and config is not None:
             field = "spec.gateway" + (".sectionName" if finding.part == "sectionName" else "")
             route = finding.route
-            on_config.setdefault((finding.severity, field, finding.message), []).append(
+            about_config.setdefault((finding.severity, field, finding.message), []).append(
                 qualified(route.namespace, route.item.name or "")
             )
             continue
@@ -219,10 +219,10 @@ def _report(config: Config | None, findings: list[_Finding]) -> Iterator[Result]
         else:
             path = ["spec", "parentRefs", finding.parent.index] + ([finding.part] if finding.part else [])
         yield result(ATTACH_RULE, finding.severity, message, finding.route.item, path)
-    for (severity, field, message), names in on_config.items():
+    for (severity, field, message), names in about_config.items():
         who = f"the generated HTTPRoute{'s' if len(names) > 1 else ''} {', '.join(names)}"
         text = message.replace("{who}", who) if "{who}" in message else f"{who}: {message}"
-        yield Result(ATTACH_RULE, severity, text, config.ref, field, config.location)
+        yield on_config(ATTACH_RULE, severity, text, config, field)
 
 
 def _find_gateways(parent: ParentRef, gateways: dict[tuple[str | None, str], Item]) -> list[Item]:

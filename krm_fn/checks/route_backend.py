@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from krm_fn.charts import CHARTS, LOKI_SERVICE, UI_SERVICES, Service
-from krm_fn.checks.base import CheckContext, dig, result, rule
+from krm_fn.checks.base import CheckContext, dig, on_config, result, rule
 from krm_fn.components.routes import ui_service
 from krm_fn.config import Config
 from krm_fn.gateway.hostnames import show
@@ -71,14 +71,13 @@ def check_backends(ctx: CheckContext) -> Iterator[Result]:
         else:
             yield from _user_backends(config, route)
     for field, broken in renamed.items():
-        yield Result(
+        yield on_config(
             BACKEND_RULE,
             Severity.WARNING,
             f"{field} renames the chart's Services, but the generated {' and '.join(broken)} (and the rest of the "
             "stack) expect the default names: remove it",
-            config.ref,
+            config,
             field,
-            config.location,
         )
 
 
@@ -135,7 +134,7 @@ def _values_field(chart: str, path: tuple[str, ...]) -> str:
 
 def _on_values(config: Config, chart: str, path: tuple[str, ...], message: str) -> Result:
     field = _values_field(chart, path)
-    return Result(BACKEND_RULE, Severity.ERROR, f"{field} {message}", config.ref, field, config.location)
+    return on_config(BACKEND_RULE, Severity.ERROR, f"{field} {message}", config, field)
 
 
 def _user_backends(config: Config, route: Route) -> Iterator[Result]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, result, rule
+from krm_fn.checks.base import CheckContext, on_config, result, rule
 from krm_fn.config import Config
 from krm_fn.gateway.chart_hosts import ChartRoute, chart_hostnames, chart_routes
 from krm_fn.gateway.hostnames import intersect
@@ -171,7 +171,7 @@ def _overlap_result(config: Config | None, route: Route, other: Route, clash: _C
         ui = ui_of(config, route.item)
         field = f"spec.ui.{ui}.hostname" if ui else "spec.ui"
         message = f"{route.label}: {what}; give each UI its own hostname"
-        return Result(OVERLAP_RULE, severity, message, config.ref, field, config.location)
+        return on_config(OVERLAP_RULE, severity, message, config, field)
     fix = "give one route another hostname or path, or attach them to different listeners with sectionName"
     if other.generated and config is not None:
         ui = ui_of(config, other.item)

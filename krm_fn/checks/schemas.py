@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from krm_fn import config as config_model
 from krm_fn import validation
-from krm_fn.checks.base import CheckContext, result, rule
+from krm_fn.checks.base import CheckContext, on_config, result, rule
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
 
@@ -121,16 +121,15 @@ def _event_sources_result(ctx: CheckContext, kinds: list[str]) -> Result:
         if config.flux.distribution == "upstream"
         else f"the pipeline holds upstream Flux's CRD {UPSTREAM_CRD} and no {FLUX_OPERATOR_GROUP} object"
     )
-    return Result(
+    return on_config(
         RULE,
         Severity.ERROR,
         f"{', '.join(kinds)}: only flux-operator's Alert takes {'these' if len(kinds) > 1 else 'this'} event "
         f"source {'kinds' if len(kinds) > 1 else 'kind'}, and {why}, so the cluster would refuse the Alert; "
         "remove them from spec.flux.eventSources, or set spec.flux.distribution: flux-operator if the "
         "cluster runs it",
-        config.ref,
+        config,
         "spec.flux.eventSources",
-        config.location,
     )
 
 

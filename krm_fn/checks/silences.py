@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 
 from krm_fn.charts import alerts as chart_alerts
-from krm_fn.checks.base import CheckContext, dig, result, rule
+from krm_fn.checks.base import CheckContext, dig, on_config, result, rule
 from krm_fn.checks.existing import chart_of, oci_repository_urls
 from krm_fn.config import Config, Silence, SilenceMatcher
 from krm_fn.gateway.model import close_match
@@ -193,7 +193,7 @@ def _one(
 
     def on(severity: Severity, message: str, sub: str) -> Result:
         text = f"silence {silence.name}: {message}"
-        return Result(RULE, severity, text, config.ref, f"{field}.{sub}", config.location)
+        return on_config(RULE, severity, text, config, f"{field}.{sub}")
 
     if silence.name in seen:
         yield on(Severity.ERROR, "another silence has this name, and both would be one Silence object", "name")

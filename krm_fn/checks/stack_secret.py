@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, result, rule
+from krm_fn.checks.base import CheckContext, on_config, result, rule
 from krm_fn.checks.secret_values import SECTIONS, _file, _holds_nothing
 from krm_fn.components.secret import required_keys
 from krm_fn.config import Config
@@ -95,7 +95,7 @@ def secret_present(ctx: CheckContext) -> Iterator[Result]:
 
 
 def _config_result(rule_id: str, severity: Severity, config: Config, message: str) -> Result:
-    return Result(rule_id, severity, message, config.ref, "spec.secret.name", config.location)
+    return on_config(rule_id, severity, message, config, "spec.secret.name")
 
 
 @rule(REQUIRED_KEYS, Severity.ERROR, "the stack's Secret holds every key the stack reads, none of them empty")

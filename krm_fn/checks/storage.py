@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, dig, rule
+from krm_fn.checks.base import CheckContext, dig, on_config, rule
 from krm_fn.config import OBJECT_STORAGE_MODES, Config, Workload
 from krm_fn.results import Result, Severity
 
@@ -92,12 +92,11 @@ def check_storage(ctx: CheckContext) -> Iterator[Result]:
         if reason is None:
             continue
         field = f"spec.{name}.storageClass" if workload.storage_class else "spec.storageClass"
-        yield Result(
+        yield on_config(
             RULE,
             Severity.WARNING,
             f"{what} would be on {reason}: {why}; set spec.{name}.storageClass to a local or block class "
             f"(local-path, Longhorn, OpenEBS, a CSI block volume) and keep NFS for the rest ({DOCS})",
-            config.ref,
+            config,
             field,
-            config.location,
         )

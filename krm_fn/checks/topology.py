@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from krm_fn.checks.base import CheckContext, rule
+from krm_fn.checks.base import CheckContext, on_config, rule
 from krm_fn.components import loki_scalable, profile, thanos
 from krm_fn.results import Result, Severity
 
@@ -29,7 +29,7 @@ def check_topology(ctx: CheckContext) -> Iterator[Result]:
     topology = config.topology
 
     def finding(severity: Severity, field: str, message: str) -> Result:
-        return Result(RULE, severity, message, config.ref, field, config.location)
+        return on_config(RULE, severity, message, config, field)
 
     rf = topology.loki_replication_factor
     if topology.loki_mode == "SingleBinary":
@@ -180,23 +180,21 @@ def check_volumes(ctx: CheckContext) -> Iterator[Result]:
         return
     for chart, path, mode, lost in _NO_VOLUME:
         if config.topology.loki_mode == mode and _at(config.values[chart], path) is False:
-            yield Result(
+            yield on_config(
                 VOLUMES_RULE,
                 Severity.WARNING,
                 f"{'.'.join(path)}: false: {lost}; drop the override",
-                config.ref,
+                config,
                 f"spec.values.{chart}.{'.'.join(path)}",
-                config.location,
             )
     storage = _at(config.values["kube-prometheus-stack"], ("prometheus", "prometheusSpec", "storageSpec"))
     if isinstance(storage, dict) and "emptyDir" in storage:
-        yield Result(
+        yield on_config(
             VOLUMES_RULE,
             Severity.WARNING,
             "Prometheus on an emptyDir loses its samples on every restart"
             + (" (up to the 2h the sidecar has not uploaded yet)" if config.topology.thanos else "")
             + "; drop storageSpec.emptyDir to keep the generated volumeClaimTemplate",
-            config.ref,
+            config,
             "spec.values.kube-prometheus-stack.prometheus.prometheusSpec.storageSpec",
-            config.location,
         )

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from krm_fn import cache as validation_cache
 from krm_fn.charts import former, paths
-from krm_fn.checks.base import CheckContext, dotted, has_path, result, rule
+from krm_fn.checks.base import CheckContext, dotted, has_path, on_config, result, rule
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
 
@@ -80,13 +80,12 @@ def check_values(ctx: CheckContext) -> Iterator[Result]:
                 continue
             note = "" if version == config.charts.get(chart) else f" (checked against {version}, the newest known)"
             for unknown in paths.unknown_paths(chart, version, overrides):
-                yield Result(
+                yield on_config(
                     RULE,
                     Severity.ERROR,
                     message(chart, version, unknown) + note,
-                    config.ref,
+                    config,
                     dotted(["spec", "values", chart, *unknown.path]),
-                    config.location,
                 )
     for item in ctx.all_objects("HelmRelease"):
         yield from _check_release(ctx, item)
