@@ -159,8 +159,10 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
 
 
-def git(mirror: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(mirror), *args], capture_output=True, text=True, check=True).stdout
+def git(mirror: Path, *args: str, stdin: str | None = None) -> str:
+    return subprocess.run(
+        ["git", "-C", str(mirror), *args], input=stdin, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def release_tags(mirror: Path, pattern: str) -> dict[str, str]:

@@ -233,13 +233,14 @@ def load_template_reads() -> dict:
     return yaml.safe_load(TEMPLATE_READS_FILE.read_text()) or {}
 
 
-def apply_template_reads(name: str, release: dict, root: dict, reads: dict) -> None:
+def apply_template_reads(name: str, release: dict, root: dict, spans_of: dict[str, list]) -> None:
     """Add, as free-form, the paths the release's templates (and its subcharts', under their keys)
-    read but no values.yaml shows: the chart takes them, so `helm-values` must too."""
+    read but no values.yaml shows: the chart takes them, so `helm-values` must too. `spans_of`:
+    chart -> `read_spans`."""
     targets = [(name, release["version"], [])]
     targets += [(d["name"], d["version"], [d["key"]]) for d in release.get("dependencies", []) if d.get("repository")]
     for chart, version, prefix in targets:
-        spans = read_spans(chart, reads)
+        spans = spans_of.get(chart, [])
         order = release_order(chart)
         if version not in order:
             continue
@@ -309,6 +310,7 @@ def build(name: str, freeform: dict, template_reads: dict | None = None) -> dict
         for dep_name in {d["name"] for r in releases(name) for d in r.get("dependencies", [])}
     }
     chart_releases = releases(name)
+    spans_of = {chart: read_spans(chart, template_reads) for chart in [name, *subcharts]}
     if not chart_releases:
         raise SystemExit(f"no releases of {name} under {RELEASES_DIR}; run scripts/update-charts.py")
     found: dict[tuple[tuple[str, ...], int], list[int]] = {}
@@ -319,7 +321,7 @@ def build(name: str, freeform: dict, template_reads: dict | None = None) -> dict
         assert isinstance(root, dict)
         for source, target in apply_freeform(name, release["version"], root, freeform).items():
             moved_found.setdefault((source, target), []).append(index)
-        apply_template_reads(name, release, root, template_reads)
+        apply_template_reads(name, release, root, spans_of)
         for leaf in leaves(root):
             if leaf not in found:
                 found[leaf] = []

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,7 +31,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scripts.gen_chart_paths import FREE, RELEASES_DIR, dotted, ranges, releases, values_tree  # noqa: E402
+from scripts.chart_sources import git  # noqa: E402
+from scripts.gen_chart_paths import RELEASES_DIR, dotted, ranges, releases, values_tree  # noqa: E402
+from scripts.generated import sync  # noqa: E402
 
 OUTPUT = REPO / "third_party" / "upstream" / "charts" / "template-reads.yaml"
 # kube-prometheus-stack's subcharts first, then the charts the function generates.
@@ -62,29 +63,21 @@ def missing(tree: object, path: tuple[str, ...]) -> bool:
     """True when `path` is not in the values tree and no free-form map above it takes it."""
     node = tree
     for key in path:
-        if node == FREE:
-            return False
         if not isinstance(node, dict):
-            return False  # below a scalar default: not a key the chart could take as a map
+            return False  # below a free-form map (takes anything) or a scalar default (cannot be a map)
         if key not in node:
             return True
         node = node[key]
     return False
 
 
-def _git(mirror: Path, *args: str, data: str | None = None) -> str:
-    return subprocess.run(
-        ["git", "-C", str(mirror), *args], input=data, capture_output=True, text=True, check=True
-    ).stdout
-
-
 def template_texts(mirror: Path, commit: str, chart_path: str) -> list[str]:
     """Every template file of the chart at `commit` (its own templates, not its subcharts')."""
-    listing = _git(mirror, "ls-tree", "-r", "--name-only", commit, f"{chart_path}/templates")
+    listing = git(mirror, "ls-tree", "-r", "--name-only", commit, f"{chart_path}/templates")
     names = [name for name in listing.splitlines() if name.endswith(TEMPLATE_SUFFIXES)]
     if not names:
         return []
-    batch = _git(mirror, "cat-file", "--batch", data="".join(f"{commit}:{name}\n" for name in names))
+    batch = git(mirror, "cat-file", "--batch", stdin="".join(f"{commit}:{name}\n" for name in names))
     return [batch]  # one text is enough: references are searched, not parsed
 
 
@@ -131,25 +124,12 @@ def render(mirrors: Path) -> str:
     return header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=120)
 
 
-def load() -> dict[str, dict[str, list[list[str]]]]:
-    """The committed file (empty when it does not exist yet)."""
-    return (yaml.safe_load(OUTPUT.read_text()) or {}) if OUTPUT.is_file() else {}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirrors", default="/work/.mirror", help="directory of owner+name/repo git directories")
     parser.add_argument("--check", action="store_true", help="exit 1 when the committed file is stale")
     args = parser.parse_args(argv)
-    text = render(Path(args.mirrors))
-    if args.check:
-        stale = not OUTPUT.is_file() or OUTPUT.read_text() != text
-        if stale:
-            print(f"{OUTPUT.relative_to(REPO)} is stale: run scripts/template_reads.py", file=sys.stderr)
-        return int(stale)
-    OUTPUT.write_text(text)
-    print(f"wrote {OUTPUT.relative_to(REPO)}")
-    return 0
+    return sync({OUTPUT: render(Path(args.mirrors))}, [], args.check, "template_reads.py", REPO)
 
 
 if __name__ == "__main__":
