@@ -254,7 +254,7 @@ def test_through_kpt_fn_eval(tmp_path: Path):
 # --- hostnames that HelmRelease values make charts render -------------------------------------
 
 
-def release_with_values(values: str, name: str = "media") -> str:
+def release_with_values(values: str, name: str = "media", chart: str = "app-template") -> str:
     return f"""
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
@@ -265,7 +265,7 @@ spec:
   interval: 1h
   chart:
     spec:
-      chart: app-template
+      chart: {chart}
       sourceRef: {{kind: HelmRepository, name: bjw-s, namespace: flux-system}}
   values:
 {textwrap.indent(textwrap.dedent(values).strip(), "    ")}
@@ -306,6 +306,14 @@ def test_a_ui_hostname_a_chart_will_also_render_is_a_warning_naming_the_release_
 )
 def test_chart_values_that_render_no_colliding_name_pass(values):
     assert run(check_overlap, {"media.yaml": release_with_values(values)}) == []
+
+
+def test_another_chart_renders_its_route_only_when_enabled():
+    # The grafana chart (and charts like it) render route.main only with enabled: true; app-template unless false.
+    route = "route: {main: %s hostnames: [grafana.catinthehack.ca]}}"
+    assert run(check_overlap, {"media.yaml": release_with_values(route % "{", chart="grafana")}) == []
+    results = run(check_overlap, {"media.yaml": release_with_values(route % "{enabled: true,", chart="grafana")})
+    assert [(r.severity, r.field) for r in results] == [(Severity.WARNING, "spec.values.route.main.hostnames[0]")]
 
 
 def test_two_app_template_releases_claiming_one_hostname_on_one_gateway_is_an_error_at_the_values():

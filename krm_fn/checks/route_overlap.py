@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, on_config, result, rule
 from krm_fn.config import Config
-from krm_fn.gateway.chart_hosts import ChartRoute, chart_hostnames, chart_routes
+from krm_fn.gateway.chart_hosts import ChartRoute, chart_routes, known_host, rendered_hosts
 from krm_fn.gateway.hostnames import intersect
 from krm_fn.gateway.model import ParentRef, PathMatch, Route, paths_overlap, read_route, routes, ui_of
 from krm_fn.record import Record
@@ -123,32 +123,33 @@ def _against_chart_values(ctx: CheckContext, generated: list[Route]) -> Iterator
     if config is None or not generated:
         return
     ours = {route.item.identity for route in generated} | {item.identity for item in ctx.generated}
-    for release in ctx.user_objects("HelmRelease"):
-        spec = release.obj.get("spec")
-        if release.identity in ours or not isinstance(spec, dict):
+    releases = [release for release in ctx.user_objects("HelmRelease") if release.identity not in ours]
+    # What each release's chart renders: app-template's routes unless disabled, other charts' only when enabled.
+    for release, path, written in rendered_hosts(releases, ctx.user_objects("OCIRepository")):
+        host = known_host(written)
+        if host is None:
             continue
-        for path, host in chart_hostnames(spec.get("values")):
-            for route in generated:
-                if not any(intersect(host, name) for _, name in route.hostnames):
-                    continue
-                ui = ui_of(config, route.item)
-                fix = (
-                    f"give one of them another hostname (spec.ui.{ui}.hostname in {config.ref})"
-                    if ui
-                    else ("give one of them another hostname")
-                )
-                if ui:
-                    fix += f", or set spec.ui.{ui}.enabled: false"
-                kind = "an HTTPRoute" if path[0] == "route" else "an Ingress"
-                yield result(
-                    OVERLAP_RULE,
-                    Severity.WARNING,
-                    f"values ask the chart for {kind} for {host}, which {route.label} also claims: requests for it "
-                    f"would reach only one of them; {fix}",
-                    release,
-                    ["spec", "values", *path],
-                )
-                break
+        for route in generated:
+            if not any(intersect(host, name) for _, name in route.hostnames):
+                continue
+            ui = ui_of(config, route.item)
+            fix = (
+                f"give one of them another hostname (spec.ui.{ui}.hostname in {config.ref})"
+                if ui
+                else ("give one of them another hostname")
+            )
+            if ui:
+                fix += f", or set spec.ui.{ui}.enabled: false"
+            kind = "an HTTPRoute" if path[0] == "route" else "an Ingress"
+            yield result(
+                OVERLAP_RULE,
+                Severity.WARNING,
+                f"values ask the chart for {kind} for {host}, which {route.label} also claims: requests for it "
+                f"would reach only one of them; {fix}",
+                release,
+                ["spec", "values", *path],
+            )
+            break
 
 
 def _overlap_result(config: Config | None, route: Route, other: Route, clash: _Clash) -> Result:

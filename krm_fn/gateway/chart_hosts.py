@@ -30,7 +30,8 @@ APP_TEMPLATE = "app-template"
 GATEWAY_VERSION = "gateway.networking.k8s.io/v1"
 
 
-def _known(host: object) -> str | None:
+def known_host(host: object) -> str | None:
+    """The hostname, lowercased, unless it is empty, templated (`{{`) or a Flux placeholder."""
     if not isinstance(host, str) or not host or "{{" in host or has_placeholder(host):
         return None
     return host.strip().lower()
@@ -96,7 +97,7 @@ def value_hosts(values: object, app_template: bool) -> Iterator[tuple[Path, str]
 def chart_hostnames(values: object, app_template: bool = True) -> Iterator[tuple[Path, str]]:
     """(path under spec.values, lowercased hostname) of each known host the values ask the chart for."""
     for path, host in value_hosts(values, app_template):
-        known = _known(host)
+        known = known_host(host)
         if known:
             yield path, known
 
