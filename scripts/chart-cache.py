@@ -33,21 +33,18 @@ from scripts.chart_sources import (  # noqa: E402
     DEPENDENCIES,
     SOURCES,
     SUBCHARTS,
+    in_range,
     release_tags,
     tag_info,
     version_key,
 )
 
-RELEASES_DIR = REPO / "third_party" / "upstream" / "charts" / "releases"
-
 
 def release_source(chart: str, version: str) -> tuple[str, str, str]:
     """(mirror, tag, path) of a release of one of our charts."""
     for source in SOURCES.get(chart, []):
-        key = version_key(version)
-        if key < version_key(source["min"]) or ("max" in source and key > version_key(source["max"])):
-            continue
-        return source["mirror"], source["tag"].format(version), source["path"]
+        if in_range(version, source):
+            return source["mirror"], source["tag"].format(version), source["path"]
     spec = SUBCHARTS.get(chart) or DEPENDENCIES.get(chart)
     if spec and "tag" in spec:
         return spec["mirror"], spec["tag"].format(version), spec["path"]
@@ -92,7 +89,7 @@ def resolve_range(mirror: Path, pattern: str, wanted: str, before: str) -> str:
     return max(candidates, key=version_key)
 
 
-def lay_out(mirrors: Path, chart: str, version: str, target: Path, date: str | None = None) -> str:
+def lay_out(mirrors: Path, chart: str, version: str, target: Path) -> str:
     """Write one chart release (and, recursively, its dependencies) into TARGET; its date."""
     mirror_name, tag, path = release_source(chart, version)
     mirror = mirrors / mirror_name / "repo"

@@ -159,6 +159,12 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
 
 
+def in_range(version: str, source: dict) -> bool:
+    """Is `version` within a SOURCES entry's `min` (and `max`, when it has one)?"""
+    key = version_key(version)
+    return key >= version_key(source["min"]) and ("max" not in source or key <= version_key(source["max"]))
+
+
 def git(mirror: Path, *args: str, stdin: str | None = None) -> str:
     return subprocess.run(
         ["git", "-C", str(mirror), *args], input=stdin, capture_output=True, text=True, check=True

@@ -11,7 +11,6 @@ index), grouped by publisher, with the https repository and OCI registry each is
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ sys.path.insert(0, str(REPO))
 
 from scripts.chart_sources import version_key  # noqa: E402
 from scripts.gen_chart_paths import CHARTS, RELEASES_DIR  # noqa: E402
+from scripts.generated import write_block  # noqa: E402
 
 PAGE = REPO / "docs" / "reference" / "chart-versions.md"
 START, END = "<!-- charts:start -->", "<!-- charts:end -->"
@@ -62,8 +62,7 @@ def table() -> str:
 def main() -> int:
     block = f"{START}\n{table()}\n{END}"
     if "--write" in sys.argv:
-        text = PAGE.read_text()
-        PAGE.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S))
+        write_block(PAGE, START, END, block)
     else:
         print(block)
     return 0

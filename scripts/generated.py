@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -22,3 +23,9 @@ def sync(wanted: dict[Path, str], existing: list[Path], check: bool, script: str
     for path, text in sorted(wanted.items()):
         print(f"{path.relative_to(repo)}: {len(text)} bytes")
     return 0
+
+
+def write_block(page: Path, start: str, end: str, block: str) -> None:
+    """Replace the text from the `start` marker to the `end` marker in `page` with `block` (markers included)."""
+    text = page.read_text()
+    page.write_text(re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S))

@@ -7,7 +7,6 @@ configs, through the same Config the components read, so the picture cannot drif
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from krm_fn import config as config_model  # noqa: E402 - after the sys.path line
 from krm_fn import summary  # noqa: E402
+from scripts.generated import write_block  # noqa: E402
 
 PAGE = ROOT / "docs" / "ha.md"
 START, END = "<!-- scaling:start -->", "<!-- scaling:end -->"
@@ -43,8 +43,7 @@ def block() -> str:
 def main() -> int:
     text = block()
     if "--write" in sys.argv:
-        page = PAGE.read_text()
-        PAGE.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: text, page, flags=re.S))
+        write_block(PAGE, START, END, text)
     else:
         print(text)
     return 0

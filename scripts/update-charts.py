@@ -50,6 +50,7 @@ from scripts.chart_sources import (  # noqa: E402
     SUBCHARTS,
     UPSTREAM_URL,
     git,
+    in_range,
     release_tags,
     tag_info,
     version_key,
@@ -76,11 +77,6 @@ def vendor_values(chart: str, versions: list[tuple[str, Path, str, str]], store:
             previous = shape
         files[version] = current_file
     return files
-
-
-def in_range(version: str, source: dict) -> bool:
-    key = version_key(version)
-    return key >= version_key(source["min"]) and ("max" not in source or key <= version_key(source["max"]))
 
 
 def chart_releases(
