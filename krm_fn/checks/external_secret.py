@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 
 from krm_fn.checks.base import CheckContext, on_config, result, rule
+from krm_fn.checks.stack_secret import is_stack_secret
 from krm_fn.components.secret import required_keys
 from krm_fn.config import Config, ExternalSecret
 from krm_fn.gateway.model import close_match
@@ -70,7 +71,7 @@ def check_external_secret(ctx: CheckContext) -> Iterator[Result]:
     yield from _refresh(config, spec)
     yield from _store(ctx, config, spec)
     for item in ctx.user_objects("Secret"):
-        if item.name == config.secret_name and item.namespace in (config.namespace, None):
+        if is_stack_secret(item, config):
             yield result(
                 RULE,
                 Severity.ERROR,

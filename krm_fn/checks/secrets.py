@@ -44,7 +44,7 @@ from krm_fn.checks.secret_values import (
     _sops_block,
     _values,
 )
-from krm_fn.checks.stack_secret import _external, _is_stack_secret
+from krm_fn.checks.stack_secret import external_made, is_stack_secret
 from krm_fn.items import Item
 from krm_fn.results import Result, Severity
 from krm_fn.sops import enc_problem, metadata_problems
@@ -60,11 +60,11 @@ PLAINTEXT = "secret-plaintext"
 def _checked_secrets(ctx: CheckContext) -> Iterator[Item]:
     """The user's Secrets whose values are in the files (secretGenerator output is not); in
     ExternalSecret mode, not the stack Secret (rule `external-secret`)."""
-    external = _external(ctx.config)
+    external = external_made(ctx.config)
     for item in ctx.user_objects("Secret"):
         if _generated_by_kustomize(item):
             continue
-        if external and ctx.config is not None and _is_stack_secret(item, ctx.config):
+        if external and ctx.config is not None and is_stack_secret(item, ctx.config):
             continue
         yield item
 
@@ -105,7 +105,7 @@ def secret_encrypted(ctx: CheckContext) -> Iterator[Result]:
     yield from _encrypted_whole(ctx)
     for item in _checked_secrets(ctx):
         sops = _sops_block(item)
-        stack = config is not None and _is_stack_secret(item, config)
+        stack = config is not None and is_stack_secret(item, config)
         if sops is None:
             if stack:
                 looks = any(isinstance(v, str) and v.startswith("ENC[") for _, v in _values(item))
@@ -175,7 +175,7 @@ def secret_plaintext(ctx: CheckContext) -> Iterator[Result]:
     config = ctx.config
     severity = Severity.ERROR if config is None else config.plaintext_secrets_severity
     for item in _checked_secrets(ctx):
-        if _sops_block(item) is not None or (config is not None and _is_stack_secret(item, config)):
+        if _sops_block(item) is not None or (config is not None and is_stack_secret(item, config)):
             continue
         if not _has_values(item):
             continue

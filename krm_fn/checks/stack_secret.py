@@ -25,27 +25,28 @@ NEWLINE_NOTE = (
 )
 
 
-def _is_stack_secret(item: Item, config: Config) -> bool:
+def is_stack_secret(item: Item, config: Config) -> bool:
+    """Is `item` the stack Secret the config names (a Secret with no namespace gets the stack's)?"""
     return item.name == config.secret_name and item.namespace in (config.namespace, None)
 
 
-def _external(config: Config | None) -> bool:
+def external_made(config: Config | None) -> bool:
     """External Secrets makes the stack Secret (spec.secret.externalSecret): the rule `external-secret`
     checks it, and these rules leave it alone."""
     return config is not None and config.external_secret is not None
 
 
 def _stack_secrets(ctx: CheckContext) -> list[Item]:
-    if ctx.config is None or _external(ctx.config):
+    if ctx.config is None or external_made(ctx.config):
         return []
-    return [item for item in ctx.user_objects("Secret") if _is_stack_secret(item, ctx.config)]
+    return [item for item in ctx.user_objects("Secret") if is_stack_secret(item, ctx.config)]
 
 
 @rule(PRESENT, Severity.ERROR, "the stack's Secret (spec.secret.name in spec.namespace) is in the pipeline")
 def secret_present(ctx: CheckContext) -> Iterator[Result]:
     """The stack Secret is in the pipeline, under its own name and namespace."""
     config = ctx.config
-    if config is None or _external(config):
+    if config is None or external_made(config):
         return
     wanted = f"Secret {config.namespace}/{config.secret_name}"
     if not ctx.sees_pipeline:

@@ -8,7 +8,7 @@ spec.secret.externalSecret, External Secrets Operator creates it: one `ExternalS
 
 from __future__ import annotations
 
-from krm_fn.components import profile
+from krm_fn.components import alerting, profile
 from krm_fn.components.common import metadata
 from krm_fn.components.routes import basic_auth_key
 from krm_fn.config import Config
@@ -16,8 +16,6 @@ from krm_fn.config import Config
 API_VERSION = "external-secrets.io/v1"
 KIND = "ExternalSecret"
 
-PUSHOVER_USER_KEY = "pushover-user-key"
-PUSHOVER_API_TOKEN = "pushover-api-token"
 # The Secret keys Grafana reads its admin login from (grafana-11.3.7 values.yaml:503-507).
 GRAFANA_ADMIN_USER_KEY = "grafana-admin-user"
 GRAFANA_ADMIN_PASSWORD_KEY = "grafana-admin-password"
@@ -27,8 +25,8 @@ def required_keys(config: Config) -> dict[str, str]:
     """The keys the stack reads from its Secret, each with what reads it."""
     keys = {}
     if config.alerting.pushover.enabled:
-        keys[PUSHOVER_USER_KEY] = "Alertmanager's Pushover user_key_file"
-        keys[PUSHOVER_API_TOKEN] = "Alertmanager's Pushover token_file"
+        keys[alerting.USER_KEY] = "Alertmanager's Pushover user_key_file"
+        keys[alerting.API_TOKEN] = "Alertmanager's Pushover token_file"
     if config.alerting.heartbeat is not None:
         keys[config.alerting.heartbeat.url_key] = "Alertmanager's heartbeat webhook url_file"
         if config.alerting.heartbeat.token_key:
